@@ -1,0 +1,50 @@
+import { mkdir } from "node:fs/promises";
+import { applyMigrations, createPrismaClient, resolveDatabase } from "@berth/db";
+import { FsBlobStore } from "@berth/engine";
+import type { Services } from "./context";
+import { ensureAdmin } from "./services/auth";
+
+export interface BootOptions {
+  dataDir: string;
+  blobDir: string;
+  databaseUrl?: string;
+  adminPassword?: string;
+  log?: (line: string) => void;
+}
+
+export interface Booted {
+  services: Services;
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Everything a Berth server needs before it accepts requests: the database (embedded
+ * PostgreSQL under the data directory unless DATABASE_URL is given), migrations, the blob
+ * volume, and the first admin.
+ */
+export async function bootServer(opts: BootOptions): Promise<Booted> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  await mkdir(opts.dataDir, { recursive: true });
+  const database = await resolveDatabase({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
+  log(opts.databaseUrl ? "berth: using the PostgreSQL at DATABASE_URL" : `berth: embedded PostgreSQL in ${opts.dataDir}/postgres`);
+  await applyMigrations(database.url);
+  const db = createPrismaClient(database.url);
+  const blobs = new FsBlobStore(opts.blobDir);
+  await blobs.check();
+  const admin = await ensureAdmin(db, opts.adminPassword);
+  if (admin.created && admin.password) {
+    log(`berth: created user "admin" with password: ${admin.password}`);
+    log("berth: this password is shown only once; change it after signing in");
+  } else if (admin.created) {
+    log('berth: created user "admin" with the password from BERTH_ADMIN_PASSWORD');
+  }
+  return {
+    services: { db, blobs },
+    databaseUrl: database.url,
+    async stop() {
+      await db.$disconnect();
+      await database.stop();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import type { BlobStore } from "@berth/engine";
+import type { Database } from "@berth/db";
+import { actorFromCredentials, type Actor } from "./auth/actor";
+
+/** Long-lived things a request works with; created once per server process. */
+export interface Services {
+  db: Database;
+  blobs: BlobStore;
+}
+
+export type ClientInterface = "web" | "cli" | "api";
+
+/** Where a request came from, as recorded in the audit log. */
+export interface RequestInfo {
+  ip: string | null;
+  userAgent: string | null;
+  interface: ClientInterface;
+}
+
+export interface Context {
+  services: Services;
+  request: RequestInfo;
+  actor: Actor | null;
+}
+
+export const SESSION_COOKIE = "berth_session";
+
+function cookieValue(header: string | null, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(";")) {
+    const [k, ...v] = part.trim().split("=");
+    if (k === name) return decodeURIComponent(v.join("="));
+  }
+  return undefined;
+}
+
+function clientIp(headers: Headers, fallback: string | null): string | null {
+  const forwarded = headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+  return forwarded || headers.get("x-real-ip") || fallback;
+}
+
+/**
+ * Builds the request context from HTTP headers: a session cookie (browser) or an
+ * `Authorization: Bearer <token>` header (CLI and scripts) identifies the actor.
+ */
+export async function createContext(opts: {
+  services: Services;
+  headers: Headers;
+  remoteAddress?: string | null;
+}): Promise<Context> {
+  const { headers, services } = opts;
+  const bearer = headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
+  const session = cookieValue(headers.get("cookie"), SESSION_COOKIE);
+  const actor = await actorFromCredentials(services.db, { bearer, session });
+  const declared = headers.get("x-berth-client");
+  const iface: ClientInterface =
+    declared === "cli" ? "cli" : bearer ? "api" : session ? "web" : declared === "web" ? "web" : "api";
+  return {
+    services,
+    actor,
+    request: {
+      ip: clientIp(headers, opts.remoteAddress ?? null),
+      userAgent: headers.get("user-agent"),
+      interface: iface,
+    },
+  };
+}

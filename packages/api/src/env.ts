@@ -1,0 +1,26 @@
+import path from "node:path";
+import { z } from "zod";
+
+/** Server settings from the environment, validated once. The only place that reads process.env. */
+const schema = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  HOSTNAME: z.string().default("0.0.0.0"),
+  BERTH_DATA_DIR: z.string().default("./data"),
+  BERTH_BLOB_DIR: z.string().optional(),
+  DATABASE_URL: z.string().url().optional(),
+  BERTH_ADMIN_PASSWORD: z.string().min(8, "BERTH_ADMIN_PASSWORD must be at least 8 characters").optional(),
+});
+
+export type ServerEnv = z.infer<typeof schema> & { dataDir: string; blobDir: string };
+
+export function readServerEnv(env: Record<string, string | undefined> = process.env): ServerEnv {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`invalid settings: ${problems}`);
+  }
+  const dataDir = path.resolve(parsed.data.BERTH_DATA_DIR);
+  const blobDir = path.resolve(parsed.data.BERTH_BLOB_DIR ?? path.join(dataDir, "blobs"));
+  return { ...parsed.data, dataDir, blobDir };
+}

@@ -1,0 +1,151 @@
+import { Readable } from "node:stream";
+import { TRPCError } from "@trpc/server";
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { appRouter } from "../root";
+import { createContext, SESSION_COOKIE, type Context, type Services } from "../context";
+import { signIn, signOut } from "../services/auth";
+import { checkSaveable, loadArchiveFor, saveImagesFor } from "../services/archives";
+import { exportAudit } from "../services/audit-export";
+import { auditFilter } from "../routers/audit";
+import { errorResponse, json } from "./respond";
+
+export interface HandlerOptions {
+  services: Services;
+  remoteAddress?: string | null;
+}
+
+function requireActor(ctx: Context): asserts ctx is Context & { actor: NonNullable<Context["actor"]> } {
+  if (!ctx.actor) throw new TRPCError({ code: "UNAUTHORIZED", message: "sign in first" });
+}
+
+function sessionCookie(value: string, expires: Date | null, secure: boolean): string {
+  const parts = [`${SESSION_COOKIE}=${value}`, "Path=/", "HttpOnly", "SameSite=Lax"];
+  parts.push(expires ? `Expires=${expires.toUTCString()}` : "Max-Age=0");
+  if (secure) parts.push("Secure");
+  return parts.join("; ");
+}
+
+async function health(opts: HandlerOptions): Promise<Response> {
+  const checks: Record<string, string> = {};
+  let ok = true;
+  try {
+    await opts.services.db.$queryRaw`SELECT 1`;
+    checks.database = "ok";
+  } catch (err) {
+    ok = false;
+    checks.database = (err as Error).message;
+  }
+  try {
+    await opts.services.blobs.check();
+    checks.blobs = "ok";
+  } catch (err) {
+    ok = false;
+    checks.blobs = (err as Error).message;
+  }
+  return json({ status: ok ? "ok" : "unavailable", checks }, ok ? 200 : 503);
+}
+
+async function handleSignIn(req: Request, ctx: Context): Promise<Response> {
+  const body = (await req.json().catch(() => null)) as { username?: unknown; password?: unknown } | null;
+  if (typeof body?.username !== "string" || typeof body.password !== "string") {
+    return json({ error: "username and password are required" }, 400);
+  }
+  const session = await signIn(ctx, body.username, body.password);
+  const secure = new URL(req.url).protocol === "https:";
+  return json({ username: session.username }, 200, {
+    "set-cookie": sessionCookie(session.secret, session.expiresAt, secure),
+  });
+}
+
+async function handleSignOut(req: Request, ctx: Context): Promise<Response> {
+  const cookie = req.headers.get("cookie") ?? "";
+  const secret = cookie.split(";").map((c) => c.trim()).find((c) => c.startsWith(`${SESSION_COOKIE}=`))?.slice(SESSION_COOKIE.length + 1);
+  await signOut(ctx, secret);
+  return json({ ok: true }, 200, { "set-cookie": sessionCookie("", null, false) });
+}
+
+async function handleLoad(req: Request, ctx: Context): Promise<Response> {
+  requireActor(ctx);
+  if (!req.body) return json({ error: "the request has no body: send the archive as the request body" }, 400);
+  const source = new URL(req.url).searchParams.get("source") ?? "upload";
+  const input = Readable.fromWeb(req.body as import("node:stream/web").ReadableStream);
+  const result = await loadArchiveFor(ctx, input, source);
+  return json(result);
+}
+
+async function handleSave(req: Request, ctx: Context): Promise<Response> {
+  requireActor(ctx);
+  const refs = new URL(req.url).searchParams.getAll("ref").filter(Boolean);
+  if (refs.length === 0) return json({ error: "name at least one image: ?ref=<name or ID>" }, 400);
+  await checkSaveable(ctx, refs);
+  const { PassThrough } = await import("node:stream");
+  const out = new PassThrough();
+  const abort = new AbortController();
+  req.signal.addEventListener("abort", () => abort.abort());
+  saveImagesFor(ctx, refs, out, { signal: abort.signal }).then(
+    () => out.end(),
+    (err: unknown) => out.destroy(err as Error),
+  );
+  const name = refs.length === 1 ? refs[0]!.replace(/[^A-Za-z0-9._-]+/g, "_") : "images";
+  return new Response(Readable.toWeb(out) as ReadableStream, {
+    headers: {
+      "content-type": "application/x-tar",
+      "content-disposition": `attachment; filename="${name}.tar"`,
+    },
+  });
+}
+
+async function handleAuditExport(req: Request, ctx: Context): Promise<Response> {
+  requireActor(ctx);
+  const params = Object.fromEntries([...new URL(req.url).searchParams].filter(([, v]) => v !== ""));
+  const format = params.format === "jsonl" || params.format === "json" ? "jsonl" : "csv";
+  const filter = auditFilter.parse(params);
+  const lines = exportAudit(ctx, filter, format);
+  const stream = Readable.from(lines);
+  return new Response(Readable.toWeb(stream) as ReadableStream, {
+    headers: {
+      "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson",
+      "content-disposition": `attachment; filename="berth-audit.${format}"`,
+    },
+  });
+}
+
+type Route = (req: Request, ctx: Context) => Promise<Response>;
+const ROUTES: Record<string, Partial<Record<string, Route>>> = {
+  "/api/auth/sign-in": { POST: handleSignIn },
+  "/api/auth/sign-out": { POST: handleSignOut },
+  "/api/images/load": { POST: handleLoad },
+  "/api/images/save": { GET: handleSave },
+  "/api/audit/export": { GET: handleAuditExport },
+};
+
+/**
+ * Every plain-HTTP endpoint of Berth as one fetch handler, so the Next.js route files and
+ * a bare Node server (tests, CLI checks) serve exactly the same thing.
+ * Returns undefined for paths it does not own.
+ */
+export async function handleApiRequest(req: Request, opts: HandlerOptions): Promise<Response | undefined> {
+  const { pathname } = new URL(req.url);
+  if (pathname === "/api/health") return health(opts);
+  if (pathname.startsWith("/api/trpc")) {
+    return fetchRequestHandler({
+      endpoint: "/api/trpc",
+      req,
+      router: appRouter,
+      createContext: () => createContext({ services: opts.services, headers: req.headers, remoteAddress: opts.remoteAddress }),
+      onError({ error }) {
+        if (error.code === "INTERNAL_SERVER_ERROR") console.error(error);
+      },
+    });
+  }
+  const route = ROUTES[pathname];
+  if (!route) return undefined;
+  const handler = route[req.method];
+  if (!handler) return json({ error: `${req.method} is not supported on ${pathname}` }, 405);
+  try {
+    const ctx = await createContext({ services: opts.services, headers: req.headers, remoteAddress: opts.remoteAddress });
+    return await handler(req, ctx);
+  } catch (err) {
+    return errorResponse(err);
+  }
+}

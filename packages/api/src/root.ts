@@ -1,0 +1,15 @@
+import { auditRouter } from "./routers/audit";
+import { authRouter, tokensRouter } from "./routers/auth";
+import { imagesRouter } from "./routers/images";
+import { systemRouter } from "./routers/system";
+import { createTRPCRouter } from "./trpc";
+
+export const appRouter = createTRPCRouter({
+  auth: authRouter,
+  tokens: tokensRouter,
+  images: imagesRouter,
+  system: systemRouter,
+  audit: auditRouter,
+});
+
+export type AppRouter = typeof appRouter;

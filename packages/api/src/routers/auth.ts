@@ -1,0 +1,30 @@
+import type { TRPCRouterRecord } from "@trpc/server";
+import { z } from "zod";
+import { protectedProcedure, publicProcedure } from "../trpc";
+import { createToken, listTokens, loginForToken, revokeToken } from "../services/auth";
+
+const tokenName = z.string().trim().min(1, "a token needs a name").max(100);
+
+export const authRouter = {
+  /** Who is signed in (null when nobody). */
+  me: publicProcedure.query(({ ctx }) =>
+    ctx.actor ? { username: ctx.actor.username, role: ctx.actor.role, viaToken: Boolean(ctx.actor.tokenId) } : null,
+  ),
+
+  /** CLI login: password for a personal token (shown once). */
+  login: publicProcedure
+    .input(z.object({ username: z.string().min(1), password: z.string().min(1), name: tokenName }))
+    .mutation(({ ctx, input }) => loginForToken(ctx, input.username, input.password, input.name)),
+} satisfies TRPCRouterRecord;
+
+export const tokensRouter = {
+  list: protectedProcedure.query(({ ctx }) => listTokens(ctx)),
+  create: protectedProcedure
+    .input(z.object({ name: tokenName, expiresInDays: z.number().int().positive().max(3650).optional() }))
+    .mutation(({ ctx, input }) =>
+      createToken(ctx, input.name, input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : null),
+    ),
+  revoke: protectedProcedure
+    .input(z.object({ id: z.string().uuid() }))
+    .mutation(({ ctx, input }) => revokeToken(ctx, input.id)),
+} satisfies TRPCRouterRecord;

@@ -1,0 +1,162 @@
+import type { Readable, Writable } from "node:stream";
+import {
+  gcBlobs,
+  parseReference,
+  readArchive,
+  resolveImage,
+  writeArchive,
+  type ImageRecord,
+  type LoadedImage,
+} from "@berth/engine";
+import { PrismaMetadataStore } from "@berth/db";
+import type { Context } from "../context";
+import { audited, recordFailure, type AuditTarget } from "../audit/record";
+
+type Ctx = Pick<Context, "services" | "request" | "actor">;
+
+export interface LoadResult {
+  /** docker's output lines: `Loaded image: name:tag` / `Loaded image ID: sha256:…`. */
+  lines: string[];
+  images: { id: string; tags: string[] }[];
+  moved: { ref: string; from: string; to: string }[];
+}
+
+/**
+ * `docker load`: streams the archive into the blob store (verified), then records images
+ * and tags in one transaction with the audit event. A tag that moves leaves the previous
+ * image dangling. On failure nothing is kept: new blobs are removed, no rows are written.
+ */
+export async function loadArchiveFor(ctx: Ctx, input: Readable, source: string): Promise<LoadResult> {
+  const spec = { action: "image.load", details: { source } };
+  let loaded: { images: LoadedImage[]; createdBlobs: import("@berth/engine").Digest[] };
+  try {
+    loaded = await readArchive(input, { blobs: ctx.services.blobs });
+  } catch (err) {
+    await recordFailure(ctx, spec, err);
+    throw err;
+  }
+  try {
+    return await audited(
+      ctx,
+      {
+        ...spec,
+        describe: (r: LoadResult) => ({
+          targets: r.images.flatMap((img): AuditTarget[] =>
+            img.tags.length
+              ? img.tags.map((ref) => ({
+                  ref,
+                  digestBefore: r.moved.find((m) => m.ref === ref)?.from ?? null,
+                  digestAfter: img.id,
+                }))
+              : [{ ref: img.id, digestAfter: img.id }],
+          ),
+        }),
+      },
+      async (tx) => {
+        const meta = new PrismaMetadataStore(tx);
+        const result: LoadResult = { lines: [], images: [], moved: [] };
+        for (const { image, repoTags } of loaded.images) {
+          await meta.putImage(image);
+          const tags: string[] = [];
+          for (const repoTag of repoTags) {
+            const ref = parseReference(repoTag);
+            const tag = ref.tag ?? "latest";
+            const previous = await meta.setTag(ref.normalizedName, tag, image.id);
+            const display = `${ref.familiarName}:${tag}`;
+            if (previous && !previous.imageId.equals(image.id)) {
+              result.lines.push(
+                `The image ${display} already exists, renaming the old one with ID ${previous.imageId} to empty string`,
+              );
+              result.moved.push({ ref: display, from: previous.imageId.toString(), to: image.id.toString() });
+            }
+            tags.push(display);
+          }
+          if (tags.length) await meta.updateImage(image.id, { lastTagTime: new Date() });
+          for (const t of tags) result.lines.push(`Loaded image: ${t}`);
+          if (!tags.length) result.lines.push(`Loaded image ID: ${image.id}`);
+          result.images.push({ id: image.id.toString(), tags });
+        }
+        return result;
+      },
+    );
+  } catch (err) {
+    await gcBlobs({ meta: new PrismaMetadataStore(ctx.services.db), blobs: ctx.services.blobs, candidates: loaded.createdBlobs });
+    throw err;
+  }
+}
+
+/**
+ * Which images and names a `docker save` argument stands for: `name:tag` → that tag,
+ * `name` → every tag of the repository, an ID → the image without names.
+ */
+async function selectForSave(ctx: Ctx, refs: string[]) {
+  const meta = new PrismaMetadataStore(ctx.services.db);
+  const byId = new Map<string, { image: ImageRecord; repoTags: string[] }>();
+  const add = (image: ImageRecord, tag?: string) => {
+    const entry = byId.get(image.id.toString()) ?? { image, repoTags: [] };
+    if (tag && !entry.repoTags.includes(tag)) entry.repoTags.push(tag);
+    byId.set(image.id.toString(), entry);
+  };
+  for (const raw of refs) {
+    const image = await resolveImage({ meta, ref: raw });
+    let ref: ReturnType<typeof parseReference> | undefined;
+    try {
+      ref = parseReference(raw);
+    } catch {
+      ref = undefined;
+    }
+    const isName = ref && !image.id.hex.startsWith(raw.replace(/^sha256:/, ""));
+    if (!ref || !isName) {
+      add(image);
+    } else if (ref.tag || ref.digest) {
+      add(image, ref.digest ? undefined : `${ref.familiarName}:${ref.tag}`);
+    } else {
+      const tags = await meta.listTags({ repository: ref.normalizedName });
+      for (const t of tags) {
+        const img = await meta.getImage(t.imageId);
+        if (img) add(img, `${ref.familiarName}:${t.tag}`);
+      }
+    }
+  }
+  return [...byId.values()];
+}
+
+/** `docker save`: streams one archive of the selected images to `out`. Audited when it ends. */
+export async function saveImagesFor(
+  ctx: Ctx,
+  refs: string[],
+  out: Writable,
+  opts: { signal?: AbortSignal } = {},
+): Promise<void> {
+  const spec = { action: "image.save", targets: refs.map((ref) => ({ ref })) };
+  let selected: Awaited<ReturnType<typeof selectForSave>>;
+  try {
+    selected = await selectForSave(ctx, refs);
+  } catch (err) {
+    await recordFailure(ctx, spec, err);
+    throw err;
+  }
+  try {
+    await writeArchive(selected, { blobs: ctx.services.blobs, out, signal: opts.signal });
+  } catch (err) {
+    await recordFailure(ctx, spec, err);
+    throw err;
+  }
+  await audited(
+    ctx,
+    {
+      action: "image.save",
+      targets: selected.flatMap(({ image, repoTags }) =>
+        repoTags.length
+          ? repoTags.map((ref) => ({ ref, digestBefore: image.id.toString(), digestAfter: image.id.toString() }))
+          : [{ ref: image.id.toString(), digestBefore: image.id.toString(), digestAfter: image.id.toString() }],
+      ),
+    },
+    () => Promise.resolve(),
+  );
+}
+
+/** Resolves save arguments up front so an HTTP endpoint can answer 404 before streaming. */
+export async function checkSaveable(ctx: Ctx, refs: string[]): Promise<void> {
+  await selectForSave(ctx, refs);
+}

@@ -1,0 +1,102 @@
+import type { Database } from "@berth/db";
+import { TRPCError } from "@trpc/server";
+import { randomBytes } from "node:crypto";
+import type { Context } from "../context";
+import { audited, recordFailure } from "../audit/record";
+import { TOKEN_PREFIX } from "../auth/actor";
+import { hashPassword, hashSecret, newSecret, verifyPassword } from "../auth/secrets";
+
+type Ctx = Pick<Context, "services" | "request" | "actor">;
+
+const SESSION_DAYS = 14;
+const INVALID = "incorrect username or password";
+
+/**
+ * First start: makes sure user `admin` exists. With a configured password it is used;
+ * otherwise a random one is generated and returned so the caller can print it once.
+ */
+export async function ensureAdmin(db: Database, configured?: string): Promise<{ created: boolean; password?: string }> {
+  const existing = await db.user.findUnique({ where: { username: "admin" } });
+  if (existing) return { created: false };
+  const password = configured || randomBytes(12).toString("base64url");
+  await db.user.create({ data: { username: "admin", passwordHash: await hashPassword(password), role: "admin" } });
+  return { created: true, password: configured ? undefined : password };
+}
+
+async function checkPassword(ctx: Ctx, username: string, password: string, action: string) {
+  const user = await ctx.services.db.user.findUnique({ where: { username } });
+  // Verify against a dummy hash for unknown users so timing does not reveal who exists.
+  const ok = user
+    ? await verifyPassword(user.passwordHash, password)
+    : (await verifyPassword(await dummyHash(), password), false);
+  if (!user || !ok || user.disabledAt) {
+    await recordFailure({ ...ctx, actorName: username }, { action, targets: [{ ref: `user:${username}` }] }, new Error(INVALID), "denied");
+    throw new TRPCError({ code: "UNAUTHORIZED", message: INVALID });
+  }
+  return user;
+}
+let dummy: Promise<string> | undefined;
+const dummyHash = () => (dummy ??= hashPassword(randomBytes(16).toString("hex")));
+
+/** Browser sign-in: returns the session secret to set as a cookie. */
+export async function signIn(ctx: Ctx, username: string, password: string) {
+  const user = await checkPassword(ctx, username, password, "auth.sign-in");
+  const secret = newSecret("");
+  const expiresAt = new Date(Date.now() + SESSION_DAYS * 86_400_000);
+  const who = { ...ctx, actor: { userId: user.id, username: user.username, role: user.role as "admin" } };
+  await audited(who, { action: "auth.sign-in", targets: [{ ref: `user:${user.username}` }] }, (tx) =>
+    tx.session.create({
+      data: { id: hashSecret(secret), userId: user.id, expiresAt, ip: ctx.request.ip, userAgent: ctx.request.userAgent },
+    }),
+  );
+  return { secret, expiresAt, username: user.username };
+}
+
+export async function signOut(ctx: Ctx, sessionSecret: string | undefined) {
+  if (!sessionSecret || !ctx.actor) return;
+  await audited(ctx, { action: "auth.sign-out", targets: [{ ref: `user:${ctx.actor.username}` }] }, (tx) =>
+    tx.session.deleteMany({ where: { id: hashSecret(sessionSecret) } }),
+  );
+}
+
+/** CLI `login`: exchanges a password for a personal token named after the machine. */
+export async function loginForToken(ctx: Ctx, username: string, password: string, name: string) {
+  const user = await checkPassword(ctx, username, password, "token.create");
+  const who = { ...ctx, actor: { userId: user.id, username: user.username, role: user.role as "admin" } };
+  return createToken(who, name, null);
+}
+
+export async function createToken(ctx: Ctx, name: string, expiresAt: Date | null) {
+  const actor = ctx.actor;
+  if (!actor) throw new TRPCError({ code: "UNAUTHORIZED", message: "sign in first" });
+  const token = newSecret(TOKEN_PREFIX);
+  const row = await audited(
+    ctx,
+    { action: "token.create", targets: [{ ref: `token:${name}` }], details: { expiresAt } },
+    (tx) =>
+      tx.apiToken.create({
+        data: { userId: actor.userId, name, tokenHash: hashSecret(token), tokenPrefix: token.slice(0, 12), expiresAt },
+      }),
+  );
+  return { id: row.id, name: row.name, token, expiresAt: row.expiresAt, createdAt: row.createdAt };
+}
+
+export function listTokens(ctx: Ctx) {
+  return ctx.services.db.apiToken.findMany({
+    where: { userId: ctx.actor!.userId },
+    orderBy: { createdAt: "desc" },
+    select: { id: true, name: true, tokenPrefix: true, createdAt: true, lastUsedAt: true, expiresAt: true, revokedAt: true },
+  });
+}
+
+export async function revokeToken(ctx: Ctx, id: string) {
+  const actor = ctx.actor!;
+  const token = await ctx.services.db.apiToken.findUnique({ where: { id } });
+  const spec = { action: "token.revoke", targets: [{ ref: `token:${token?.name ?? id}` }] };
+  if (!token || (token.userId !== actor.userId && actor.role !== "admin")) {
+    const err = new TRPCError({ code: "NOT_FOUND", message: `no such token: ${id}` });
+    await recordFailure(ctx, spec, err);
+    throw err;
+  }
+  await audited(ctx, spec, (tx) => tx.apiToken.update({ where: { id }, data: { revokedAt: new Date() } }));
+}

@@ -1,0 +1,121 @@
+import {
+  diskUsage,
+  gcBlobs,
+  imageHistory,
+  inspectImage,
+  listImages,
+  pruneImages,
+  removeImages,
+  resolveImage,
+  tagImage,
+  type Digest,
+} from "@berth/engine";
+import { PrismaMetadataStore } from "@berth/db";
+import type { Context } from "../context";
+import { audited } from "../audit/record";
+
+type Ctx = Pick<Context, "services" | "request" | "actor">;
+
+function reader(ctx: Ctx) {
+  return { meta: new PrismaMetadataStore(ctx.services.db), blobs: ctx.services.blobs };
+}
+
+/** Deletes blobs that no image uses any more; runs after the removing transaction committed. */
+async function collect(ctx: Ctx, candidates: Digest[]): Promise<number> {
+  if (candidates.length === 0) return 0;
+  return gcBlobs({ ...reader(ctx), candidates });
+}
+
+export function listImagesFor(ctx: Ctx, opts: Omit<Parameters<typeof listImages>[0], "meta">) {
+  return listImages({ ...opts, meta: reader(ctx).meta });
+}
+
+export async function inspectImagesFor(ctx: Ctx, refs: string[]) {
+  const found: Awaited<ReturnType<typeof inspectImage>>[] = [];
+  const missing: string[] = [];
+  for (const ref of refs) {
+    try {
+      found.push(await inspectImage({ ...reader(ctx), ref }));
+    } catch (err) {
+      if ((err as { code?: string }).code === "NOT_FOUND") missing.push(ref);
+      else throw err;
+    }
+  }
+  return { images: found, missing };
+}
+
+export function historyFor(ctx: Ctx, ref: string) {
+  return imageHistory({ ...reader(ctx), ref });
+}
+
+export function diskUsageFor(ctx: Ctx, verbose: boolean) {
+  return diskUsage({ meta: reader(ctx).meta, verbose });
+}
+
+export function resolveImageFor(ctx: Ctx, ref: string) {
+  return resolveImage({ meta: reader(ctx).meta, ref });
+}
+
+export function tagImageFor(ctx: Ctx, source: string, target: string) {
+  return audited(
+    ctx,
+    {
+      action: "image.tag",
+      targets: [{ ref: target }],
+      details: { source },
+      describe: (r) => ({
+        targets: [{ ref: target, digestBefore: r.previous?.imageId.toString() ?? null, digestAfter: r.image.id.toString() }],
+      }),
+    },
+    (tx) => tagImage({ meta: new PrismaMetadataStore(tx), source, target }),
+  );
+}
+
+export async function removeImagesFor(ctx: Ctx, refs: string[], force: boolean) {
+  const result = await audited(
+    ctx,
+    {
+      action: "image.remove",
+      targets: refs.map((ref) => ({ ref })),
+      details: { force },
+      describe: (r) => ({
+        targets: r.results.flatMap((entry) =>
+          entry.items.map((item) =>
+            "untagged" in item
+              ? { ref: item.untagged, digestBefore: item.imageId?.toString() ?? null, digestAfter: null }
+              : { ref: item.deleted.toString(), digestBefore: item.deleted.toString(), digestAfter: null },
+          ),
+        ),
+        details: { errors: r.results.filter((e) => e.error).map((e) => `${e.ref}: ${e.error}`) },
+      }),
+    },
+    (tx) => removeImages({ meta: new PrismaMetadataStore(tx), refs, force }),
+  );
+  const freed = await collect(ctx, result.blobsToCheck);
+  return { ...result, freed };
+}
+
+export async function pruneImagesFor(
+  ctx: Ctx,
+  opts: { all: boolean; filters: Record<string, string[]>; dryRun: boolean },
+) {
+  const run = (meta: PrismaMetadataStore) => pruneImages({ meta, ...opts });
+  if (opts.dryRun) return { ...(await run(reader(ctx).meta)), freed: 0 };
+  const result = await audited(
+    ctx,
+    {
+      action: "image.prune",
+      details: { all: opts.all, filters: opts.filters },
+      describe: (r) => ({
+        targets: [
+          ...r.untagged.map((ref) => ({ ref, digestAfter: null })),
+          ...r.deleted.map((id) => ({ ref: id.toString(), digestBefore: id.toString(), digestAfter: null })),
+        ],
+        details: { spaceReclaimed: r.spaceReclaimed },
+      }),
+    },
+    (tx) => run(new PrismaMetadataStore(tx)),
+  );
+  const freed = await collect(ctx, result.blobsToCheck);
+  return { ...result, freed };
+}

@@ -1,0 +1,55 @@
+/**
+ * 1. INITIALISATION
+ * One tRPC instance with superjson (dates and bigints cross the wire intact) and an
+ * error formatter that keeps the engine's message as the user-facing text.
+ */
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { ZodError } from "zod";
+import type { Context } from "./context";
+import { toTRPCError } from "./errors";
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    return {
+      ...shape,
+      data: {
+        ...shape.data,
+        zodError: error.cause instanceof ZodError ? error.cause.flatten() : null,
+      },
+    };
+  },
+});
+
+export const createTRPCRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/**
+ * 2. MIDDLEWARE
+ * Engine errors become tRPC errors with the same message in one place.
+ */
+const mapErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) throw toTRPCError(result.error.cause ?? result.error);
+  return result;
+});
+
+/**
+ * 3. PROCEDURES
+ * public: sign-in and health only. protected: any signed-in person or token.
+ * admin: people with the admin role.
+ */
+export const publicProcedure = t.procedure.use(mapErrors);
+
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.actor) throw new TRPCError({ code: "UNAUTHORIZED", message: "sign in first" });
+  return next({ ctx: { ...ctx, actor: ctx.actor } });
+});
+
+export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
+  if (ctx.actor.role !== "admin") {
+    throw new TRPCError({ code: "FORBIDDEN", message: "only an admin can do this" });
+  }
+  return next();
+});

@@ -1,0 +1,311 @@
+import { createHash, randomBytes, type Hash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, open, readdir, rm, stat, link, rename, unlink, type FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+import { Writable, type Readable } from "node:stream";
+
+import type { BlobIngest, BlobStore } from "./blob-store";
+import { Digest } from "./digest";
+import {
+  BlobNotFoundError,
+  DigestMismatchError,
+  EngineError,
+  InvalidArgumentError,
+  SizeMismatchError,
+} from "./errors";
+
+const HEX_RE = /^[a-f0-9]{64}$/;
+
+/**
+ * BlobStore over a directory: `<root>/blobs/sha256/<hex>` holds complete, verified blobs;
+ * `<root>/ingest/<random>` holds writes in progress. Ingest and blobs share a filesystem,
+ * so moving a finished write into place is one atomic link or rename.
+ */
+export class FsBlobStore implements BlobStore {
+  readonly blobDir: string;
+  readonly ingestDir: string;
+
+  constructor(readonly root: string) {
+    this.blobDir = join(root, "blobs", "sha256");
+    this.ingestDir = join(root, "ingest");
+  }
+
+  pathOf(digest: Digest): string {
+    return join(this.blobDir, digest.hex);
+  }
+
+  async has(digest: Digest): Promise<boolean> {
+    return (await this.stat(digest)) !== undefined;
+  }
+
+  async stat(digest: Digest): Promise<{ size: number } | undefined> {
+    try {
+      return { size: (await stat(this.pathOf(digest))).size };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async open(digest: Digest, range?: { start: number; end?: number }): Promise<Readable> {
+    // Open first so a missing blob rejects here rather than as a stream error later.
+    const handle = await this.openBlob(digest);
+    try {
+      if (!range) return handle.createReadStream();
+      const { size } = await handle.stat();
+      const end = Math.min(range.end ?? size, size);
+      if (!Number.isSafeInteger(range.start) || range.start < 0 || range.start > size || end < range.start) {
+        throw new InvalidArgumentError(
+          `range ${range.start}-${range.end ?? ""} is outside blob ${digest.toString()} of ${size} bytes`,
+        );
+      }
+      if (end === range.start) {
+        await handle.close();
+        return createReadStream("/dev/null");
+      }
+      // createReadStream's end is inclusive; ours is exclusive.
+      return handle.createReadStream({ start: range.start, end: end - 1 });
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  async read(digest: Digest, maxBytes: number): Promise<Buffer> {
+    const handle = await this.openBlob(digest);
+    try {
+      const { size } = await handle.stat();
+      if (size > maxBytes) {
+        throw new EngineError(
+          "TOO_LARGE",
+          `blob ${digest.toString()} is ${size} bytes, more than the ${maxBytes} bytes allowed here`,
+        );
+      }
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async ingest(): Promise<BlobIngest> {
+    await mkdir(this.ingestDir, { recursive: true });
+    const path = join(this.ingestDir, randomBytes(16).toString("hex"));
+    const handle = await open(path, "wx", 0o644);
+    return new FsIngest(this, path, handle);
+  }
+
+  async put(data: Uint8Array): Promise<Digest> {
+    const ingest = await this.ingest();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        ingest.writable.on("error", reject);
+        ingest.writable.end(data, () => resolve());
+      });
+      return (await ingest.commit()).digest;
+    } finally {
+      await ingest.abort();
+    }
+  }
+
+  async delete(digest: Digest): Promise<void> {
+    try {
+      await unlink(this.pathOf(digest));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  async *list(): AsyncIterable<{ digest: Digest; size: number }> {
+    let names: string[];
+    try {
+      names = await readdir(this.blobDir);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    for (const name of names.sort()) {
+      if (!HEX_RE.test(name)) continue;
+      const digest = Digest.fromHex(name);
+      const found = await this.stat(digest);
+      if (found) yield { digest, size: found.size };
+    }
+  }
+
+  async check(): Promise<void> {
+    await mkdir(this.ingestDir, { recursive: true });
+    const probe = join(this.ingestDir, `probe-${randomBytes(8).toString("hex")}`);
+    const handle = await open(probe, "wx");
+    try {
+      await handle.writeFile("probe");
+      await handle.sync();
+    } finally {
+      await handle.close();
+      await rm(probe, { force: true });
+    }
+  }
+
+  /**
+   * Removes ingest files left by writes that never finished (a crash, a killed upload).
+   * Run at start-up; `olderThanMs` keeps writes of a still-running process alive.
+   */
+  async cleanIngests(olderThanMs: number): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.ingestDir);
+    } catch (err) {
+      if (isNotFound(err)) return 0;
+      throw err;
+    }
+    const cutoff = Date.now() - olderThanMs;
+    let removed = 0;
+    for (const name of names) {
+      const path = join(this.ingestDir, name);
+      try {
+        if ((await stat(path)).mtimeMs < cutoff) {
+          await rm(path, { force: true });
+          removed++;
+        }
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    return removed;
+  }
+
+  private async openBlob(digest: Digest): Promise<FileHandle> {
+    try {
+      return await open(this.pathOf(digest), "r");
+    } catch (err) {
+      if (isNotFound(err)) throw new BlobNotFoundError(digest.toString());
+      throw err;
+    }
+  }
+}
+
+/** One write in progress: bytes are hashed as they go to the ingest file. */
+class FsIngest implements BlobIngest {
+  readonly writable: Writable;
+  private readonly hash: Hash = createHash("sha256");
+  private bytes = 0;
+  private settled = false;
+
+  constructor(
+    private readonly store: FsBlobStore,
+    private readonly path: string,
+    private readonly handle: FileHandle,
+  ) {
+    this.writable = new Writable({
+      write: (chunk: Buffer, _encoding, callback) => {
+        this.hash.update(chunk);
+        this.bytes += chunk.byteLength;
+        writeAll(this.handle, chunk).then(() => callback(), callback);
+      },
+    });
+  }
+
+  get written(): number {
+    return this.bytes;
+  }
+
+  async commit(expected?: { digest?: Digest; size?: number }): Promise<{ digest: Digest; size: number; created: boolean }> {
+    if (this.settled) throw new Error("ingest already committed or aborted");
+    try {
+      await finishWritable(this.writable);
+      const digest = Digest.fromHex(this.hash.digest("hex"));
+      const size = this.bytes;
+      if (expected?.size !== undefined && expected.size !== size) {
+        throw new SizeMismatchError("blob", expected.size, size);
+      }
+      if (expected?.digest && !expected.digest.equals(digest)) {
+        throw new DigestMismatchError("blob", expected.digest.toString(), digest.toString());
+      }
+      // Durable before visible: a blob under blobs/ must survive a crash whole.
+      await this.handle.sync();
+      await this.handle.close();
+      this.settled = true;
+      const created = await this.moveIntoPlace(digest);
+      return { digest, size, created };
+    } catch (err) {
+      await this.abort();
+      throw err;
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (!this.writable.destroyed) this.writable.destroy();
+    if (!this.settled) {
+      this.settled = true;
+      await this.handle.close().catch(() => undefined);
+    }
+    await rm(this.path, { force: true });
+  }
+
+  /**
+   * link() fails with EEXIST when the blob is already there, which tells concurrent
+   * writers of the same content apart: exactly one of them reports created=true.
+   * Filesystems without hard links fall back to rename over the (identical) file.
+   */
+  private async moveIntoPlace(digest: Digest): Promise<boolean> {
+    const target = this.store.pathOf(digest);
+    await mkdir(this.store.blobDir, { recursive: true });
+    let created: boolean;
+    try {
+      await link(this.path, target);
+      created = true;
+      await unlink(this.path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EEXIST") {
+        created = false;
+        await unlink(this.path);
+      } else if (code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP") {
+        created = !(await this.store.has(digest));
+        await rename(this.path, target);
+      } else {
+        throw err;
+      }
+    }
+    if (created) await syncDir(this.store.blobDir);
+    return created;
+  }
+}
+
+async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.byteLength) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
+    offset += bytesWritten;
+  }
+}
+
+/** Ends the writable if the caller has not, and waits until every byte reached the file. */
+function finishWritable(writable: Writable): Promise<void> {
+  if (writable.writableFinished) return Promise.resolve();
+  if (writable.destroyed) return Promise.reject(new Error("ingest stream was destroyed before commit"));
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => {
+      writable.off("finish", onFinish);
+      reject(err);
+    };
+    const onFinish = () => {
+      writable.off("error", onError);
+      resolve();
+    };
+    writable.once("error", onError);
+    writable.once("finish", onFinish);
+    if (!writable.writableEnded) writable.end();
+  });
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
+}

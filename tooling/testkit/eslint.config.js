@@ -1,0 +1,2 @@
+import base from "@berth/eslint-config/base";
+export default base;
