@@ -1,8 +1,7 @@
 import { createHash, randomBytes, type Hash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, rm, stat, link, rename, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
-import { Writable, type Readable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 
 import type { BlobIngest, BlobStore } from "./blob-store";
 import { Digest } from "./digest";
@@ -61,7 +60,7 @@ export class FsBlobStore implements BlobStore {
       }
       if (end === range.start) {
         await handle.close();
-        return createReadStream("/dev/null");
+        return Readable.from([]);
       }
       // createReadStream's end is inclusive; ours is exclusive.
       return handle.createReadStream({ start: range.start, end: end - 1 });

@@ -257,7 +257,7 @@ export function imageRecordFromConfig(input: ImageRecordInput): ImageRecord {
   }
   input.layers.forEach((layer, i) => {
     if (!layer.diffId.equals(diffIds[i]!)) {
-      throw new InvalidArgumentError(`layer ${i}: diff_id ${layer.diffId} differs from the config's ${diffIds[i]}`);
+      throw new InvalidArgumentError(`layer ${i}: diff_id ${layer.diffId.toString()} differs from the config's ${diffIds[i]!.toString()}`);
     }
   });
   const created = config.created ? new Date(config.created) : null;

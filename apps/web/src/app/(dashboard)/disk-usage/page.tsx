@@ -1,0 +1,184 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useMemo } from "react";
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { PageHeader } from "~/components/shell/app-shell";
+import {
+  Card,
+  CardHeader,
+  EmptyState,
+  ErrorState,
+  Skeleton,
+  Stat,
+  Table,
+  TableSkeleton,
+  TBody,
+  Td,
+  Th,
+  THead,
+  Tr,
+} from "~/components/ui";
+import { errorMessage, formatBytes, formatRelative, shortId } from "~/lib/format";
+import { imageHref, isDangling, toDiskTotals, toImageRows, type ImageRow } from "~/lib/models";
+import { useTRPC } from "~/trpc/react";
+
+interface ImageUsage {
+  id: string;
+  refs: string[];
+  created: Date | null;
+  size: number;
+  shared: number;
+  unique: number;
+}
+
+/** One entry per image ID (the list has one row per tag). */
+function byImage(rows: ImageRow[]): ImageUsage[] {
+  const map = new Map<string, ImageUsage>();
+  for (const r of rows) {
+    const entry = map.get(r.id) ?? {
+      id: r.id,
+      refs: [],
+      created: r.created,
+      size: r.size ?? 0,
+      shared: r.sharedSize ?? 0,
+      unique: r.uniqueSize ?? r.size ?? 0,
+    };
+    if (!isDangling(r)) entry.refs.push(`${r.repository}:${r.tag}`);
+    map.set(r.id, entry);
+  }
+  return [...map.values()].sort((a, b) => b.size - a.size);
+}
+
+/** Per repository: unique bytes of its images, and bytes it shares with other images. */
+function byRepository(rows: ImageRow[]) {
+  const repos = new Map<string, { repository: string; ids: Set<string>; unique: number; shared: number }>();
+  for (const r of rows) {
+    const key = isDangling(r) ? "<none>" : r.repository;
+    const entry = repos.get(key) ?? { repository: key, ids: new Set<string>(), unique: 0, shared: 0 };
+    if (!entry.ids.has(r.id)) {
+      entry.ids.add(r.id);
+      entry.unique += r.uniqueSize ?? r.size ?? 0;
+      entry.shared += r.sharedSize ?? 0;
+    }
+    repos.set(key, entry);
+  }
+  return [...repos.values()]
+    .map(({ repository, unique, shared, ids }) => ({ repository, unique, shared, images: ids.size }))
+    .sort((a, b) => b.unique + b.shared - (a.unique + a.shared))
+    .slice(0, 15);
+}
+
+export default function DiskUsagePage() {
+  const trpc = useTRPC();
+  const df = useQuery(trpc.system.df.queryOptions({ verbose: false }));
+  const list = useQuery(trpc.images.list.queryOptions({ all: false, filters: {} }));
+
+  const rows = useMemo(() => toImageRows(list.data), [list.data]);
+  const images = useMemo(() => byImage(rows), [rows]);
+  const repos = useMemo(() => byRepository(rows), [rows]);
+  const totals = useMemo(() => {
+    const t = toDiskTotals(df.data);
+    return {
+      total: t.total ?? (list.isSuccess ? images.length : null),
+      active: t.active ?? 0,
+      size: t.size,
+      reclaimable: t.reclaimable,
+    };
+  }, [df.data, list.isSuccess, images.length]);
+  const reclaimablePct =
+    totals.size && totals.reclaimable !== null ? ` (${Math.round((totals.reclaimable / Math.max(totals.size, 1)) * 100)}%)` : "";
+
+  return (
+    <>
+      <PageHeader title="Disk usage" description="Space the image store uses, like docker system df." />
+
+      {df.error ? (
+        <ErrorState className="mb-4" title="Could not read disk usage" message={errorMessage(df.error)} onRetry={() => void df.refetch()} />
+      ) : null}
+
+      <div className="grid grid-cols-2 gap-3 lg:grid-cols-4" data-testid="df-totals">
+        {df.isPending ? (
+          Array.from({ length: 4 }, (_, i) => <Skeleton key={i} className="h-24" />)
+        ) : (
+          <>
+            <Stat label="Images" value={totals.total ?? "—"} testId="df-total" />
+            <Stat label="Active" value={totals.active ?? "—"} hint="used by a running container" />
+            <Stat label="Size" value={formatBytes(totals.size)} hint="layers stored once" testId="df-size" />
+            <Stat label="Reclaimable" value={formatBytes(totals.reclaimable)} hint={reclaimablePct.trim() || undefined} />
+          </>
+        )}
+      </div>
+
+      <Card className="mt-4">
+        <CardHeader title="Space per repository" description="Unique bytes are freed by removing the repository's images; shared bytes are layers other images use too." />
+        {list.isPending ? (
+          <Skeleton className="h-64" />
+        ) : list.error ? (
+          <ErrorState title="Could not list images" message={errorMessage(list.error)} />
+        ) : repos.length === 0 ? (
+          <EmptyState title="No images stored" />
+        ) : (
+          <div className="h-72 w-full text-slate-500 dark:text-slate-400" data-testid="df-chart">
+            <ResponsiveContainer width="100%" height="100%">
+              <BarChart data={repos} layout="vertical" margin={{ left: 8, right: 16, top: 4, bottom: 4 }}>
+                <CartesianGrid strokeDasharray="3 3" horizontal={false} stroke="currentColor" strokeOpacity={0.2} />
+                <XAxis type="number" tickFormatter={(v: number) => formatBytes(v)} stroke="currentColor" fontSize={11} />
+                <YAxis type="category" dataKey="repository" width={160} stroke="currentColor" fontSize={11} interval={0} />
+                <Tooltip
+                  formatter={(value) => formatBytes(value)}
+                  contentStyle={{ fontSize: 12, borderRadius: 6 }}
+                  cursor={{ fill: "currentColor", fillOpacity: 0.06 }}
+                />
+                <Legend wrapperStyle={{ fontSize: 12 }} />
+                <Bar dataKey="unique" name="Unique" stackId="a" fill="#0284c7" />
+                <Bar dataKey="shared" name="Shared" stackId="a" fill="#94a3b8" />
+              </BarChart>
+            </ResponsiveContainer>
+          </div>
+        )}
+      </Card>
+
+      <section className="mt-6" aria-labelledby="per-image">
+        <h2 id="per-image" className="mb-2 text-sm font-semibold">
+          Per image
+        </h2>
+        {list.isPending ? (
+          <TableSkeleton rows={4} />
+        ) : list.error ? null : images.length === 0 ? (
+          <EmptyState title="No images stored" />
+        ) : (
+          <Table data-testid="df-images">
+            <THead>
+              <tr>
+                <Th>Image ID</Th>
+                <Th>References</Th>
+                <Th>Created</Th>
+                <Th className="text-right">Size</Th>
+                <Th className="text-right">Shared</Th>
+                <Th className="text-right">Unique</Th>
+              </tr>
+            </THead>
+            <TBody>
+              {images.map((img) => (
+                <Tr key={img.id}>
+                  <Td className="font-mono text-xs">
+                    <Link href={imageHref(img.id)} className="text-sky-700 hover:underline dark:text-sky-400">
+                      {shortId(img.id)}
+                    </Link>
+                  </Td>
+                  <Td className="text-xs">{img.refs.length ? img.refs.join(", ") : <span className="text-slate-400">&lt;none&gt;</span>}</Td>
+                  <Td className="whitespace-nowrap">{formatRelative(img.created)}</Td>
+                  <Td className="text-right tabular-nums">{formatBytes(img.size)}</Td>
+                  <Td className="text-right text-slate-500 tabular-nums">{formatBytes(img.shared)}</Td>
+                  <Td className="text-right tabular-nums">{formatBytes(img.unique)}</Td>
+                </Tr>
+              ))}
+            </TBody>
+          </Table>
+        )}
+      </section>
+    </>
+  );
+}

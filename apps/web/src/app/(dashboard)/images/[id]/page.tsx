@@ -1,0 +1,388 @@
+"use client";
+
+import { useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useParams, useRouter } from "next/navigation";
+import { useMemo, useState, type FormEvent, type ReactNode } from "react";
+import { AuditTable } from "~/components/audit/audit-table";
+import { RemoveDialog } from "~/components/images/remove-dialog";
+import { PageHeader } from "~/components/shell/app-shell";
+import {
+  Button,
+  ButtonLink,
+  Card,
+  CardHeader,
+  CopyButton,
+  CopyField,
+  EmptyState,
+  ErrorState,
+  Input,
+  Skeleton,
+  Table,
+  TableSkeleton,
+  TBody,
+  Td,
+  Th,
+  THead,
+  Tr,
+} from "~/components/ui";
+import { errorMessage, formatBytes, formatDateTime, formatRelative, shortId } from "~/lib/format";
+import {
+  layersWithSizes,
+  refFromParam,
+  splitReference,
+  toAuditPage,
+  toHistoryRows,
+  toInspectView,
+  type AuditEvent,
+} from "~/lib/models";
+import { useTRPC } from "~/trpc/react";
+
+function Row({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="grid grid-cols-[8rem_1fr] gap-2 py-1.5 text-sm">
+      <dt className="text-slate-500 dark:text-slate-400">{label}</dt>
+      <dd className="min-w-0 break-words">{children}</dd>
+    </div>
+  );
+}
+
+export default function ImagePage() {
+  const params = useParams<{ id: string }>();
+  const ref = refFromParam(params.id);
+  const trpc = useTRPC();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+
+  const inspect = useQuery(trpc.images.inspect.queryOptions({ refs: [ref] }));
+  const history = useQuery(trpc.images.history.queryOptions({ ref }));
+  const [newTag, setNewTag] = useState("");
+  const [removeRef, setRemoveRef] = useState<string | null>(null);
+  const [showJson, setShowJson] = useState(false);
+
+  const tag = useMutation(
+    trpc.images.tag.mutationOptions({
+      onSuccess: async () => {
+        setNewTag("");
+        await queryClient.invalidateQueries();
+      },
+    }),
+  );
+
+  const image = useMemo(() => {
+    const data = inspect.data as { images?: unknown[] } | undefined;
+    const first = data?.images?.[0];
+    return first ? toInspectView(first) : null;
+  }, [inspect.data]);
+  const historyRows = useMemo(() => toHistoryRows(history.data), [history.data]);
+  const layers = useMemo(() => (image ? layersWithSizes(image.layers, historyRows) : []), [image, historyRows]);
+
+  const repositories = useMemo(
+    () => [...new Set((image?.repoTags ?? []).map((t) => splitReference(t).repository))].slice(0, 5),
+    [image],
+  );
+  const auditQueries = useQueries({
+    queries: (repositories.length > 0 ? repositories : [undefined]).map((repository) =>
+      trpc.audit.list.queryOptions({ repository, limit: repository ? 50 : 200 }, { enabled: Boolean(image) }),
+    ),
+  });
+  const auditEvents = useMemo(() => {
+    if (!image) return [];
+    const byId = new Map<string, AuditEvent>();
+    for (const q of auditQueries) for (const e of toAuditPage(q.data).events) byId.set(e.id, e);
+    const mentionsImage = (e: AuditEvent) =>
+      e.targets.some((t) => [t.ref, t.digestBefore, t.digestAfter].includes(image.id)) ||
+      e.targets.some((t) => image.repoTags.includes(t.ref));
+    const events = [...byId.values()].filter((e) => repositories.length > 0 || mentionsImage(e));
+    return events.sort((a, b) => (b.at?.getTime() ?? 0) - (a.at?.getTime() ?? 0));
+  }, [auditQueries, image, repositories.length]);
+  const auditLoading = auditQueries.some((q) => q.isPending);
+  const auditError = auditQueries.find((q) => q.error)?.error;
+
+  function onAddTag(event: FormEvent) {
+    event.preventDefault();
+    if (!image || !newTag.trim()) return;
+    tag.mutate({ source: image.id, target: newTag.trim() });
+  }
+
+  if (inspect.isPending) {
+    return (
+      <div className="space-y-4" role="status" aria-label="Loading image">
+        <Skeleton className="h-8 w-72" />
+        <Skeleton className="h-40 w-full" />
+        <Skeleton className="h-40 w-full" />
+      </div>
+    );
+  }
+  if (inspect.error) {
+    return (
+      <ErrorState title="Could not load this image" message={errorMessage(inspect.error)} onRetry={() => void inspect.refetch()} />
+    );
+  }
+  if (!image) {
+    return (
+      <EmptyState
+        title="Image not found"
+        action={
+          <ButtonLink href="/" variant="primary">
+            Back to images
+          </ButtonLink>
+        }
+      >
+        No image matches <code className="font-mono">{ref}</code>. It may have been removed.
+      </EmptyState>
+    );
+  }
+
+  const primary = image.repoTags[0] ?? image.id;
+  const archiveRef = image.repoTags[0] ?? image.id;
+  const json = JSON.stringify(image.raw, null, 2);
+
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="mb-2 text-sm text-slate-500 dark:text-slate-400">
+        <Link href="/" className="hover:underline">
+          Images
+        </Link>{" "}
+        / <span className="font-mono">{shortId(image.id)}</span>
+      </nav>
+      <PageHeader
+        title={primary === image.id ? `Image ${shortId(image.id)}` : primary}
+        description={
+          <span>
+            {formatBytes(image.size)} · {image.os}/{image.architecture}
+            {image.variant ? `/${image.variant}` : ""} · created {formatRelative(image.created)}
+          </span>
+        }
+        actions={
+          <ButtonLink
+            href={`/api/images/save?ref=${encodeURIComponent(archiveRef)}`}
+            external
+            download
+            variant="primary"
+            data-testid="image-download"
+          >
+            Download archive
+          </ButtonLink>
+        }
+      />
+
+      <div className="grid gap-4 lg:grid-cols-2">
+        <Card data-testid="image-overview">
+          <CardHeader title="Overview" />
+          <dl className="divide-y divide-slate-100 dark:divide-slate-800">
+            <Row label="ID">
+              <CopyField text={image.id} testId="image-id" />
+            </Row>
+            <Row label="Created">
+              {formatDateTime(image.created)} <span className="text-slate-500">({formatRelative(image.created)})</span>
+            </Row>
+            <Row label="Size">{formatBytes(image.size)}</Row>
+            <Row label="Platform">
+              {image.os || "?"}/{image.architecture || "?"}
+              {image.variant ? `/${image.variant}` : ""}
+            </Row>
+            {image.author ? <Row label="Author">{image.author}</Row> : null}
+            {image.entrypoint.length || image.cmd.length ? (
+              <Row label="Command">
+                <code className="font-mono text-xs">{[...image.entrypoint, ...image.cmd].join(" ")}</code>
+              </Row>
+            ) : null}
+            {image.workingDir ? <Row label="Working dir">{image.workingDir}</Row> : null}
+            {image.user ? <Row label="User">{image.user}</Row> : null}
+            {image.exposedPorts.length ? <Row label="Ports">{image.exposedPorts.join(", ")}</Row> : null}
+            {image.repoDigests.length ? (
+              <Row label="Digests">
+                <div className="space-y-1">
+                  {image.repoDigests.map((d) => (
+                    <CopyField key={d} text={d} />
+                  ))}
+                </div>
+              </Row>
+            ) : null}
+            {image.repoTags[0] ? (
+              <Row label="Pull">
+                <CopyField text={`docker pull ${image.repoTags[0]}`} testId="image-pull" />
+              </Row>
+            ) : null}
+          </dl>
+        </Card>
+
+        <Card data-testid="image-tags">
+          <CardHeader title="Tags" description="Each tag is a name pointing at this image." />
+          {image.repoTags.length === 0 ? (
+            <p className="mb-3 text-sm text-slate-500 dark:text-slate-400">This image is dangling: it has no tags.</p>
+          ) : (
+            <ul className="mb-3 divide-y divide-slate-100 dark:divide-slate-800">
+              {image.repoTags.map((t) => (
+                <li key={t} data-testid="image-tag" data-ref={t} className="flex items-center justify-between gap-2 py-1.5">
+                  <code className="min-w-0 truncate font-mono text-sm">{t}</code>
+                  <div className="flex shrink-0 gap-1.5">
+                    <CopyButton text={t} />
+                    <Button size="sm" variant="danger" onClick={() => setRemoveRef(t)} data-testid="image-tag-remove">
+                      Remove
+                    </Button>
+                  </div>
+                </li>
+              ))}
+            </ul>
+          )}
+          <form onSubmit={onAddTag} className="flex items-end gap-2">
+            <div className="flex-1">
+              <label htmlFor="new-tag" className="mb-1 block text-xs font-medium text-slate-600 dark:text-slate-400">
+                Add tag (repository:tag)
+              </label>
+              <Input
+                id="new-tag"
+                placeholder="team/app:v2"
+                value={newTag}
+                onChange={(e) => setNewTag(e.target.value)}
+                data-testid="image-tag-input"
+              />
+            </div>
+            <Button type="submit" variant="primary" loading={tag.isPending} disabled={!newTag.trim()} data-testid="image-tag-add">
+              Add tag
+            </Button>
+          </form>
+          {tag.error ? <ErrorState className="mt-3" title="Tag failed" message={errorMessage(tag.error)} /> : null}
+        </Card>
+
+        <Card className="lg:col-span-2" data-testid="image-labels">
+          <CardHeader title="Labels" />
+          {Object.keys(image.labels).length === 0 ? (
+            <p className="text-sm text-slate-500 dark:text-slate-400">No labels.</p>
+          ) : (
+            <dl className="grid gap-x-4 gap-y-1 font-mono text-xs sm:grid-cols-[minmax(12rem,auto)_1fr]">
+              {Object.entries(image.labels).map(([k, v]) => (
+                <div key={k} className="contents">
+                  <dt className="truncate text-slate-500 dark:text-slate-400" title={k}>
+                    {k}
+                  </dt>
+                  <dd className="break-all">{v}</dd>
+                </div>
+              ))}
+            </dl>
+          )}
+        </Card>
+      </div>
+
+      <section className="mt-6" aria-labelledby="layers-heading">
+        <h2 id="layers-heading" className="mb-2 text-sm font-semibold">
+          Layers <span className="font-normal text-slate-500">({image.layers.length})</span>
+        </h2>
+        {image.layers.length === 0 ? (
+          <EmptyState title="No layers" />
+        ) : (
+          <Table data-testid="image-layers">
+            <THead>
+              <tr>
+                <Th className="w-10">#</Th>
+                <Th>Diff ID</Th>
+                <Th className="text-right">Size</Th>
+              </tr>
+            </THead>
+            <TBody>
+              {layers.map((l, i) => (
+                <Tr key={`${l.diffId}-${i}`}>
+                  <Td className="text-slate-500 tabular-nums">{i + 1}</Td>
+                  <Td className="font-mono text-xs break-all">{l.diffId}</Td>
+                  <Td className="text-right whitespace-nowrap tabular-nums">{formatBytes(l.size)}</Td>
+                </Tr>
+              ))}
+            </TBody>
+          </Table>
+        )}
+      </section>
+
+      <section className="mt-6" aria-labelledby="history-heading">
+        <h2 id="history-heading" className="mb-2 text-sm font-semibold">
+          History
+        </h2>
+        {history.isPending ? (
+          <TableSkeleton rows={3} />
+        ) : history.error ? (
+          <ErrorState title="Could not load history" message={errorMessage(history.error)} />
+        ) : historyRows.length === 0 ? (
+          <EmptyState title="No history recorded in the image config" />
+        ) : (
+          <Table data-testid="image-history">
+            <THead>
+              <tr>
+                <Th>Image</Th>
+                <Th>Created</Th>
+                <Th>Created by</Th>
+                <Th className="text-right">Size</Th>
+                <Th>Comment</Th>
+              </tr>
+            </THead>
+            <TBody>
+              {historyRows.map((h, i) => (
+                <Tr key={i}>
+                  <Td className="font-mono text-xs">{h.id.startsWith("sha256:") ? shortId(h.id) : h.id}</Td>
+                  <Td className="whitespace-nowrap" title={formatDateTime(h.created)}>
+                    {formatRelative(h.created)}
+                  </Td>
+                  <Td className="max-w-xl">
+                    <code className="font-mono text-xs break-all" title={h.createdBy}>
+                      {h.createdBy.length > 180 ? `${h.createdBy.slice(0, 180)}…` : h.createdBy}
+                    </code>
+                  </Td>
+                  <Td className="text-right whitespace-nowrap tabular-nums">{formatBytes(h.size)}</Td>
+                  <Td className="text-xs text-slate-500">{h.comment}</Td>
+                </Tr>
+              ))}
+            </TBody>
+          </Table>
+        )}
+      </section>
+
+      <section className="mt-6" aria-labelledby="inspect-heading">
+        <div className="mb-2 flex items-center justify-between gap-2">
+          <h2 id="inspect-heading" className="text-sm font-semibold">
+            Inspect
+          </h2>
+          <div className="flex gap-2">
+            <CopyButton text={json} label="Copy JSON" />
+            <Button size="sm" onClick={() => setShowJson((v) => !v)} aria-expanded={showJson} data-testid="image-inspect-toggle">
+              {showJson ? "Hide JSON" : "Show JSON"}
+            </Button>
+          </div>
+        </div>
+        {showJson ? (
+          <pre
+            data-testid="image-inspect-json"
+            className="max-h-[32rem] overflow-auto rounded-lg border border-slate-200 bg-white p-3 font-mono text-xs leading-relaxed dark:border-slate-800 dark:bg-slate-900"
+          >
+            {json}
+          </pre>
+        ) : null}
+      </section>
+
+      <section className="mt-6" aria-labelledby="audit-heading">
+        <h2 id="audit-heading" className="mb-2 text-sm font-semibold">
+          Activity{" "}
+          {repositories.length ? <span className="font-normal text-slate-500">in {repositories.join(", ")}</span> : null}
+        </h2>
+        {auditLoading ? (
+          <TableSkeleton rows={3} />
+        ) : auditError ? (
+          <ErrorState title="Could not load activity" message={errorMessage(auditError)} />
+        ) : auditEvents.length === 0 ? (
+          <EmptyState title="No recorded activity for this image" />
+        ) : (
+          <AuditTable events={auditEvents} compact />
+        )}
+      </section>
+
+      <RemoveDialog
+        refs={removeRef ? [removeRef] : []}
+        open={removeRef !== null}
+        onClose={() => setRemoveRef(null)}
+        onDone={() => {
+          // Removing the last tag deletes the image: go back to the list then.
+          if (image.repoTags.length <= 1) router.push("/");
+        }}
+      />
+    </>
+  );
+}

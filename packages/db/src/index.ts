@@ -1,0 +1,19 @@
+// Public surface of @berth/db: the Prisma client, migrations, the embedded server, the engine's
+// MetadataStore over PostgreSQL and the audit log.
+export { createPrismaClient } from "./client";
+export type { DbClient, PrismaClient, TransactionClient } from "./client";
+export { applyMigrations, MigrationError } from "./migrate";
+export type { ApplyMigrationsOptions, ApplyMigrationsResult } from "./migrate";
+export { resolveDatabase, startEmbeddedPostgres } from "./postgres";
+export type { EmbeddedPostgresHandle, ResolveDatabaseOptions, StartEmbeddedPostgresOptions } from "./postgres";
+export { PrismaMetadataStore } from "./metadata-store";
+export { appendAuditEvent, listAuditEvents, verifyAuditChain } from "./audit";
+export type {
+  AuditChainVerification,
+  AuditEvent,
+  AuditEventInput,
+  AuditInterface,
+  AuditResult,
+  AuditTarget,
+  ListAuditEventsOptions,
+} from "./audit";

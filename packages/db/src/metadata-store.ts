@@ -1,0 +1,238 @@
+import { ConflictError, Digest, NoSuchImageError } from "@berth/engine";
+import type { ImageRecord, LayerRecord, MetadataStore, TagRecord } from "@berth/engine";
+import type { DbClient } from "./client";
+import { inTransaction } from "./client";
+import type { Prisma } from "./generated/prisma/client";
+
+type ImageRow = Prisma.ImageGetPayload<{ include: { layers: true } }>;
+type LayerRow = ImageRow["layers"][number];
+
+interface TagRow {
+  repository: string;
+  tag: string;
+  image_id: string;
+  updated_at: Date;
+}
+
+const withLayers = { layers: { orderBy: { position: "asc" } } } as const;
+
+/**
+ * The engine's MetadataStore over PostgreSQL. Give it the application's client, or the
+ * transaction client of `prisma.$transaction(async (tx) => …)` so that an operation and its
+ * audit event commit together. Methods that need several statements run them in one
+ * transaction either way, and never leave a transaction aborted by an expected condition.
+ */
+export class PrismaMetadataStore implements MetadataStore {
+  constructor(private readonly db: DbClient) {}
+
+  async getImage(id: Digest): Promise<ImageRecord | undefined> {
+    const row = await this.db.image.findUnique({ where: { id: id.toString() }, include: withLayers });
+    return row ? toImageRecord(row) : undefined;
+  }
+
+  async findImageIds(hexPrefix: string, limit: number): Promise<Digest[]> {
+    // Anything but lower-case hex cannot prefix an ID (and must not reach LIKE unescaped).
+    if (!/^[a-f0-9]*$/.test(hexPrefix) || limit <= 0) return [];
+    const rows = await this.db.image.findMany({
+      where: { id: { startsWith: `sha256:${hexPrefix}` } },
+      select: { id: true },
+      orderBy: { id: "asc" },
+      take: limit,
+    });
+    return rows.map((row) => Digest.parse(row.id));
+  }
+
+  async listImages(): Promise<ImageRecord[]> {
+    const rows = await this.db.image.findMany({
+      include: withLayers,
+      orderBy: [{ loadedAt: "desc" }, { id: "asc" }],
+    });
+    return rows.map(toImageRecord);
+  }
+
+  async putImage(image: ImageRecord): Promise<boolean> {
+    return inTransaction(this.db, async (tx) => {
+      // ON CONFLICT DO NOTHING: a duplicate must not abort the caller's transaction.
+      const { count } = await tx.image.createMany({
+        data: [
+          {
+            id: image.id.toString(),
+            created: image.created,
+            architecture: image.architecture,
+            os: image.os,
+            variant: image.variant,
+            size: toBigInt(image.size, "size"),
+            configSize: toBigInt(image.configSize, "configSize"),
+            labels: image.labels,
+            parentId: image.parentId?.toString() ?? null,
+            manifestDigest: image.manifestDigest?.toString() ?? null,
+            manifestMediaType: image.manifestMediaType,
+            pinned: image.pinned,
+            loadedAt: image.loadedAt,
+            lastTagTime: image.lastTagTime,
+          },
+        ],
+        skipDuplicates: true,
+      });
+      if (count === 0) return false;
+      if (image.layers.length > 0) {
+        await tx.imageLayer.createMany({
+          data: image.layers.map((layer, position) => ({
+            imageId: image.id.toString(),
+            position,
+            diffId: layer.diffId.toString(),
+            blob: layer.blob.toString(),
+            blobSize: toBigInt(layer.blobSize, "blobSize"),
+            size: toBigInt(layer.size, "size"),
+            mediaType: layer.mediaType,
+          })),
+        });
+      }
+      return true;
+    });
+  }
+
+  async updateImage(
+    id: Digest,
+    patch: Partial<Pick<ImageRecord, "pinned" | "lastTagTime">>,
+  ): Promise<void> {
+    const data: Prisma.ImageUpdateManyMutationInput = {};
+    if (patch.pinned !== undefined) data.pinned = patch.pinned;
+    if (patch.lastTagTime !== undefined) data.lastTagTime = patch.lastTagTime;
+    const { count } = await this.db.image.updateMany({ where: { id: id.toString() }, data });
+    if (count === 0) throw new NoSuchImageError(id.toString());
+  }
+
+  async deleteImage(id: Digest): Promise<void> {
+    await inTransaction(this.db, async (tx) => {
+      // Checked first: the foreign key would refuse too, but abort the caller's transaction.
+      const tags = await tx.tag.count({ where: { imageId: id.toString() } });
+      if (tags > 0) {
+        throw new ConflictError(`image ${id.short} is still tagged (${tags} tags); remove its tags first`);
+      }
+      // Layer rows go with it (ON DELETE CASCADE).
+      await tx.image.deleteMany({ where: { id: id.toString() } });
+    });
+  }
+
+  async getTag(repository: string, tag: string): Promise<TagRecord | undefined> {
+    const row = await this.db.tag.findUnique({ where: { repository_tag: { repository, tag } } });
+    return row
+      ? toTagRecord({ repository: row.repository, tag: row.tag, image_id: row.imageId, updated_at: row.updatedAt })
+      : undefined;
+  }
+
+  async listTags(filter: { imageId?: Digest; repository?: string } = {}): Promise<TagRecord[]> {
+    const rows = await this.db.tag.findMany({
+      where: {
+        ...(filter.imageId ? { imageId: filter.imageId.toString() } : {}),
+        ...(filter.repository !== undefined ? { repository: filter.repository } : {}),
+      },
+      orderBy: [{ repository: "asc" }, { tag: "asc" }],
+    });
+    return rows.map((row) =>
+      toTagRecord({ repository: row.repository, tag: row.tag, image_id: row.imageId, updated_at: row.updatedAt }),
+    );
+  }
+
+  async setTag(repository: string, tag: string, imageId: Digest): Promise<TagRecord | undefined> {
+    const image = imageId.toString();
+    return inTransaction(this.db, async (tx) => {
+      const exists = await tx.image.count({ where: { id: image } });
+      if (exists === 0) throw new NoSuchImageError(image);
+      // Lock the current row (if any) to report exactly what this call replaced. If another
+      // transaction inserts the tag between our SELECT and INSERT, the INSERT does nothing and
+      // the next round finds (and locks) the committed row.
+      for (;;) {
+        const [previous] = await tx.$queryRaw<TagRow[]>`
+          SELECT repository, tag, image_id, updated_at FROM tags
+          WHERE repository = ${repository} AND tag = ${tag} FOR UPDATE`;
+        if (previous) {
+          await tx.$executeRaw`
+            UPDATE tags SET image_id = ${image}, updated_at = clock_timestamp()
+            WHERE repository = ${repository} AND tag = ${tag}`;
+          return toTagRecord(previous);
+        }
+        const inserted = await tx.$executeRaw`
+          INSERT INTO tags (repository, tag, image_id, created_at, updated_at)
+          VALUES (${repository}, ${tag}, ${image}, clock_timestamp(), clock_timestamp())
+          ON CONFLICT (repository, tag) DO NOTHING`;
+        if (inserted === 1) return undefined;
+      }
+    });
+  }
+
+  async deleteTag(repository: string, tag: string): Promise<void> {
+    await this.db.tag.deleteMany({ where: { repository, tag } });
+  }
+
+  async isBlobReferenced(blob: Digest): Promise<boolean> {
+    const digest = blob.toString();
+    const [row] = await this.db.$queryRaw<{ referenced: boolean }[]>`
+      SELECT EXISTS (SELECT 1 FROM images WHERE id = ${digest})
+          OR EXISTS (SELECT 1 FROM image_layers WHERE blob = ${digest}) AS referenced`;
+    return row?.referenced === true;
+  }
+}
+
+function toImageRecord(row: ImageRow): ImageRecord {
+  return {
+    id: Digest.parse(row.id),
+    created: row.created,
+    architecture: row.architecture,
+    os: row.os,
+    variant: row.variant,
+    size: toNumber(row.size, "size"),
+    configSize: toNumber(row.configSize, "config_size"),
+    layers: row.layers.map(toLayerRecord),
+    labels: toLabels(row.labels),
+    parentId: row.parentId === null ? null : Digest.parse(row.parentId),
+    manifestDigest: row.manifestDigest === null ? null : Digest.parse(row.manifestDigest),
+    manifestMediaType: row.manifestMediaType,
+    pinned: row.pinned,
+    loadedAt: row.loadedAt,
+    lastTagTime: row.lastTagTime,
+  };
+}
+
+function toLayerRecord(row: LayerRow): LayerRecord {
+  return {
+    diffId: Digest.parse(row.diffId),
+    blob: Digest.parse(row.blob),
+    blobSize: toNumber(row.blobSize, "blob_size"),
+    size: toNumber(row.size, "size"),
+    mediaType: row.mediaType,
+  };
+}
+
+function toTagRecord(row: TagRow): TagRecord {
+  return {
+    repository: row.repository,
+    tag: row.tag,
+    imageId: Digest.parse(row.image_id),
+    updatedAt: row.updated_at,
+  };
+}
+
+function toLabels(value: Prisma.JsonValue): Record<string, string> {
+  const labels: Record<string, string> = {};
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    for (const [key, label] of Object.entries(value)) {
+      if (typeof label === "string") labels[key] = label;
+    }
+  }
+  return labels;
+}
+
+function toBigInt(value: number, field: string): bigint {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${field} must be a non-negative integer, got ${value}`);
+  }
+  return BigInt(value);
+}
+
+function toNumber(value: bigint, field: string): number {
+  const number = Number(value);
+  if (!Number.isSafeInteger(number)) throw new RangeError(`${field} ${value} exceeds Number.MAX_SAFE_INTEGER`);
+  return number;
+}

@@ -1,0 +1,110 @@
+import type { Digest } from "./digest";
+import type { ImageRecord, MetadataStore, TagRecord } from "./metadata";
+
+function cloneImage(image: ImageRecord): ImageRecord {
+  return {
+    ...image,
+    created: image.created ? new Date(image.created) : null,
+    loadedAt: new Date(image.loadedAt),
+    lastTagTime: image.lastTagTime ? new Date(image.lastTagTime) : null,
+    layers: image.layers.map((l) => ({ ...l })),
+    labels: { ...image.labels },
+  };
+}
+
+function cloneTag(tag: TagRecord): TagRecord {
+  return { ...tag, updatedAt: new Date(tag.updatedAt) };
+}
+
+function tagKey(repository: string, tag: string): string {
+  return `${repository}\u0000${tag}`;
+}
+
+/**
+ * MetadataStore kept in memory: the engine's tests use it, and it documents the contract the
+ * PostgreSQL store must also meet (test/metadata-store-conformance.ts runs against both).
+ * Records are copied in and out, so callers never share mutable state with the store.
+ */
+export class MemoryMetadataStore implements MetadataStore {
+  private readonly images = new Map<string, ImageRecord>();
+  private readonly tags = new Map<string, TagRecord>();
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  async getImage(id: Digest): Promise<ImageRecord | undefined> {
+    const image = this.images.get(id.hex);
+    return image ? cloneImage(image) : undefined;
+  }
+
+  async findImageIds(hexPrefix: string, limit: number): Promise<Digest[]> {
+    const prefix = hexPrefix.toLowerCase();
+    const found: Digest[] = [];
+    for (const image of [...this.images.values()].sort((a, b) => (a.id.hex < b.id.hex ? -1 : 1))) {
+      if (found.length >= limit) break;
+      if (image.id.hex.startsWith(prefix)) found.push(image.id);
+    }
+    return found;
+  }
+
+  async listImages(): Promise<ImageRecord[]> {
+    return [...this.images.values()].map(cloneImage);
+  }
+
+  async putImage(image: ImageRecord): Promise<boolean> {
+    if (this.images.has(image.id.hex)) return false;
+    this.images.set(image.id.hex, cloneImage(image));
+    return true;
+  }
+
+  async updateImage(id: Digest, patch: Partial<Pick<ImageRecord, "pinned" | "lastTagTime">>): Promise<void> {
+    const image = this.images.get(id.hex);
+    if (!image) return;
+    if (patch.pinned !== undefined) image.pinned = patch.pinned;
+    if (patch.lastTagTime !== undefined) image.lastTagTime = patch.lastTagTime ? new Date(patch.lastTagTime) : null;
+  }
+
+  async deleteImage(id: Digest): Promise<void> {
+    for (const tag of this.tags.values()) {
+      if (tag.imageId.equals(id)) {
+        throw new Error(`image ${id.toString()} still has tag ${tag.repository}:${tag.tag}`);
+      }
+    }
+    this.images.delete(id.hex);
+  }
+
+  async getTag(repository: string, tag: string): Promise<TagRecord | undefined> {
+    const record = this.tags.get(tagKey(repository, tag));
+    return record ? cloneTag(record) : undefined;
+  }
+
+  async listTags(filter?: { imageId?: Digest; repository?: string }): Promise<TagRecord[]> {
+    return [...this.tags.values()]
+      .filter((t) => (!filter?.imageId || t.imageId.equals(filter.imageId)) && (filter?.repository === undefined || t.repository === filter.repository))
+      .sort((a, b) => (a.repository === b.repository ? cmp(a.tag, b.tag) : cmp(a.repository, b.repository)))
+      .map(cloneTag);
+  }
+
+  async setTag(repository: string, tag: string, imageId: Digest): Promise<TagRecord | undefined> {
+    if (!this.images.has(imageId.hex)) throw new Error(`cannot tag unknown image ${imageId.toString()}`);
+    const key = tagKey(repository, tag);
+    const previous = this.tags.get(key);
+    this.tags.set(key, { repository, tag, imageId, updatedAt: this.now() });
+    return previous ? cloneTag(previous) : undefined;
+  }
+
+  async deleteTag(repository: string, tag: string): Promise<void> {
+    this.tags.delete(tagKey(repository, tag));
+  }
+
+  async isBlobReferenced(blob: Digest): Promise<boolean> {
+    for (const image of this.images.values()) {
+      if (image.id.equals(blob)) return true;
+      if (image.layers.some((l) => l.blob.equals(blob))) return true;
+    }
+    return false;
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

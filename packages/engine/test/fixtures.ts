@@ -1,0 +1,2 @@
+// Real image fixtures, shared by every package's tests.
+export * from "@berth/fixtures";
