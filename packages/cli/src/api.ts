@@ -5,11 +5,12 @@
  * When a procedure's output changes, the fix belongs in the adapter below.
  */
 import { Readable } from "node:stream";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import type { AppRouter, RouterOutputs } from "@berth/api";
 import superjson from "superjson";
 import type { Target } from "./config";
-import { DaemonError, PlainError } from "./errors";
+import { DaemonError, LocalError, PlainError } from "./errors";
 
 // ---------------------------------------------------------------------------------------------
 // Views: what commands print
@@ -130,6 +131,15 @@ export interface BerthApi {
 // ---------------------------------------------------------------------------------------------
 
 type Loose = Record<string, unknown>;
+
+/** Text of a scalar; objects (unexpected here) as JSON rather than `[object Object]`. */
+function str(v: unknown, fallback = ""): string {
+  if (typeof v === "string") return v;
+  if (v == null) return fallback;
+  if (typeof v === "number" || typeof v === "bigint" || typeof v === "boolean") return String(v);
+  if (v instanceof Date) return v.toISOString();
+  return JSON.stringify(v);
+}
 const obj = (v: unknown): Loose => (v && typeof v === "object" ? (v as Loose) : {});
 
 /** Digests may arrive as strings or as serialized `Digest` values (`{ algorithm, hex }`). */
@@ -138,7 +148,7 @@ export function digestString(v: unknown): string {
   const o = obj(v);
   if (typeof o.hex === "string") return `${typeof o.algorithm === "string" ? o.algorithm : "sha256"}:${o.hex}`;
   if (typeof o.value === "string") return o.value;
-  return v == null ? "" : String(v);
+  return str(v);
 }
 
 const num = (v: unknown, fallback = 0): number =>
@@ -147,7 +157,6 @@ const num = (v: unknown, fallback = 0): number =>
 const date = (v: unknown): Date | null =>
   v instanceof Date ? v : typeof v === "string" || typeof v === "number" ? new Date(v) : null;
 
-const str = (v: unknown, fallback = ""): string => (typeof v === "string" ? v : v == null ? fallback : String(v));
 
 type ListOutput = RouterOutputs["images"]["list"];
 
@@ -181,15 +190,24 @@ export function toHistoryRow(raw: unknown): HistoryRow {
   };
 }
 
+/** An error that crossed the wire (superjson keeps `Error`s) or a plain message. */
+function errorText(v: unknown): string {
+  if (typeof v === "string") return v;
+  const message = obj(v).message;
+  return typeof message === "string" ? message : str(v);
+}
+
+/** `images.remove`: per ref, what was untagged/deleted (`records`, formerly `items`) and its error. */
 export function toRemoveResults(raw: unknown): RemoveResult[] {
   const results = Array.isArray(obj(raw).results) ? (obj(raw).results as unknown[]) : [];
   return results.map((entry) => {
     const e = obj(entry);
-    const items = (Array.isArray(e.items) ? e.items : []).map((item): RemoveItem => {
+    const list = e.records ?? e.items;
+    const items = (Array.isArray(list) ? list : []).map((item): RemoveItem => {
       const i = obj(item);
       return "untagged" in i ? { untagged: str(i.untagged) } : { deleted: digestString(i.deleted) };
     });
-    return { ref: str(e.ref), items, ...(e.error ? { error: str(e.error) } : {}) };
+    return { ref: str(e.ref), items, ...(e.error ? { error: errorText(e.error) } : {}) };
   });
 }
 
@@ -200,40 +218,25 @@ export function toPruneResult(raw: unknown): PruneResult {
 }
 
 /**
- * `system.df`: accepts docker's shape (`{ LayersSize, Images: [...] }`), a summary list
- * (`{ summary|rows: [{ type, totalCount, active, size, reclaimable }] }`), or an images
- * summary object (`{ images: { totalCount, active, size, reclaimable, items? } }`).
+ * `system.df`: `{ images: { total, active, size, reclaimable }, rows?: ImageRow[] }`
+ * (rows with `verbose`).
  */
 export function toDiskUsage(raw: unknown): DiskUsage {
   const r = obj(raw);
-  const listed = r.summary ?? r.rows ?? r.types;
-  const rowsFrom = (v: unknown): DiskUsageRow => {
-    const o = obj(v);
-    return {
-      type: str(o.type ?? o.Type, "Images"),
-      totalCount: num(o.totalCount ?? o.total ?? o.count),
-      active: num(o.active ?? o.activeCount),
-      size: num(o.size ?? o.totalSize),
-      reclaimable: num(o.reclaimable ?? o.reclaimableSize),
-    };
-  };
-  const imageList = [r.images, obj(r.images).items, obj(r.images).images, r.Images, r.verbose].find(Array.isArray) as unknown[] | undefined;
-  const images = (imageList ?? []).map((i) => toImageRow(i as never));
-  let summary: DiskUsageRow[];
-  if (Array.isArray(listed)) summary = listed.map(rowsFrom);
-  else if (r.images && !Array.isArray(r.images)) summary = [{ ...rowsFrom(r.images), type: "Images" }];
-  else {
-    summary = [
+  const images = obj(r.images);
+  const rows = Array.isArray(r.rows) ? r.rows : [];
+  return {
+    summary: [
       {
         type: "Images",
-        totalCount: num(r.totalCount, images.length),
-        active: num(r.active, images.filter((i) => i.containers > 0 || i.repository !== "<none>").length),
-        size: num(r.size ?? r.layersSize ?? r.LayersSize),
-        reclaimable: num(r.reclaimable),
+        totalCount: num(images.total ?? images.totalCount),
+        active: num(images.active),
+        size: num(images.size),
+        reclaimable: num(images.reclaimable),
       },
-    ];
-  }
-  return { summary, images };
+    ],
+    images: rows.map((row) => toImageRow(row as never)),
+  };
 }
 
 export function toAuditEvent(raw: unknown): AuditEvent {
@@ -264,11 +267,20 @@ export function toAuditEvent(raw: unknown): AuditEvent {
 
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ECONNRESET", "EHOSTUNREACH", "ETIMEDOUT", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_SOCKET"]);
 
-function networkCode(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && NETWORK_CODES.has(code)) return code;
-    if (e instanceof TypeError && e.message === "fetch failed" && !(e as { cause?: unknown }).cause) return "fetch failed";
+/** The chain of `cause`s of an error, outermost first. */
+function causes(err: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e: unknown = err; e && chain.length < 8; e = (e as { cause?: unknown }).cause) chain.push(e);
+  return chain;
+}
+
+/** `"refused"` when the server is not there, `"failed"` for other transport failures. */
+function transportFailure(err: unknown): { kind: "refused" | "failed"; detail: string } | undefined {
+  const chain = causes(err);
+  if (chain.some((e) => NETWORK_CODES.has(String((e as { code?: unknown }).code)))) return { kind: "refused", detail: "" };
+  if (chain.some((e) => e instanceof Error && e.message === "fetch failed")) {
+    const last = chain.at(-1);
+    return { kind: "failed", detail: last instanceof Error ? last.message : "fetch failed" };
   }
   return undefined;
 }
@@ -289,8 +301,10 @@ function zodMessage(data: unknown): string | undefined {
 
 /** Turns whatever a request threw into the CLI's error catalogue. */
 export function toCliError(err: unknown, url: string, hasToken: boolean): Error {
-  if (err instanceof DaemonError || err instanceof PlainError) return err;
-  if (networkCode(err)) return unreachable(url);
+  if (err instanceof DaemonError || err instanceof PlainError || err instanceof LocalError) return err;
+  const transport = transportFailure(err);
+  if (transport?.kind === "refused") return unreachable(url);
+  if (transport) return new LocalError(`cannot reach ${url}: ${transport.detail}`);
   if (err instanceof TRPCClientError) {
     const data = obj((err as TRPCClientError<AppRouter>).data);
     const code = typeof data.code === "string" ? data.code : undefined;
@@ -371,7 +385,8 @@ export function createApi(target: Target, fetchImpl: typeof fetch = fetch): Bert
     diskUsage: (verbose) => call(async () => toDiskUsage(await trpc.system.df.query({ verbose }))),
     audit: (query) =>
       call(async () => {
-        // The cursor is opaque to the CLI: whatever `nextCursor` was is sent back as `cursor`.
+        // The cursor is opaque to the CLI: whatever `nextCursor` was is sent back as `cursor`
+        // (the router and the store currently disagree on string vs number).
         const r = obj(await trpc.audit.list.query(query as Parameters<typeof trpc.audit.list.query>[0]));
         const next = r.nextCursor;
         return {
@@ -384,9 +399,9 @@ export function createApi(target: Target, fetchImpl: typeof fetch = fetch): Bert
         const res = await fetchImpl(`${target.url}/api/images/load?source=${encodeURIComponent(source)}`, {
           method: "POST",
           headers: { ...headers, "content-type": "application/x-tar" },
-          body: Readable.toWeb(body) as ReadableStream<Uint8Array>,
+          body: Readable.toWeb(body),
           duplex: "half",
-        } as RequestInit);
+        });
         if (!res.ok) throw await httpError(res);
         const r = obj(await res.json());
         return Array.isArray(r.lines) ? r.lines.map((l) => str(l)) : [];
@@ -397,7 +412,7 @@ export function createApi(target: Target, fetchImpl: typeof fetch = fetch): Bert
         const res = await fetchImpl(`${target.url}/api/images/save?${query}`, { headers });
         if (!res.ok) throw await httpError(res);
         if (!res.body) throw new DaemonError("empty response from server");
-        return Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>);
+        return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
       }),
   };
 }

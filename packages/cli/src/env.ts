@@ -30,6 +30,7 @@ function checkedUrl(name: string, value: string): string {
   return value;
 }
 
+// eslint-disable-next-line no-restricted-properties -- this file is the one place that reads the environment
 export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
   const nonEmpty = (v: string | undefined) => (v && v.trim() ? v.trim() : undefined);
   const url = nonEmpty(env.BERTH_URL);

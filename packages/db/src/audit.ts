@@ -1,16 +1,17 @@
-import { createHash } from "node:crypto";
-import { Digest } from "@berth/engine";
-import type { DbClient } from "./client";
-import { Prisma } from "./generated/prisma/client";
+import { createHash } from 'node:crypto';
+import { Digest, InvalidArgumentError } from '@berth/engine';
+import type { DbClient } from './client';
+import { Prisma } from './generated/prisma/client';
 
-export type AuditInterface = "web" | "cli" | "api" | "registry" | "system";
-export type AuditResult = "ok" | "denied" | "failed";
+export type AuditInterface = 'web' | 'cli' | 'api' | 'registry' | 'system';
+export type AuditResult = 'ok' | 'denied' | 'failed';
 
-/** What an event acted on: a reference, and the image it named before and after. */
+/** What an event acted on: a reference, and the image it named before and after. Digests given
+ * as strings are checked (InvalidDigestError). */
 export interface AuditTarget {
   ref: string;
-  digestBefore?: Digest | null;
-  digestAfter?: Digest | null;
+  digestBefore?: Digest | string | null;
+  digestAfter?: Digest | string | null;
 }
 
 export interface AuditEventInput {
@@ -49,24 +50,23 @@ export interface AuditEvent {
 
 export interface ListAuditEventsOptions {
   /** Exact actor name. */
-  actor?: string;
+  actor?: string | undefined;
   /** Exact action. */
-  action?: string;
+  action?: string | undefined;
   /** Events with a target in this (normalised) repository: `repo`, `repo:tag` or `repo@digest`. */
-  repository?: string;
+  repository?: string | undefined;
   /** Inclusive lower bound on `at`. */
-  from?: Date;
+  from?: Date | undefined;
   /** Exclusive upper bound on `at`. */
-  to?: Date;
-  /** The `nextCursor` of the previous page. */
-  cursor?: number;
+  to?: Date | undefined;
+  /** The `nextCursor` of the previous page (opaque). */
+  cursor?: string | undefined;
   /** Page size, 1–500. */
   limit: number;
 }
 
 export type AuditChainVerification =
-  | { ok: true; count: number }
-  | { ok: false; brokenAtId: number; reason: string };
+  { ok: true; count: number } | { ok: false; brokenAtId: number; reason: string };
 
 interface AuditRow {
   id: bigint;
@@ -96,8 +96,8 @@ const COLUMNS = Prisma.sql`id, at, actor_id, actor_name, action, interface, resu
 export async function appendAuditEvent(tx: DbClient, event: AuditEventInput): Promise<AuditEvent> {
   const targets = (event.targets ?? []).map((target) => ({
     ref: target.ref,
-    digestBefore: target.digestBefore?.toString() ?? null,
-    digestAfter: target.digestAfter?.toString() ?? null,
+    digestBefore: checkDigest(target.digestBefore),
+    digestAfter: checkDigest(target.digestAfter),
   }));
   const [row] = await tx.$queryRaw<AuditRow[]>`
     INSERT INTO audit_events
@@ -107,7 +107,7 @@ export async function appendAuditEvent(tx: DbClient, event: AuditEventInput): Pr
       ${event.result}, ${event.error ?? null}, ${event.ip ?? null}, ${event.userAgent ?? null},
       ${JSON.stringify(targets)}::jsonb, ${JSON.stringify(event.details ?? {})}::jsonb)
     RETURNING ${COLUMNS}`;
-  if (!row) throw new Error("INSERT INTO audit_events returned no row");
+  if (!row) throw new Error('INSERT INTO audit_events returned no row');
   return toAuditEvent(row);
 }
 
@@ -115,10 +115,14 @@ export async function appendAuditEvent(tx: DbClient, event: AuditEventInput): Pr
 export async function listAuditEvents(
   db: DbClient,
   options: ListAuditEventsOptions,
-): Promise<{ events: AuditEvent[]; nextCursor: number | null }> {
+): Promise<{ events: AuditEvent[]; nextCursor: string | null }> {
   const limit = Math.min(Math.max(Math.trunc(options.limit), 1), 500);
   const conditions: Prisma.Sql[] = [];
-  if (options.cursor !== undefined) conditions.push(Prisma.sql`id < ${options.cursor}`);
+  if (options.cursor !== undefined) {
+    if (!/^\d{1,19}$/.test(options.cursor))
+      throw new InvalidArgumentError(`invalid audit cursor "${options.cursor}"`);
+    conditions.push(Prisma.sql`id < ${BigInt(options.cursor)}`);
+  }
   if (options.actor !== undefined) conditions.push(Prisma.sql`actor_name = ${options.actor}`);
   if (options.action !== undefined) conditions.push(Prisma.sql`action = ${options.action}`);
   if (options.from !== undefined) conditions.push(Prisma.sql`at >= ${options.from}`);
@@ -131,12 +135,13 @@ export async function listAuditEvents(
          OR starts_with(t.target->>'ref', ${`${repository}:`})
          OR starts_with(t.target->>'ref', ${`${repository}@`}))`);
   }
-  const where = conditions.length > 0 ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
+  const where =
+    conditions.length > 0 ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}` : Prisma.empty;
   const rows = await db.$queryRaw<AuditRow[]>`
     SELECT ${COLUMNS} FROM audit_events ${where} ORDER BY id DESC LIMIT ${limit + 1}`;
   const events = rows.slice(0, limit).map(toAuditEvent);
   const last = events.at(-1);
-  return { events, nextCursor: rows.length > limit && last ? last.id : null };
+  return { events, nextCursor: rows.length > limit && last ? String(last.id) : null };
 }
 
 /**
@@ -162,15 +167,19 @@ export async function verifyAuditChain(db: DbClient): Promise<AuditChainVerifica
           brokenAtId: id,
           reason:
             previous === null
-              ? "the first event links to a previous one: earlier events were removed"
-              : "prev_hash is not the hash of the event before it: an event before it was removed or altered",
+              ? 'the first event links to a previous one: earlier events were removed'
+              : 'prev_hash is not the hash of the event before it: an event before it was removed or altered',
         };
       }
-      const expected: string = createHash("sha256")
-        .update((row.prev_hash ?? "") + row.canonical, "utf8")
-        .digest("hex");
+      const expected: string = createHash('sha256')
+        .update((row.prev_hash ?? '') + row.canonical, 'utf8')
+        .digest('hex');
       if (row.hash !== expected) {
-        return { ok: false, brokenAtId: id, reason: "hash does not match the event's contents: the event was altered" };
+        return {
+          ok: false,
+          brokenAtId: id,
+          reason: "hash does not match the event's contents: the event was altered",
+        };
       }
       previous = row.hash;
       after = row.id;
@@ -200,25 +209,32 @@ function toAuditEvent(row: AuditRow): AuditEvent {
 }
 
 function parseJson(value: unknown): unknown {
-  return typeof value === "string" ? (JSON.parse(value) as unknown) : value;
+  return typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
 }
 
-function toTargets(value: unknown): AuditEvent["targets"] {
+function toTargets(value: unknown): AuditEvent['targets'] {
   if (!Array.isArray(value)) return [];
   return value.map((item: unknown) => {
     const target = toObject(item);
     const digest = (key: string) => {
       const raw = target[key];
-      return typeof raw === "string" ? (Digest.tryParse(raw) ?? null) : null;
+      return typeof raw === 'string' ? (Digest.tryParse(raw) ?? null) : null;
     };
     return {
-      ref: typeof target.ref === "string" ? target.ref : "",
-      digestBefore: digest("digestBefore"),
-      digestAfter: digest("digestAfter"),
+      ref: typeof target.ref === 'string' ? target.ref : '',
+      digestBefore: digest('digestBefore'),
+      digestAfter: digest('digestAfter'),
     };
   });
 }
 
 function toObject(value: unknown): Record<string, unknown> {
-  return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  return value && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+function checkDigest(value: Digest | string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? Digest.parse(value).toString() : value.toString();
 }

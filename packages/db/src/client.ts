@@ -1,11 +1,14 @@
-import { PrismaPg } from "@prisma/adapter-pg";
-import { PrismaClient as GeneratedPrismaClient } from "./generated/prisma/client";
-import type { Prisma } from "./generated/prisma/client";
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient as GeneratedPrismaClient } from './generated/prisma/client';
+import type { Prisma } from './generated/prisma/client';
 
 /** The Prisma client over node-postgres (no native query engine). */
 export type PrismaClient = GeneratedPrismaClient;
 /** The client handed to `prisma.$transaction(async (tx) => …)`. */
 export type TransactionClient = Prisma.TransactionClient;
+/** The names the API uses for the two. */
+export type Database = PrismaClient;
+export type Transaction = TransactionClient;
 /** Either: functions that only query accept both, so callers can compose them in a transaction. */
 export type DbClient = PrismaClient | TransactionClient;
 
@@ -14,6 +17,9 @@ export function createPrismaClient(url: string): PrismaClient {
 }
 
 /** Runs `fn` in a transaction, or directly when `db` already is one. */
-export async function inTransaction<T>(db: DbClient, fn: (tx: TransactionClient) => Promise<T>): Promise<T> {
-  return "$transaction" in db ? db.$transaction(fn) : fn(db);
+export async function inTransaction<T>(
+  db: DbClient,
+  fn: (tx: TransactionClient) => Promise<T>,
+): Promise<T> {
+  return '$transaction' in db ? db.$transaction(fn) : fn(db);
 }

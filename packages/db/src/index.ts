@@ -1,13 +1,17 @@
 // Public surface of @berth/db: the Prisma client, migrations, the embedded server, the engine's
 // MetadataStore over PostgreSQL and the audit log.
-export { createPrismaClient } from "./client";
-export type { DbClient, PrismaClient, TransactionClient } from "./client";
-export { applyMigrations, MigrationError } from "./migrate";
-export type { ApplyMigrationsOptions, ApplyMigrationsResult } from "./migrate";
-export { resolveDatabase, startEmbeddedPostgres } from "./postgres";
-export type { EmbeddedPostgresHandle, ResolveDatabaseOptions, StartEmbeddedPostgresOptions } from "./postgres";
-export { PrismaMetadataStore } from "./metadata-store";
-export { appendAuditEvent, listAuditEvents, verifyAuditChain } from "./audit";
+export { createPrismaClient } from './client';
+export type { Database, DbClient, PrismaClient, Transaction, TransactionClient } from './client';
+export { applyMigrations, MigrationError } from './migrate';
+export type { ApplyMigrationsOptions, ApplyMigrationsResult } from './migrate';
+export { resolveDatabase, startEmbeddedPostgres } from './postgres';
+export type {
+  EmbeddedPostgresHandle,
+  ResolveDatabaseOptions,
+  StartEmbeddedPostgresOptions,
+} from './postgres';
+export { PrismaMetadataStore } from './metadata-store';
+export { appendAuditEvent, listAuditEvents, verifyAuditChain } from './audit';
 export type {
   AuditChainVerification,
   AuditEvent,
@@ -16,4 +20,4 @@ export type {
   AuditResult,
   AuditTarget,
   ListAuditEventsOptions,
-} from "./audit";
+} from './audit';

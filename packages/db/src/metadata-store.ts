@@ -1,11 +1,11 @@
-import { ConflictError, Digest, NoSuchImageError } from "@berth/engine";
-import type { ImageRecord, LayerRecord, MetadataStore, TagRecord } from "@berth/engine";
-import type { DbClient } from "./client";
-import { inTransaction } from "./client";
-import type { Prisma } from "./generated/prisma/client";
+import { ConflictError, Digest, NoSuchImageError } from '@berth/engine';
+import type { ImageRecord, LayerRecord, MetadataStore, TagRecord } from '@berth/engine';
+import type { DbClient } from './client';
+import { inTransaction } from './client';
+import type { Prisma } from './generated/prisma/client';
 
 type ImageRow = Prisma.ImageGetPayload<{ include: { layers: true } }>;
-type LayerRow = ImageRow["layers"][number];
+type LayerRow = ImageRow['layers'][number];
 
 interface TagRow {
   repository: string;
@@ -14,7 +14,7 @@ interface TagRow {
   updated_at: Date;
 }
 
-const withLayers = { layers: { orderBy: { position: "asc" } } } as const;
+const withLayers = { layers: { orderBy: { position: 'asc' } } } as const;
 
 /**
  * The engine's MetadataStore over PostgreSQL. Give it the application's client, or the
@@ -26,26 +26,28 @@ export class PrismaMetadataStore implements MetadataStore {
   constructor(private readonly db: DbClient) {}
 
   async getImage(id: Digest): Promise<ImageRecord | undefined> {
-    const row = await this.db.image.findUnique({ where: { id: id.toString() }, include: withLayers });
+    const row = await this.db.image.findUnique({
+      where: { id: id.toString() },
+      include: withLayers,
+    });
     return row ? toImageRecord(row) : undefined;
   }
 
   async findImageIds(hexPrefix: string, limit: number): Promise<Digest[]> {
-    // Anything but lower-case hex cannot prefix an ID (and must not reach LIKE unescaped).
-    if (!/^[a-f0-9]*$/.test(hexPrefix) || limit <= 0) return [];
-    const rows = await this.db.image.findMany({
-      where: { id: { startsWith: `sha256:${hexPrefix}` } },
-      select: { id: true },
-      orderBy: { id: "asc" },
-      take: limit,
-    });
+    const prefix = hexPrefix.toLowerCase();
+    // Anything but hex cannot prefix an ID.
+    if (!/^[a-f0-9]*$/.test(prefix) || limit <= 0) return [];
+    // Byte order (COLLATE "C"), as the in-memory store sorts.
+    const rows = await this.db.$queryRaw<{ id: string }[]>`
+      SELECT id FROM images WHERE starts_with(id, ${`sha256:${prefix}`})
+      ORDER BY id COLLATE "C" LIMIT ${Math.trunc(limit)}`;
     return rows.map((row) => Digest.parse(row.id));
   }
 
   async listImages(): Promise<ImageRecord[]> {
     const rows = await this.db.image.findMany({
       include: withLayers,
-      orderBy: [{ loadedAt: "desc" }, { id: "asc" }],
+      orderBy: [{ loadedAt: 'desc' }, { id: 'asc' }],
     });
     return rows.map(toImageRecord);
   }
@@ -61,8 +63,8 @@ export class PrismaMetadataStore implements MetadataStore {
             architecture: image.architecture,
             os: image.os,
             variant: image.variant,
-            size: toBigInt(image.size, "size"),
-            configSize: toBigInt(image.configSize, "configSize"),
+            size: toBigInt(image.size, 'size'),
+            configSize: toBigInt(image.configSize, 'configSize'),
             labels: image.labels,
             parentId: image.parentId?.toString() ?? null,
             manifestDigest: image.manifestDigest?.toString() ?? null,
@@ -82,8 +84,8 @@ export class PrismaMetadataStore implements MetadataStore {
             position,
             diffId: layer.diffId.toString(),
             blob: layer.blob.toString(),
-            blobSize: toBigInt(layer.blobSize, "blobSize"),
-            size: toBigInt(layer.size, "size"),
+            blobSize: toBigInt(layer.blobSize, 'blobSize'),
+            size: toBigInt(layer.size, 'size'),
             mediaType: layer.mediaType,
           })),
         });
@@ -94,13 +96,13 @@ export class PrismaMetadataStore implements MetadataStore {
 
   async updateImage(
     id: Digest,
-    patch: Partial<Pick<ImageRecord, "pinned" | "lastTagTime">>,
+    patch: Partial<Pick<ImageRecord, 'pinned' | 'lastTagTime'>>,
   ): Promise<void> {
     const data: Prisma.ImageUpdateManyMutationInput = {};
     if (patch.pinned !== undefined) data.pinned = patch.pinned;
     if (patch.lastTagTime !== undefined) data.lastTagTime = patch.lastTagTime;
-    const { count } = await this.db.image.updateMany({ where: { id: id.toString() }, data });
-    if (count === 0) throw new NoSuchImageError(id.toString());
+    // An absent image is not an error (as in the in-memory store): there is nothing to update.
+    await this.db.image.updateMany({ where: { id: id.toString() }, data });
   }
 
   async deleteImage(id: Digest): Promise<void> {
@@ -108,7 +110,9 @@ export class PrismaMetadataStore implements MetadataStore {
       // Checked first: the foreign key would refuse too, but abort the caller's transaction.
       const tags = await tx.tag.count({ where: { imageId: id.toString() } });
       if (tags > 0) {
-        throw new ConflictError(`image ${id.short} is still tagged (${tags} tags); remove its tags first`);
+        throw new ConflictError(
+          `image ${id.short} is still tagged (${tags} tags); remove its tags first`,
+        );
       }
       // Layer rows go with it (ON DELETE CASCADE).
       await tx.image.deleteMany({ where: { id: id.toString() } });
@@ -118,7 +122,12 @@ export class PrismaMetadataStore implements MetadataStore {
   async getTag(repository: string, tag: string): Promise<TagRecord | undefined> {
     const row = await this.db.tag.findUnique({ where: { repository_tag: { repository, tag } } });
     return row
-      ? toTagRecord({ repository: row.repository, tag: row.tag, image_id: row.imageId, updated_at: row.updatedAt })
+      ? toTagRecord({
+          repository: row.repository,
+          tag: row.tag,
+          image_id: row.imageId,
+          updated_at: row.updatedAt,
+        })
       : undefined;
   }
 
@@ -128,11 +137,18 @@ export class PrismaMetadataStore implements MetadataStore {
         ...(filter.imageId ? { imageId: filter.imageId.toString() } : {}),
         ...(filter.repository !== undefined ? { repository: filter.repository } : {}),
       },
-      orderBy: [{ repository: "asc" }, { tag: "asc" }],
     });
-    return rows.map((row) =>
-      toTagRecord({ repository: row.repository, tag: row.tag, image_id: row.imageId, updated_at: row.updatedAt }),
-    );
+    // Sorted here in code-unit order: the database's collation would order punctuation differently.
+    return rows
+      .sort((a, b) => compare(a.repository, b.repository) || compare(a.tag, b.tag))
+      .map((row) =>
+        toTagRecord({
+          repository: row.repository,
+          tag: row.tag,
+          image_id: row.imageId,
+          updated_at: row.updatedAt,
+        }),
+      );
   }
 
   async setTag(repository: string, tag: string, imageId: Digest): Promise<TagRecord | undefined> {
@@ -182,8 +198,8 @@ function toImageRecord(row: ImageRow): ImageRecord {
     architecture: row.architecture,
     os: row.os,
     variant: row.variant,
-    size: toNumber(row.size, "size"),
-    configSize: toNumber(row.configSize, "config_size"),
+    size: toNumber(row.size, 'size'),
+    configSize: toNumber(row.configSize, 'config_size'),
     layers: row.layers.map(toLayerRecord),
     labels: toLabels(row.labels),
     parentId: row.parentId === null ? null : Digest.parse(row.parentId),
@@ -199,8 +215,8 @@ function toLayerRecord(row: LayerRow): LayerRecord {
   return {
     diffId: Digest.parse(row.diffId),
     blob: Digest.parse(row.blob),
-    blobSize: toNumber(row.blobSize, "blob_size"),
-    size: toNumber(row.size, "size"),
+    blobSize: toNumber(row.blobSize, 'blob_size'),
+    size: toNumber(row.size, 'size'),
     mediaType: row.mediaType,
   };
 }
@@ -216,9 +232,9 @@ function toTagRecord(row: TagRow): TagRecord {
 
 function toLabels(value: Prisma.JsonValue): Record<string, string> {
   const labels: Record<string, string> = {};
-  if (value && typeof value === "object" && !Array.isArray(value)) {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
     for (const [key, label] of Object.entries(value)) {
-      if (typeof label === "string") labels[key] = label;
+      if (typeof label === 'string') labels[key] = label;
     }
   }
   return labels;
@@ -233,6 +249,11 @@ function toBigInt(value: number, field: string): bigint {
 
 function toNumber(value: bigint, field: string): number {
   const number = Number(value);
-  if (!Number.isSafeInteger(number)) throw new RangeError(`${field} ${value} exceeds Number.MAX_SAFE_INTEGER`);
+  if (!Number.isSafeInteger(number))
+    throw new RangeError(`${field} ${value} exceeds Number.MAX_SAFE_INTEGER`);
   return number;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -12,3 +12,9 @@ export { readArchive } from "./archive/read-archive";
 export type { LoadedImage, ReadArchiveError, ReadArchiveOptions, ReadArchiveResult } from "./archive/read-archive";
 export { writeArchive } from "./archive/write-archive";
 export type { WriteArchiveOptions } from "./archive/write-archive";
+
+// References, docker-style formatting, image operations, in-memory metadata store.
+export * from "./reference";
+export * from "./format";
+export * from "./images";
+export { MemoryMetadataStore } from "./memory-metadata-store";

@@ -31,77 +31,81 @@ export class MemoryMetadataStore implements MetadataStore {
 
   constructor(private readonly now: () => Date = () => new Date()) {}
 
-  async getImage(id: Digest): Promise<ImageRecord | undefined> {
+  getImage(id: Digest): Promise<ImageRecord | undefined> {
     const image = this.images.get(id.hex);
-    return image ? cloneImage(image) : undefined;
+    return Promise.resolve(image ? cloneImage(image) : undefined);
   }
 
-  async findImageIds(hexPrefix: string, limit: number): Promise<Digest[]> {
+  findImageIds(hexPrefix: string, limit: number): Promise<Digest[]> {
     const prefix = hexPrefix.toLowerCase();
     const found: Digest[] = [];
     for (const image of [...this.images.values()].sort((a, b) => (a.id.hex < b.id.hex ? -1 : 1))) {
       if (found.length >= limit) break;
       if (image.id.hex.startsWith(prefix)) found.push(image.id);
     }
-    return found;
+    return Promise.resolve(found);
   }
 
-  async listImages(): Promise<ImageRecord[]> {
-    return [...this.images.values()].map(cloneImage);
+  listImages(): Promise<ImageRecord[]> {
+    return Promise.resolve([...this.images.values()].map(cloneImage));
   }
 
-  async putImage(image: ImageRecord): Promise<boolean> {
-    if (this.images.has(image.id.hex)) return false;
+  putImage(image: ImageRecord): Promise<boolean> {
+    if (this.images.has(image.id.hex)) return Promise.resolve(false);
     this.images.set(image.id.hex, cloneImage(image));
-    return true;
+    return Promise.resolve(true);
   }
 
-  async updateImage(id: Digest, patch: Partial<Pick<ImageRecord, "pinned" | "lastTagTime">>): Promise<void> {
+  updateImage(id: Digest, patch: Partial<Pick<ImageRecord, "pinned" | "lastTagTime">>): Promise<void> {
     const image = this.images.get(id.hex);
-    if (!image) return;
-    if (patch.pinned !== undefined) image.pinned = patch.pinned;
-    if (patch.lastTagTime !== undefined) image.lastTagTime = patch.lastTagTime ? new Date(patch.lastTagTime) : null;
+    if (image) {
+      if (patch.pinned !== undefined) image.pinned = patch.pinned;
+      if (patch.lastTagTime !== undefined) image.lastTagTime = patch.lastTagTime ? new Date(patch.lastTagTime) : null;
+    }
+    return Promise.resolve();
   }
 
-  async deleteImage(id: Digest): Promise<void> {
+  deleteImage(id: Digest): Promise<void> {
     for (const tag of this.tags.values()) {
       if (tag.imageId.equals(id)) {
-        throw new Error(`image ${id.toString()} still has tag ${tag.repository}:${tag.tag}`);
+        return Promise.reject(new Error(`image ${id.toString()} still has tag ${tag.repository}:${tag.tag}`));
       }
     }
     this.images.delete(id.hex);
+    return Promise.resolve();
   }
 
-  async getTag(repository: string, tag: string): Promise<TagRecord | undefined> {
+  getTag(repository: string, tag: string): Promise<TagRecord | undefined> {
     const record = this.tags.get(tagKey(repository, tag));
-    return record ? cloneTag(record) : undefined;
+    return Promise.resolve(record ? cloneTag(record) : undefined);
   }
 
-  async listTags(filter?: { imageId?: Digest; repository?: string }): Promise<TagRecord[]> {
-    return [...this.tags.values()]
+  listTags(filter?: { imageId?: Digest; repository?: string }): Promise<TagRecord[]> {
+    const tags = [...this.tags.values()]
       .filter((t) => (!filter?.imageId || t.imageId.equals(filter.imageId)) && (filter?.repository === undefined || t.repository === filter.repository))
       .sort((a, b) => (a.repository === b.repository ? cmp(a.tag, b.tag) : cmp(a.repository, b.repository)))
       .map(cloneTag);
+    return Promise.resolve(tags);
   }
 
-  async setTag(repository: string, tag: string, imageId: Digest): Promise<TagRecord | undefined> {
-    if (!this.images.has(imageId.hex)) throw new Error(`cannot tag unknown image ${imageId.toString()}`);
+  setTag(repository: string, tag: string, imageId: Digest): Promise<TagRecord | undefined> {
+    if (!this.images.has(imageId.hex)) return Promise.reject(new Error(`cannot tag unknown image ${imageId.toString()}`));
     const key = tagKey(repository, tag);
     const previous = this.tags.get(key);
     this.tags.set(key, { repository, tag, imageId, updatedAt: this.now() });
-    return previous ? cloneTag(previous) : undefined;
+    return Promise.resolve(previous ? cloneTag(previous) : undefined);
   }
 
-  async deleteTag(repository: string, tag: string): Promise<void> {
+  deleteTag(repository: string, tag: string): Promise<void> {
     this.tags.delete(tagKey(repository, tag));
+    return Promise.resolve();
   }
 
-  async isBlobReferenced(blob: Digest): Promise<boolean> {
+  isBlobReferenced(blob: Digest): Promise<boolean> {
     for (const image of this.images.values()) {
-      if (image.id.equals(blob)) return true;
-      if (image.layers.some((l) => l.blob.equals(blob))) return true;
+      if (image.id.equals(blob) || image.layers.some((l) => l.blob.equals(blob))) return Promise.resolve(true);
     }
-    return false;
+    return Promise.resolve(false);
   }
 }
 

@@ -1,16 +1,16 @@
 // Test helpers over a real PostgreSQL: one server per test run, a fresh migrated database per
 // test file (or test). Never a mock.
-import { randomBytes } from "node:crypto";
-import { chmod, mkdtemp, rm } from "node:fs/promises";
-import { rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { applyMigrations, createPrismaClient, startEmbeddedPostgres } from "@berth/db";
-import type { PrismaClient } from "@berth/db";
-import pg from "pg";
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { applyMigrations, createPrismaClient, startEmbeddedPostgres } from '@berth/db';
+import type { PrismaClient } from '@berth/db';
+import pg from 'pg';
+import { configuredTestServerUrl, setRunServerUrl } from './env';
 
-/** Set by `globalSetup` for the test workers: the admin URL of the run's embedded server. */
-export const TEST_PG_URL_ENV = "BERTH_TEST_PG_URL";
+export { configuredTestServerUrl, TEST_PG_URL_ENV } from './env';
 
 export interface TestPostgres {
   /** URL of a database on the server with the right to CREATE DATABASE. */
@@ -26,10 +26,10 @@ let processServer: Promise<TestPostgres> | undefined;
  * `stop()` only stops a server this call started.
  */
 export async function startTestPostgres(): Promise<TestPostgres> {
-  const external = process.env.DATABASE_URL || process.env[TEST_PG_URL_ENV];
+  const external = configuredTestServerUrl();
   if (external) return { adminUrl: external, stop: async () => {} };
   processServer ??= startEmbeddedTestServer().then((server) => {
-    process.once("exit", () => rmSync(server.dir, { recursive: true, force: true }));
+    process.once('exit', () => rmSync(server.dir, { recursive: true, force: true }));
     return server;
   });
   return processServer;
@@ -37,21 +37,21 @@ export async function startTestPostgres(): Promise<TestPostgres> {
 
 /** vitest globalSetup: starts the run's server unless DATABASE_URL is set; returns the teardown. */
 export async function globalSetup(): Promise<() => Promise<void>> {
-  if (process.env.DATABASE_URL || process.env[TEST_PG_URL_ENV]) return async () => {};
+  if (configuredTestServerUrl()) return async () => {};
   const server = await startEmbeddedTestServer();
-  process.env[TEST_PG_URL_ENV] = server.adminUrl;
+  setRunServerUrl(server.adminUrl);
   return async () => {
-    delete process.env[TEST_PG_URL_ENV];
+    setRunServerUrl(undefined);
     await server.stop();
   };
 }
 
 async function startEmbeddedTestServer(): Promise<TestPostgres & { dir: string }> {
-  const dir = await mkdtemp(join(tmpdir(), "berth-test-pg-"));
+  const dir = await mkdtemp(join(tmpdir(), 'berth-test-pg-'));
   // When running as root the server runs as `postgres`, which must reach its data directory.
   await chmod(dir, 0o755);
   try {
-    const server = await startEmbeddedPostgres({ dataDir: join(dir, "data") });
+    const server = await startEmbeddedPostgres({ dataDir: join(dir, 'data') });
     return {
       adminUrl: server.adminUrl,
       dir,
@@ -81,8 +81,10 @@ let counter = 0;
 export async function createTestDatabase(): Promise<TestDatabase> {
   const { adminUrl } = await startTestPostgres();
   counter += 1;
-  const name = `berth_test_${process.pid}_${counter}_${randomBytes(4).toString("hex")}`;
-  await withAdmin(adminUrl, (client) => client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`));
+  const name = `berth_test_${process.pid}_${counter}_${randomBytes(4).toString('hex')}`;
+  await withAdmin(adminUrl, (client) =>
+    client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`),
+  );
   const url = databaseUrl(adminUrl, name);
   try {
     await applyMigrations(url);

@@ -243,13 +243,16 @@ export function removalLines(data: unknown): { lines: string[]; errors: string[]
   const errors: string[] = [];
   for (const entry of arr(pick(o, "results"))) {
     const e = obj(entry);
-    for (const item of arr(pick(e, "items"))) {
+    for (const item of arr(pick(e, "records", "items"))) {
       const it = obj(item);
       if (it.untagged !== undefined) lines.push(`Untagged: ${asString(it.untagged)}`);
       if (it.deleted !== undefined) lines.push(`Deleted: ${asString(it.deleted)}`);
     }
     const err = pick(e, "error");
-    if (err) errors.push(`${asString(pick(e, "ref"))}: ${asString(err)}`.replace(/^: /, ""));
+    if (err) {
+      const message = typeof err === "object" && typeof (err as Obj).message === "string" ? ((err as Obj).message as string) : asString(err);
+      errors.push(`${asString(pick(e, "ref"))}: ${message}`.replace(/^: /, ""));
+    }
   }
   for (const u of arr(pick(o, "untagged"))) lines.push(`Untagged: ${asString(u)}`);
   for (const d of arr(pick(o, "deleted"))) lines.push(`Deleted: ${asString(d)}`);

@@ -57,7 +57,13 @@ export async function fetchEvents(api: BerthApi, query: Omit<AuditQuery, "limit"
 
 function csvCell(value: unknown): string {
   const text =
-    value == null ? "" : value instanceof Date ? value.toISOString() : typeof value === "object" ? JSON.stringify(value) : String(value);
+    value == null
+      ? ""
+      : value instanceof Date
+        ? value.toISOString()
+        : typeof value === "string"
+          ? value
+          : JSON.stringify(value);
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

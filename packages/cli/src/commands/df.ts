@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { DiskUsageRow } from "../api";
-import { formatItems, humanSize, parseFormat, type Column } from "../format";
+import { formatItems, formattingContext, humanSize, type Column } from "../format";
 import { println, write } from "../output";
 import type { Runtime } from "../runtime";
 import { IMAGE_HEADERS, imageContext, type ImageContext } from "./images";
@@ -20,13 +20,13 @@ export function diskUsageContext(row: DiskUsageRow): DiskUsageContext {
     row.size > 0
       ? `${humanSize(row.reclaimable)} (${Math.trunc((row.reclaimable * 100) / row.size)}%)`
       : humanSize(row.reclaimable);
-  return {
+  return formattingContext<DiskUsageContext>({
     Type: row.type,
     TotalCount: String(row.totalCount),
     Active: String(row.active),
     Size: humanSize(row.size),
     Reclaimable: reclaimable,
-  };
+  }, "*formatter.diskUsageImagesContext");
 }
 
 const HEADERS: Record<keyof DiskUsageContext, string> = {
@@ -40,21 +40,20 @@ const HEADERS: Record<keyof DiskUsageContext, string> = {
 export async function runDf(rt: Runtime, opts: { verbose?: boolean; format?: string }): Promise<void> {
   const api = await rt.api();
   const usage = await api.diskUsage(Boolean(opts.verbose));
-  const spec = parseFormat(opts.format);
   if (!opts.verbose) {
     const columns = (Object.keys(HEADERS) as (keyof DiskUsageContext)[]).map((field) => ({ field, header: HEADERS[field] }));
-    write(rt.io.stdout, await formatItems(spec, usage.summary.map(diskUsageContext), columns, HEADERS));
+    write(rt.io.stdout, formatItems(opts.format, usage.summary.map(diskUsageContext), columns, HEADERS));
     return;
   }
   const items = usage.images.map((row) => imageContext(row, { noTrunc: false, now: rt.now() }));
   const columns: Column<ImageContext>[] = (
     ["Repository", "Tag", "ID", "CreatedSince", "Size", "SharedSize", "UniqueSize", "Containers"] as const
   ).map((field) => ({ field, header: IMAGE_HEADERS[field] }));
-  if (spec.kind === "default") {
+  if (!opts.format) {
     println(rt.io.stdout, "Images space usage:");
     println(rt.io.stdout);
   }
-  write(rt.io.stdout, await formatItems(spec, items, columns, IMAGE_HEADERS));
+  write(rt.io.stdout, formatItems(opts.format, items, columns, IMAGE_HEADERS));
 }
 
 export function registerDf(parent: Command, rt: Runtime): Command {

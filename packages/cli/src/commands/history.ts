@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import type { HistoryRow } from "../api";
-import { ellipsis, formatItems, imageSize, parseFormat, rfc3339, timeAgo, truncateId, type Column } from "../format";
+import { ellipsis, formatItems, formattingContext, imageSize, rfc3339, timeAgo, truncateId, type Column } from "../format";
 import { write } from "../output";
 import type { Runtime } from "../runtime";
 import { act } from "./shared";
@@ -17,14 +17,14 @@ export interface HistoryContext {
 
 export function historyContext(row: HistoryRow, opts: { human: boolean; noTrunc: boolean; now: Date }): HistoryContext {
   const createdBy = row.createdBy.replaceAll("\t", " ");
-  return {
+  return formattingContext<HistoryContext>({
     ID: row.id === "<missing>" || opts.noTrunc ? row.id : truncateId(row.id),
     CreatedSince: opts.human ? timeAgo(row.created, opts.now) : rfc3339(row.created),
     CreatedAt: rfc3339(row.created),
     CreatedBy: opts.noTrunc ? createdBy : ellipsis(createdBy, 45),
     Size: opts.human ? imageSize(row.size) : String(row.size),
     Comment: row.comment,
-  };
+  }, "*formatter.historyContext");
 }
 
 const HEADERS: Record<keyof HistoryContext, string> = {
@@ -57,7 +57,7 @@ export async function runHistory(rt: Runtime, ref: string, opts: HistoryOptions)
     field,
     header: HEADERS[field],
   }));
-  write(rt.io.stdout, await formatItems(parseFormat(opts.format), items, columns, HEADERS));
+  write(rt.io.stdout, formatItems(opts.format, items, columns, HEADERS));
 }
 
 export function registerHistory(parent: Command, rt: Runtime, name: string): Command {

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { ImageRow } from "../api";
-import { formatItems, goTimeString, imageSize, parseFormat, timeAgo, truncateId, type Column } from "../format";
+import { formatItems, formattingContext, goTimeString, imageSize, timeAgo, truncateId, type Column } from "../format";
 import { write } from "../output";
 import type { Runtime } from "../runtime";
 import { act, filterOption, type Filters } from "./shared";
@@ -22,7 +22,7 @@ export interface ImageContext {
 
 export function imageContext(row: ImageRow, opts: { noTrunc: boolean; now: Date }): ImageContext {
   const optionalSize = (n: number) => (n < 0 ? "N/A" : imageSize(n));
-  return {
+  return formattingContext<ImageContext>({
     Containers: row.containers < 0 ? "N/A" : String(row.containers),
     CreatedAt: goTimeString(row.created),
     CreatedSince: timeAgo(row.created, opts.now),
@@ -34,7 +34,7 @@ export function imageContext(row: ImageRow, opts: { noTrunc: boolean; now: Date 
     Tag: row.tag,
     UniqueSize: optionalSize(row.uniqueSize),
     VirtualSize: imageSize(row.size),
-  };
+  }, "*formatter.imageContext");
 }
 
 export const IMAGE_HEADERS: Record<keyof ImageContext, string> = {
@@ -79,7 +79,7 @@ export async function runImages(rt: Runtime, reference: string | undefined, opts
     field("CreatedSince"),
     field("Size"),
   ];
-  write(rt.io.stdout, await formatItems(parseFormat(opts.format), items, columns, IMAGE_HEADERS));
+  write(rt.io.stdout, formatItems(opts.format, items, columns, IMAGE_HEADERS));
 }
 
 export function registerImages(parent: Command, rt: Runtime, name: string, aliases: string[] = []): Command {

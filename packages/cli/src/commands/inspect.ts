@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { compileTemplate, execute } from "../format";
+import { compileTemplate } from "../format";
 import { println, write } from "../output";
 import type { Runtime } from "../runtime";
 import { act } from "./shared";
@@ -28,11 +28,11 @@ export async function runInspect(
   opts: InspectOptions,
   missingMessage: (ref: string) => string,
 ): Promise<number> {
-  const template = opts.format ? await compileTemplate(opts.format.replaceAll("\\t", "\t").replaceAll("\\n", "\n")) : undefined;
+  const template = opts.format ? compileTemplate(opts.format) : undefined;
   const api = await rt.api();
   const { images, missing } = await api.inspectImages(refs);
   if (template) {
-    for (const image of images) println(rt.io.stdout, execute(template, image));
+    for (const image of images) println(rt.io.stdout, template(image));
   } else {
     println(rt.io.stdout, goJsonIndent(images));
   }

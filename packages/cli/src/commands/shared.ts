@@ -36,7 +36,7 @@ export function addFilter(filters: Filters, value: string): Filters {
 export function filterOption(cmd: Command, description = "Filter output based on conditions provided", short = "-f"): Command {
   const flags = short ? `${short}, --filter <filter>` : "--filter <filter>";
   return cmd.addOption(
-    new Option(flags, description).default({} as Filters, "").argParser((value: string, previous: Filters) => {
+    new Option(flags, description).default({}, "").argParser((value: string, previous: Filters) => {
       try {
         return addFilter(previous, value);
       } catch (err) {

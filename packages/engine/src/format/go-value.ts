@@ -91,7 +91,7 @@ export function formatGoValue(value: unknown, top = true): string {
     case "object":
       break;
     default:
-      return String(value);
+      return (value as symbol).toString();
   }
   if (value instanceof Date) return goTimeString(value);
   if (Array.isArray(value)) return `[${value.map((v) => formatGoValue(v, false)).join(" ")}]`;

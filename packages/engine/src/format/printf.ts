@@ -72,7 +72,6 @@ export function goSprintf(format: string, args: readonly unknown[]): string {
       else if (f === "#") sharp = true;
       else break;
     }
-    let width: number | undefined;
     let prec: number | undefined;
     const readNum = (): number | undefined => {
       if (format[i] === "*") {
@@ -84,7 +83,7 @@ export function goSprintf(format: string, args: readonly unknown[]): string {
       while (i < format.length && /[0-9]/.test(format[i] ?? "")) digits += format[i++];
       return digits ? Number(digits) : undefined;
     };
-    width = readNum();
+    const width = readNum();
     if (format[i] === ".") {
       i++;
       prec = readNum() ?? 0;

@@ -571,8 +571,8 @@ export const DOCKER_HEADER_FUNCS: FuncMap = {
 // ---------------------------------------------------------------------------------------------
 // Execution
 
-class BreakSignal {}
-class ContinueSignal {}
+class BreakSignal extends Error {}
+class ContinueSignal extends Error {}
 
 interface Scope {
   vars: { name: string; value: unknown }[];

@@ -68,5 +68,5 @@ export async function readConfig(blobs: BlobStore, id: Digest): Promise<ConfigFi
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new InvalidArgumentError(`image config ${id.toString()} is not a JSON object`);
   }
-  return parsed as ConfigFields;
+  return parsed;
 }

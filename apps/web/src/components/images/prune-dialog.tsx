@@ -45,12 +45,12 @@ export function PruneDialog({ open, onClose }: { open: boolean; onClose: () => v
         done
           ? undefined
           : all
-            ? "Removes every image that is not pinned (Berth runs no containers, so no image is in use)."
-            : "Removes dangling images: those without a tag."
+            ? "Removes every untagged image, not only dangling ones. Tagged and pinned images are kept."
+            : "Removes dangling images: untagged images no other image builds on."
       }
       footer={
         done ? (
-          <Button variant="primary" onClick={onClose} data-testid="prune-done">
+          <Button key="done" variant="primary" onClick={onClose} data-testid="prune-done">
             Done
           </Button>
         ) : (
@@ -59,7 +59,7 @@ export function PruneDialog({ open, onClose }: { open: boolean; onClose: () => v
             <Button
               variant="danger"
               data-testid="prune-confirm"
-              disabled={!plan || Boolean(nothing)}
+              disabled={!plan}
               loading={prune.isPending}
               onClick={() => prune.mutate({ all, filters: {}, dryRun: false })}
             >
@@ -82,7 +82,7 @@ export function PruneDialog({ open, onClose }: { open: boolean; onClose: () => v
       ) : (
         <div className="space-y-4">
           <Checkbox
-            label="All unused images, not just dangling ones"
+            label="All untagged images (-a), not only dangling ones"
             checked={all}
             onChange={(e) => setAll(e.target.checked)}
             data-testid="prune-all"

@@ -55,6 +55,7 @@ export function RemoveDialog({
       footer={
         finished ? (
           <Button
+            key="done"
             variant="primary"
             data-testid="remove-done"
             onClick={() => {

@@ -49,8 +49,8 @@ export function AppShell({ children }: { children: ReactNode }) {
     <div className="flex min-h-screen">
       <aside
         className={cn(
-          "fixed inset-y-0 left-0 z-30 flex w-56 flex-col border-r border-slate-200 bg-white py-4 transition-transform dark:border-slate-800 dark:bg-slate-900",
-          "md:translate-x-0",
+          "fixed inset-y-0 left-0 z-30 flex h-screen w-56 shrink-0 flex-col border-r border-slate-200 bg-white py-4 transition-transform dark:border-slate-800 dark:bg-slate-900",
+          "md:sticky md:top-0 md:translate-x-0",
           menuOpen ? "translate-x-0" : "-translate-x-full",
         )}
       >
@@ -103,7 +103,7 @@ export function AppShell({ children }: { children: ReactNode }) {
           onClick={() => setMenuOpen(false)}
         />
       ) : null}
-      <div className="flex min-w-0 flex-1 flex-col md:pl-56">
+      <div className="flex min-w-0 flex-1 flex-col">
         <header className="sticky top-0 z-10 flex items-center gap-3 border-b border-slate-200 bg-white/80 px-4 py-2 backdrop-blur md:hidden dark:border-slate-800 dark:bg-slate-900/80">
           <Button size="sm" variant="ghost" onClick={() => setMenuOpen(true)} aria-expanded={menuOpen}>
             ☰ Menu

@@ -104,9 +104,9 @@ export default function DiskUsagePage() {
         ) : (
           <>
             <Stat label="Images" value={totals.total ?? "—"} testId="df-total" />
-            <Stat label="Active" value={totals.active ?? "—"} hint="used by a running container" />
+            <Stat label="Active" value={totals.active ?? "—"} hint="tagged images" />
             <Stat label="Size" value={formatBytes(totals.size)} hint="layers stored once" testId="df-size" />
-            <Stat label="Reclaimable" value={formatBytes(totals.reclaimable)} hint={reclaimablePct.trim() || undefined} />
+            <Stat label="Reclaimable" value={formatBytes(totals.reclaimable)} hint={reclaimablePct.trim() || "not used by any tagged image"} />
           </>
         )}
       </div>

@@ -26,7 +26,7 @@ import {
   THead,
   Tr,
 } from "~/components/ui";
-import { errorMessage, formatBytes, formatDateTime, formatRelative, shortId } from "~/lib/format";
+import { asString, errorMessage, formatBytes, formatDateTime, formatRelative, shortId } from "~/lib/format";
 import {
   layersWithSizes,
   refFromParam,
@@ -40,7 +40,7 @@ import { useTRPC } from "~/trpc/react";
 
 function Row({ label, children }: { label: string; children: ReactNode }) {
   return (
-    <div className="grid grid-cols-[8rem_1fr] gap-2 py-1.5 text-sm">
+    <div className="grid grid-cols-[8rem_1fr] items-center gap-2 py-1.5 text-sm">
       <dt className="text-slate-500 dark:text-slate-400">{label}</dt>
       <dd className="min-w-0 break-words">{children}</dd>
     </div>
@@ -82,7 +82,9 @@ export default function ImagePage() {
     [image],
   );
   const auditQueries = useQueries({
-    queries: (repositories.length > 0 ? repositories : [undefined]).map((repository) =>
+    // Events in the image's repositories, plus recent events that name the image itself
+    // (tags added in other repositories, removal by ID, prune).
+    queries: [undefined, ...repositories].map((repository) =>
       trpc.audit.list.queryOptions({ repository, limit: repository ? 50 : 200 }, { enabled: Boolean(image) }),
     ),
   });
@@ -92,8 +94,11 @@ export default function ImagePage() {
     for (const q of auditQueries) for (const e of toAuditPage(q.data).events) byId.set(e.id, e);
     const mentionsImage = (e: AuditEvent) =>
       e.targets.some((t) => [t.ref, t.digestBefore, t.digestAfter].includes(image.id)) ||
-      e.targets.some((t) => image.repoTags.includes(t.ref));
-    const events = [...byId.values()].filter((e) => repositories.length > 0 || mentionsImage(e));
+      e.targets.some((t) => image.repoTags.includes(t.ref)) ||
+      asString((e.details as { source?: unknown } | null)?.source) === image.id;
+    const inRepositories = new Set<string>();
+    auditQueries.slice(1).forEach((q) => toAuditPage(q.data).events.forEach((e) => inRepositories.add(e.id)));
+    const events = [...byId.values()].filter((e) => inRepositories.has(e.id) || mentionsImage(e));
     return events.sort((a, b) => (b.at?.getTime() ?? 0) - (a.at?.getTime() ?? 0));
   }, [auditQueries, image, repositories.length]);
   const auditLoading = auditQueries.some((q) => q.isPending);

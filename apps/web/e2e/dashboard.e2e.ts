@@ -1,0 +1,189 @@
+/**
+ * Dashboard end-to-end test: drives the real UI in headless Chromium (playwright-core,
+ * system /usr/bin/chromium) against a running Berth server.
+ *
+ *   BASE_URL=http://127.0.0.1:3100 ADMIN_PASSWORD=admin-pass-1 ARCHIVE=/path/app-1.0.tar \
+ *     npx tsx e2e/dashboard.e2e.ts
+ *
+ * Steps: sign in → load the archive → tag the image → remove that tag → prune → the audit
+ * page shows every step done by "admin". Screenshots go to apps/web/test-results/.
+ * Exit code 0 on success; on failure the error is printed and a screenshot saved.
+ */
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Page } from "playwright-core";
+
+export interface DashboardE2EOptions {
+  baseUrl: string;
+  adminPassword: string;
+  archive: string;
+  /** Where screenshots go (default: apps/web/test-results). */
+  outDir?: string;
+  executablePath?: string;
+  log?: (line: string) => void;
+}
+
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`assertion failed: ${message}`);
+}
+
+export async function runDashboardE2E(opts: DashboardE2EOptions): Promise<{ screenshots: string[] }> {
+  const outDir = opts.outDir ?? path.resolve(here, "../test-results");
+  const log = opts.log ?? ((line: string) => console.log(line));
+  await mkdir(outDir, { recursive: true });
+  const screenshots: string[] = [];
+  const base = opts.baseUrl.replace(/\/$/, "");
+
+  const browser = await chromium.launch({
+    executablePath: opts.executablePath ?? "/usr/bin/chromium",
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+  const page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  const pageErrors: string[] = [];
+  page.on("pageerror", (err) => pageErrors.push(err.message));
+
+  let step = 0;
+  async function shot(name: string, target: Page = page) {
+    const file = path.join(outDir, `${String(++step).padStart(2, "0")}-${name}.png`);
+    await target.screenshot({ path: file, fullPage: true });
+    screenshots.push(file);
+  }
+
+  try {
+    // 1. Sign in. Unauthenticated visitors are sent to /sign-in first.
+    log("e2e: sign in");
+    await page.goto(`${base}/`);
+    await page.waitForURL(/\/sign-in/);
+    await page.getByTestId("sign-in-username").fill("admin");
+    await page.getByTestId("sign-in-password").fill(opts.adminPassword);
+    await shot("sign-in");
+    await page.getByTestId("sign-in-submit").click();
+    await page.waitForURL((url) => url.pathname === "/");
+    await page.getByTestId("current-user").filter({ hasText: "admin" }).waitFor();
+    await shot("images-before");
+
+    // 2. Load the archive through the upload page.
+    log(`e2e: load ${opts.archive}`);
+    await page.getByTestId("nav-load").click();
+    await page.waitForURL(/\/load$/);
+    await page.getByTestId("load-file-input").setInputFiles(opts.archive);
+    const output = page.getByTestId("load-output");
+    await Promise.race([
+      output.waitFor({ timeout: 120_000 }),
+      page
+        .getByTestId("error-state")
+        .waitFor({ timeout: 120_000 })
+        .then(async () => {
+          throw new Error(`load failed: ${await page.getByTestId("error-state").innerText()}`);
+        }),
+    ]);
+    const loadText = await output.innerText();
+    await shot("load-result");
+    const loaded = /Loaded image: (\S+)/.exec(loadText)?.[1];
+    assert(loaded, `load output names a tagged image:\n${loadText}`);
+    log(`e2e: loaded ${loaded}`);
+
+    // 3. Find it in the images table (search + row click) and add a tag on its page.
+    const repository = loaded.slice(0, loaded.lastIndexOf(":"));
+    await page.getByTestId("nav-images").click();
+    await page.waitForURL((url) => url.pathname === "/");
+    await page.getByTestId("images-search").fill(repository);
+    await page.getByTestId("image-row").first().click();
+    await page.waitForURL(/\/images\//);
+    await page.getByTestId("image-overview").waitFor();
+    const newTag = `e2e/tagged:${Date.now().toString(36)}`;
+    log(`e2e: tag ${loaded} as ${newTag}`);
+    await page.getByTestId("image-tag-input").fill(newTag);
+    await page.getByTestId("image-tag-add").click();
+    const tagRow = page.locator(`[data-testid="image-tag"][data-ref$="${newTag}"]`);
+    await tagRow.waitFor();
+    await shot("image-tagged");
+
+    // 4. Remove that tag again.
+    log(`e2e: remove ${newTag}`);
+    await tagRow.getByTestId("image-tag-remove").click();
+    await page.getByTestId("remove-dialog").getByTestId("remove-confirm").click();
+    const removeOutput = page.getByTestId("remove-output");
+    await removeOutput.waitFor();
+    const removeText = await removeOutput.innerText();
+    assert(removeText.includes("Untagged:") && removeText.includes(newTag.split(":")[1]!), `remove output untags ${newTag}:\n${removeText}`);
+    await shot("tag-removed");
+    await page.getByTestId("remove-done").click();
+    await tagRow.waitFor({ state: "detached" });
+
+    // 5. Prune (dangling images) with the dry-run preview first.
+    log("e2e: prune");
+    await page.getByTestId("nav-images").click();
+    await page.waitForURL((url) => url.pathname === "/");
+    await page.getByTestId("images-prune").click();
+    await page.getByTestId("prune-preview").waitFor();
+    await shot("prune-preview");
+    await page.getByTestId("prune-confirm").click();
+    await page.getByTestId("prune-result").waitFor();
+    await shot("prune-result");
+    await page.getByTestId("prune-done").click();
+
+    // 6. The audit page lists every step, done by admin.
+    log("e2e: audit");
+    await page.getByTestId("nav-audit").click();
+    await page.waitForURL(/\/audit$/);
+    await page.getByTestId("audit-row").first().waitFor();
+    await shot("audit");
+    const rows = await page.getByTestId("audit-row").evaluateAll((els) =>
+      els.map((el) => ({ action: el.getAttribute("data-action") ?? "", actor: el.getAttribute("data-actor") ?? "", text: el.textContent ?? "" })),
+    );
+    const expect = (action: string, mention?: string) => {
+      const hit = rows.find((r) => r.action === action && r.actor === "admin" && (!mention || r.text.includes(mention)));
+      assert(hit, `audit shows ${action}${mention ? ` of ${mention}` : ""} by admin; rows: ${JSON.stringify(rows.map((r) => [r.action, r.actor]))}`);
+    };
+    expect("auth.sign-in");
+    expect("image.load");
+    expect("image.tag", newTag);
+    expect("image.remove", newTag);
+    expect("image.prune");
+
+    assert(pageErrors.length === 0, `no uncaught page errors: ${pageErrors.join("; ")}`);
+    log(`e2e: ok (${screenshots.length} screenshots in ${outDir})`);
+    return { screenshots };
+  } catch (err) {
+    await shot("failure").catch(() => undefined);
+    throw err;
+  } finally {
+    await browser.close();
+  }
+}
+
+// Run directly: `tsx e2e/dashboard.e2e.ts`.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const env = process.env; // eslint-disable-line no-restricted-properties -- test entry point
+  const baseUrl = env.BASE_URL;
+  const adminPassword = env.ADMIN_PASSWORD;
+  const archive = env.ARCHIVE ?? process.argv[2];
+  if (!baseUrl || !adminPassword || !archive) {
+    console.error("usage: BASE_URL=… ADMIN_PASSWORD=… ARCHIVE=<docker-save .tar> tsx e2e/dashboard.e2e.ts");
+    process.exit(2);
+  }
+  runDashboardE2E({ baseUrl, adminPassword, archive }).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+      process.exit(1);
+    },
+  );
+}

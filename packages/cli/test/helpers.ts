@@ -1,0 +1,90 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable, Writable } from "node:stream";
+import type { BerthApi } from "../src/api";
+import type { Env } from "../src/env";
+import { run } from "../src/program";
+import type { Runtime } from "../src/runtime";
+
+export class Capture extends Writable {
+  chunks: Buffer[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void) {
+    this.chunks.push(Buffer.from(chunk));
+    cb();
+  }
+  get text() {
+    return Buffer.concat(this.chunks).toString("utf8");
+  }
+}
+
+/** Every API method fails unless the test provides it. */
+export function fakeApi(overrides: Partial<BerthApi> = {}): BerthApi {
+  const missing = (name: string) => () => Promise.reject(new Error(`unexpected call: ${name}`));
+  return {
+    url: "http://berth.test",
+    hasToken: true,
+    login: missing("login"),
+    revokeToken: missing("revokeToken"),
+    listImages: missing("listImages"),
+    inspectImages: missing("inspectImages"),
+    history: missing("history"),
+    tag: missing("tag"),
+    remove: missing("remove"),
+    prune: missing("prune"),
+    diskUsage: missing("diskUsage"),
+    audit: missing("audit"),
+    load: missing("load"),
+    save: missing("save"),
+    ...overrides,
+  };
+}
+
+export interface TestRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  rt: Runtime;
+}
+
+export async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), "berth-cli-test-"));
+}
+
+export async function runCli(
+  argv: string[],
+  opts: {
+    api?: BerthApi;
+    apiFor?: (url: string, token?: string) => BerthApi;
+    stdin?: string | Buffer;
+    stdinIsTTY?: boolean;
+    stdoutIsTTY?: boolean;
+    env?: Partial<Env>;
+    cwd?: string;
+    now?: Date;
+  } = {},
+): Promise<TestRun> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const stdin = opts.stdin === undefined ? Readable.from([]) : Readable.from([Buffer.from(opts.stdin)]);
+  const cwd = opts.cwd ?? (await tempDir());
+  const api = opts.api ?? fakeApi();
+  const rt: Runtime = {
+    io: {
+      stdin,
+      stdout,
+      stderr,
+      stdinIsTTY: opts.stdinIsTTY ?? false,
+      stdoutIsTTY: opts.stdoutIsTTY ?? false,
+      cwd,
+    },
+    env: { configPath: join(cwd, "config.json"), ...opts.env },
+    now: () => opts.now ?? new Date("2024-01-08T00:00:00Z"),
+    hostname: () => "testhost",
+    api: () => Promise.resolve(api),
+    apiFor: opts.apiFor ?? (() => api),
+    exitCode: 0,
+  };
+  const code = await run(argv, rt);
+  return { code, stdout: stdout.text, stderr: stderr.text, rt };
+}

@@ -1,0 +1,12 @@
+export * from "./config-fields";
+export * from "./disk-usage";
+export * from "./filters";
+export * from "./gc";
+export * from "./history";
+export * from "./inspect";
+export * from "./list";
+export * from "./prune";
+export * from "./remove";
+export * from "./resolve";
+export * from "./tag";
+export { tagFamiliarString } from "./graph";

@@ -1,0 +1,139 @@
+import type { Digest } from "../digest";
+import { ConflictError, EngineError } from "../errors";
+import type { ImageRecord, MetadataStore, TagRecord } from "../metadata";
+import { familiarString, normalizedName, parseReference, withDefaultTag } from "../reference";
+import { compareStrings, tagFamiliarString } from "./graph";
+import { isImageIdPrefix, resolveImage } from "./resolve";
+
+/** One line of `docker rmi` output. */
+export type RemoveRecord = { untagged: string } | { deleted: string };
+
+export interface RemoveRefResult {
+  ref: string;
+  records: RemoveRecord[];
+  /** Set when this ref failed; the others still ran (the CLI exits 1). */
+  error?: EngineError;
+}
+
+export interface RemoveImagesOptions {
+  meta: MetadataStore;
+  refs: readonly string[];
+  force?: boolean;
+  /** `--no-prune`: keep untagged parents. */
+  noPrune?: boolean;
+}
+
+export interface RemoveImagesResult {
+  results: RemoveRefResult[];
+  /** Layer and config blobs of deleted images, for gcBlobs. */
+  blobsToCheck: Digest[];
+}
+
+/** The daemon's imageDeleteConflict message. */
+export class ImageDeleteConflictError extends ConflictError {
+  constructor(
+    readonly imageId: Digest,
+    readonly hard: boolean,
+    reason: string,
+  ) {
+    super(`conflict: unable to delete ${imageId.short} (${hard ? "cannot be forced" : "must be forced"}) - ${reason}`);
+  }
+}
+
+async function sortedTags(meta: MetadataStore, id: Digest): Promise<TagRecord[]> {
+  return (await meta.listTags({ imageId: id })).sort((a, b) => compareStrings(tagFamiliarString(a), tagFamiliarString(b)));
+}
+
+async function childrenOf(meta: MetadataStore, id: Digest): Promise<ImageRecord[]> {
+  return (await meta.listImages()).filter((i) => i.parentId?.equals(id));
+}
+
+/**
+ * `docker rmi`, following the daemon's ImageDelete: a name untags (and deletes the image with its
+ * last tag); an ID deletes, refusing without force when the image has more than one tag, and never
+ * when other images name it as parent. Untagged parents are removed too unless `noPrune`.
+ */
+export async function removeImages({ meta, refs, force = false, noPrune = false }: RemoveImagesOptions): Promise<RemoveImagesResult> {
+  const deleted: ImageRecord[] = [];
+  const results: RemoveRefResult[] = [];
+  for (const ref of refs) {
+    const records: RemoveRecord[] = [];
+    try {
+      await removeOne({ meta, ref, force, prune: !noPrune, records, deleted });
+      results.push({ ref, records });
+    } catch (e) {
+      if (!(e instanceof EngineError)) throw e;
+      results.push({ ref, records, error: e });
+    }
+  }
+  return { results, blobsToCheck: blobsOf(deleted) };
+}
+
+export function blobsOf(images: readonly ImageRecord[]): Digest[] {
+  const out = new Map<string, Digest>();
+  for (const image of images) {
+    out.set(image.id.hex, image.id);
+    for (const layer of image.layers) out.set(layer.blob.hex, layer.blob);
+  }
+  return [...out.values()];
+}
+
+interface RemoveContext {
+  meta: MetadataStore;
+  force: boolean;
+  prune: boolean;
+  records: RemoveRecord[];
+  deleted: ImageRecord[];
+}
+
+async function removeOne(ctx: RemoveContext & { ref: string }): Promise<void> {
+  const { meta, ref, force, records } = ctx;
+  const image = await resolveImage({ meta, ref });
+  let tags = await sortedTags(meta, image.id);
+  let quiet = false;
+  const parsed = isImageIdPrefix(image, ref) ? undefined : parseReference(ref);
+  if (parsed && !parsed.digest) {
+    // A repository reference: remove that tag first.
+    const named = withDefaultTag(parsed);
+    await meta.deleteTag(normalizedName(named), named.tag ?? "latest");
+    records.push({ untagged: familiarString(named) });
+    tags = await sortedTags(meta, image.id);
+    if (tags.length > 0) return;
+    quiet = true;
+  } else if (tags.length === 1) {
+    // An ID with a single tag: untag it, unless a child image makes deletion impossible.
+    if ((await childrenOf(meta, image.id)).length > 0) {
+      throw new ImageDeleteConflictError(image.id, true, "image has dependent child images");
+    }
+    for (const tag of tags) {
+      await meta.deleteTag(tag.repository, tag.tag);
+      records.push({ untagged: tagFamiliarString(tag) });
+    }
+  }
+  await deleteHelper(ctx, image, force, quiet);
+}
+
+async function deleteHelper(ctx: RemoveContext, image: ImageRecord, force: boolean, quiet: boolean): Promise<void> {
+  const { meta, records } = ctx;
+  const tags = await sortedTags(meta, image.id);
+  const children = await childrenOf(meta, image.id);
+  let conflict: ImageDeleteConflictError | undefined;
+  if (children.length > 0) conflict = new ImageDeleteConflictError(image.id, true, "image has dependent child images");
+  else if (!force && tags.length > 0) conflict = new ImageDeleteConflictError(image.id, false, "image is referenced in multiple repositories");
+  if (conflict) {
+    const dangling = tags.length === 0 && children.length === 0;
+    if (quiet && !dangling) return;
+    throw conflict;
+  }
+  for (const tag of tags) {
+    await meta.deleteTag(tag.repository, tag.tag);
+    records.push({ untagged: tagFamiliarString(tag) });
+  }
+  await meta.deleteImage(image.id);
+  records.push({ deleted: image.id.toString() });
+  ctx.deleted.push(image);
+  if (!ctx.prune || !image.parentId) return;
+  const parent = await meta.getImage(image.parentId);
+  // Parents are pruned quietly, never forced; pinned images are never pruned.
+  if (parent && !parent.pinned) await deleteHelper(ctx, parent, false, true);
+}
