@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { createReadStream, readFileSync, readdirSync, existsSync, statSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import http from "node:http";
@@ -87,7 +88,9 @@ describe("load, tag, remove, prune and save over the API", () => {
   });
 
   it("saves an archive that skopeo reads, keeping the config digest and diff_ids", async () => {
-    const res = await fetch(`${server.url}/api/images/save?ref=fixtures/base:1.0`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${server.url}/api/images/save?ref=fixtures/base:1.0`, {
+      headers: { authorization: `Bearer ${token}`, "x-berth-client": "cli" },
+    });
     expect(res.status).toBe(200);
     const dir = await mkdtemp(path.join(tmpdir(), "berth-save-"));
     const file = path.join(dir, "base.tar");
@@ -97,12 +100,22 @@ describe("load, tag, remove, prune and save over the API", () => {
       rootfs: { diff_ids: string[] };
     };
     expect(inspected.rootfs.diff_ids).toEqual(base.layers.map((l) => l.diffID));
+    // The archive names the config by the image ID, and the config bytes hash to it.
+    const manifest = JSON.parse(execFileSync("tar", ["-xOf", file, "manifest.json"], { encoding: "utf8" })) as { Config: string; RepoTags: string[] }[];
+    expect(manifest[0]?.RepoTags).toEqual(["fixtures/base:1.0"]);
+    expect(manifest[0]?.Config).toBe(`blobs/sha256/${base.configDigest.slice(7)}`);
+    const config = execFileSync("tar", ["-xOf", file, manifest[0]!.Config]);
+    expect(`sha256:${createHash("sha256").update(config).digest("hex")}`).toBe(base.configDigest);
+    // skopeo can copy it on to an OCI layout (it re-serialises the config, so compare content).
     execFileSync("skopeo", ["--policy", policy, "copy", "-q", `docker-archive:${file}`, `oci:${dir}/oci:x`]);
     const index = JSON.parse(readFileSync(path.join(dir, "oci/index.json"), "utf8")) as { manifests: { digest: string }[] };
-    const manifest = JSON.parse(readFileSync(path.join(dir, "oci/blobs/sha256", index.manifests[0]!.digest.slice(7)), "utf8")) as {
+    const ociManifest = JSON.parse(readFileSync(path.join(dir, "oci/blobs/sha256", index.manifests[0]!.digest.slice(7)), "utf8")) as {
       config: { digest: string };
     };
-    expect(manifest.config.digest).toBe(base.configDigest);
+    const ociConfig = JSON.parse(readFileSync(path.join(dir, "oci/blobs/sha256", ociManifest.config.digest.slice(7)), "utf8")) as { rootfs: unknown; config: unknown };
+    const original = JSON.parse(config.toString()) as { rootfs: unknown; config: unknown };
+    expect(ociConfig.rootfs).toEqual(original.rootfs);
+    expect(ociConfig.config).toEqual(original.config);
   });
 
   it("audits every change under the person's name, failures included", async () => {

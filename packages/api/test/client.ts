@@ -15,13 +15,12 @@ export function apiClient(url: string, token?: string) {
   });
 }
 
-export async function uploadArchive(url: string, token: string, body: BodyInit, source = "test.tar") {
+export async function uploadArchive(url: string, token: string, body: RequestInit["body"], source = "test.tar") {
   const res = await fetch(`${url}/api/images/load?source=${encodeURIComponent(source)}`, {
     method: "POST",
     headers: { authorization: `Bearer ${token}`, "x-berth-client": "cli" },
     body,
-    // @ts-expect-error: Node's fetch needs duplex for streamed bodies
     duplex: "half",
-  });
+  } as RequestInit);
   return { status: res.status, body: (await res.json()) as { lines?: string[]; error?: string } };
 }

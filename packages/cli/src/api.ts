@@ -347,11 +347,12 @@ export function createApi(target: Target, fetchImpl: typeof fetch = fetch): Bert
     links: [httpLink({ url: `${target.url}/api/trpc`, transformer: superjson, headers, fetch: fetchImpl })],
   });
   const hasToken = Boolean(target.token);
-  const call = async <T>(fn: () => Promise<T>): Promise<T> => {
+  /** `signInHint`: whether an UNAUTHORIZED answer should point at `berth login` (not for login itself). */
+  const call = async <T>(fn: () => Promise<T>, signInHint = true): Promise<T> => {
     try {
       return await fn();
     } catch (err) {
-      throw toCliError(err, target.url, hasToken);
+      throw toCliError(err, target.url, hasToken || !signInHint);
     }
   };
 
@@ -362,7 +363,7 @@ export function createApi(target: Target, fetchImpl: typeof fetch = fetch): Bert
       call(async () => {
         const r = obj(await trpc.auth.login.mutate(input));
         return { token: str(r.token), tokenId: typeof r.id === "string" ? r.id : undefined };
-      }),
+      }, false),
     revokeToken: (id) => call(async () => void (await trpc.tokens.revoke.mutate({ id }))),
     listImages: (input) => call(async () => (await trpc.images.list.query(input)).map(toImageRow)),
     inspectImages: (refs) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ellipsis, humanDuration, humanSize, imageSize, parseFormat, renderTable, timeAgo, truncateId } from "../src/format";
+import { compileTemplate, ellipsis, formatItems, formattingContext, humanDuration, humanSize, imageSize, renderTable, timeAgo, truncateId } from "../src/format";
 
 describe("docker's units", () => {
   it("HumanSize / HumanSizeWithPrecision(3)", () => {
@@ -37,12 +37,19 @@ describe("table writer", () => {
   });
 });
 
-describe("--format", () => {
-  it("recognises table, json and templates", () => {
-    expect(parseFormat(undefined)).toEqual({ kind: "default" });
-    expect(parseFormat("table")).toEqual({ kind: "table" });
-    expect(parseFormat("json")).toEqual({ kind: "json" });
-    expect(parseFormat("table {{.ID}}\\t{{.Size}}")).toEqual({ kind: "table", template: "{{.ID}}\t{{.Size}}" });
-    expect(parseFormat("{{.ID}}")).toEqual({ kind: "template", template: "{{.ID}}" });
+describe("--format (engine's Go templates)", () => {
+  const items = [formattingContext({ Size: "1MB", ID: "abc" }, "*formatter.imageContext")];
+  const columns = [{ field: "ID" as const, header: "IMAGE ID" }, { field: "Size" as const, header: "SIZE" }];
+  it("default table, table TEMPLATE, json and plain templates", () => {
+    expect(formatItems(undefined, items, columns)).toBe("IMAGE ID   SIZE\nabc        1MB\n");
+    expect(formatItems("table", items, columns)).toBe("IMAGE ID   SIZE\nabc        1MB\n");
+    expect(formatItems("table {{.Size}}\\t{{.ID}}", items, columns)).toBe("SIZE      IMAGE ID\n1MB       abc\n");
+    expect(formatItems("json", items, columns)).toBe('{"ID":"abc","Size":"1MB"}\n');
+    expect(formatItems("{{.ID}}: {{.Size}}", items, columns)).toBe("abc: 1MB\n");
+  });
+  it("template errors read like docker's", () => {
+    expect(() => formatItems("{{.Nope}}", items, columns)).toThrow(/can't evaluate field Nope/);
+    expect(() => compileTemplate("{{.ID")).toThrow(/template/);
+    expect(compileTemplate("{{json .Config}}")({ Config: { Cmd: ["a"] } })).toBe('{"Cmd":["a"]}');
   });
 });

@@ -34,8 +34,9 @@ export class AmbiguousImageError extends EngineError {
 }
 
 export class InvalidReferenceError extends EngineError {
-  constructor(readonly reference: string, reason: string) {
-    super("INVALID_ARGUMENT", `invalid reference format: ${reason}: "${reference}"`);
+  /** `message` is docker's own text (e.g. `invalid reference format: repository name (library/UPPER) must be lowercase`). */
+  constructor(readonly reference: string, message = "invalid reference format") {
+    super("INVALID_ARGUMENT", message);
   }
 }
 

@@ -43,11 +43,7 @@ const ANCHORED_IDENTIFIER_RE = /^[a-f0-9]{64}$/;
 const MSG_INVALID_FORMAT = "invalid reference format";
 
 function referenceError(reference: string, message: string): InvalidReferenceError {
-  const error = new InvalidReferenceError(reference, message);
-  // errors.ts formats `invalid reference format: <reason>: "<ref>"`; the message users
-  // compare against is docker's own text, so it is restored here.
-  error.message = message;
-  return error;
+  return new InvalidReferenceError(reference, message);
 }
 
 /** Docker's splitDockerDomain: a first component is a registry when it looks like a host. */

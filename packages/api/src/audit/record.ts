@@ -14,7 +14,7 @@ export interface AuditSpec<T> {
   /** Targets known before running (shown on failure too). */
   targets?: AuditTarget[];
   /** Targets and details derived from the result (shown on success). */
-  describe?: (result: T) => { targets?: AuditTarget[]; details?: Record<string, unknown> };
+  describe?: (result: NoInfer<T>) => { targets?: AuditTarget[]; details?: Record<string, unknown> };
   details?: Record<string, unknown>;
 }
 

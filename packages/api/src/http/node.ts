@@ -20,9 +20,8 @@ export function toFetchRequest(req: http.IncomingMessage, base: string): Request
     headers,
     body: hasBody ? (Readable.toWeb(req) as ReadableStream) : undefined,
     signal: controller.signal,
-    // @ts-expect-error: Node's fetch needs duplex for streamed request bodies
     duplex: "half",
-  });
+  } as RequestInit);
 }
 
 export async function sendFetchResponse(res: http.ServerResponse, response: Response): Promise<void> {

@@ -1,6 +1,8 @@
 import type { Readable, Writable } from "node:stream";
 import {
+  familiarName,
   gcBlobs,
+  normalizedName,
   parseReference,
   readArchive,
   resolveImage,
@@ -8,7 +10,7 @@ import {
   type ImageRecord,
   type LoadedImage,
 } from "@berth/engine";
-import { PrismaMetadataStore } from "@berth/db";
+import { PrismaMetadataStore, type Transaction } from "@berth/db";
 import type { Context } from "../context";
 import { audited, recordFailure, type AuditTarget } from "../audit/record";
 
@@ -52,7 +54,7 @@ export async function loadArchiveFor(ctx: Ctx, input: Readable, source: string):
           ),
         }),
       },
-      async (tx) => {
+      async (tx: Transaction) => {
         const meta = new PrismaMetadataStore(tx);
         const result: LoadResult = { lines: [], images: [], moved: [] };
         for (const { image, repoTags } of loaded.images) {
@@ -61,8 +63,8 @@ export async function loadArchiveFor(ctx: Ctx, input: Readable, source: string):
           for (const repoTag of repoTags) {
             const ref = parseReference(repoTag);
             const tag = ref.tag ?? "latest";
-            const previous = await meta.setTag(ref.normalizedName, tag, image.id);
-            const display = `${ref.familiarName}:${tag}`;
+            const previous = await meta.setTag(normalizedName(ref), tag, image.id);
+            const display = `${familiarName(ref)}:${tag}`;
             if (previous && !previous.imageId.equals(image.id)) {
               result.lines.push(
                 `The image ${display} already exists, renaming the old one with ID ${previous.imageId} to empty string`,
@@ -109,12 +111,12 @@ async function selectForSave(ctx: Ctx, refs: string[]) {
     if (!ref || !isName) {
       add(image);
     } else if (ref.tag || ref.digest) {
-      add(image, ref.digest ? undefined : `${ref.familiarName}:${ref.tag}`);
+      add(image, ref.digest ? undefined : `${familiarName(ref)}:${ref.tag}`);
     } else {
-      const tags = await meta.listTags({ repository: ref.normalizedName });
+      const tags = await meta.listTags({ repository: normalizedName(ref) });
       for (const t of tags) {
         const img = await meta.getImage(t.imageId);
-        if (img) add(img, `${ref.familiarName}:${t.tag}`);
+        if (img) add(img, `${familiarName(ref)}:${t.tag}`);
       }
     }
   }

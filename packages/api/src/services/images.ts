@@ -10,7 +10,7 @@ import {
   tagImage,
   type Digest,
 } from "@berth/engine";
-import { PrismaMetadataStore } from "@berth/db";
+import { PrismaMetadataStore, type Transaction } from "@berth/db";
 import type { Context } from "../context";
 import { audited } from "../audit/record";
 
@@ -23,7 +23,7 @@ function reader(ctx: Ctx) {
 /** Deletes blobs that no image uses any more; runs after the removing transaction committed. */
 async function collect(ctx: Ctx, candidates: Digest[]): Promise<number> {
   if (candidates.length === 0) return 0;
-  return gcBlobs({ ...reader(ctx), candidates });
+  return (await gcBlobs({ ...reader(ctx), candidates })).bytesFreed;
 }
 
 export function listImagesFor(ctx: Ctx, opts: Omit<Parameters<typeof listImages>[0], "meta">) {
@@ -67,7 +67,7 @@ export function tagImageFor(ctx: Ctx, source: string, target: string) {
         targets: [{ ref: target, digestBefore: r.previous?.imageId.toString() ?? null, digestAfter: r.image.id.toString() }],
       }),
     },
-    (tx) => tagImage({ meta: new PrismaMetadataStore(tx), source, target }),
+    (tx: Transaction) => tagImage({ meta: new PrismaMetadataStore(tx), source, target }),
   );
 }
 
@@ -80,19 +80,22 @@ export async function removeImagesFor(ctx: Ctx, refs: string[], force: boolean) 
       details: { force },
       describe: (r) => ({
         targets: r.results.flatMap((entry) =>
-          entry.items.map((item) =>
+          entry.records.map((item) =>
             "untagged" in item
-              ? { ref: item.untagged, digestBefore: item.imageId?.toString() ?? null, digestAfter: null }
-              : { ref: item.deleted.toString(), digestBefore: item.deleted.toString(), digestAfter: null },
+              ? { ref: item.untagged, digestBefore: entry.imageId ?? null, digestAfter: null }
+              : { ref: item.deleted, digestBefore: item.deleted, digestAfter: null },
           ),
         ),
-        details: { errors: r.results.filter((e) => e.error).map((e) => `${e.ref}: ${e.error}`) },
+        details: { errors: r.results.filter((e) => e.error).map((e) => `${e.ref}: ${e.error?.message}`) },
       }),
     },
-    (tx) => removeImages({ meta: new PrismaMetadataStore(tx), refs, force }),
+    (tx: Transaction) => removeImages({ meta: new PrismaMetadataStore(tx), refs, force }),
   );
   const freed = await collect(ctx, result.blobsToCheck);
-  return { ...result, freed };
+  return {
+    results: result.results.map((r) => ({ ref: r.ref, imageId: r.imageId, items: r.records, error: r.error?.message })),
+    freed,
+  };
 }
 
 export async function pruneImagesFor(
@@ -100,7 +103,10 @@ export async function pruneImagesFor(
   opts: { all: boolean; filters: Record<string, string[]>; dryRun: boolean },
 ) {
   const run = (meta: PrismaMetadataStore) => pruneImages({ meta, ...opts });
-  if (opts.dryRun) return { ...(await run(reader(ctx).meta)), freed: 0 };
+  if (opts.dryRun) {
+    const { blobsToCheck: _unused, ...report } = await run(reader(ctx).meta);
+    return { ...report, freed: 0 };
+  }
   const result = await audited(
     ctx,
     {
@@ -109,13 +115,14 @@ export async function pruneImagesFor(
       describe: (r) => ({
         targets: [
           ...r.untagged.map((ref) => ({ ref, digestAfter: null })),
-          ...r.deleted.map((id) => ({ ref: id.toString(), digestBefore: id.toString(), digestAfter: null })),
+          ...r.deleted.map((id) => ({ ref: id, digestBefore: id, digestAfter: null })),
         ],
         details: { spaceReclaimed: r.spaceReclaimed },
       }),
     },
-    (tx) => run(new PrismaMetadataStore(tx)),
+    (tx: Transaction) => run(new PrismaMetadataStore(tx)),
   );
-  const freed = await collect(ctx, result.blobsToCheck);
-  return { ...result, freed };
+  const { blobsToCheck, ...report } = result;
+  const freed = await collect(ctx, blobsToCheck);
+  return { ...report, freed };
 }

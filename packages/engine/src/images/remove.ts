@@ -11,6 +11,8 @@ export type RemoveRecord = { untagged: string } | { deleted: string };
 export interface RemoveRefResult {
   ref: string;
   records: RemoveRecord[];
+  /** The image the ref resolved to, when it resolved. */
+  imageId?: string;
   /** Set when this ref failed; the others still ran (the CLI exits 1). */
   error?: EngineError;
 }
@@ -58,12 +60,13 @@ export async function removeImages({ meta, refs, force = false, noPrune = false 
   const results: RemoveRefResult[] = [];
   for (const ref of refs) {
     const records: RemoveRecord[] = [];
+    const resolved: { id?: Digest } = {};
     try {
-      await removeOne({ meta, ref, force, prune: !noPrune, records, deleted });
-      results.push({ ref, records });
+      await removeOne({ meta, ref, force, prune: !noPrune, records, deleted, resolved });
+      results.push({ ref, records, imageId: resolved.id?.toString() });
     } catch (e) {
       if (!(e instanceof EngineError)) throw e;
-      results.push({ ref, records, error: e });
+      results.push({ ref, records, imageId: resolved.id?.toString(), error: e });
     }
   }
   return { results, blobsToCheck: blobsOf(deleted) };
@@ -86,9 +89,10 @@ interface RemoveContext {
   deleted: ImageRecord[];
 }
 
-async function removeOne(ctx: RemoveContext & { ref: string }): Promise<void> {
+async function removeOne(ctx: RemoveContext & { ref: string; resolved: { id?: Digest } }): Promise<void> {
   const { meta, ref, force, records } = ctx;
   const image = await resolveImage({ meta, ref });
+  ctx.resolved.id = image.id;
   let tags = await sortedTags(meta, image.id);
   let quiet = false;
   const parsed = isImageIdPrefix(image, ref) ? undefined : parseReference(ref);
