@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bootTestServer, type TestServer } from "../src/testing";
+import { apiClient } from "./client";
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await bootTestServer();
+});
+afterAll(async () => server?.close());
+
+async function signIn(username: string, password: string) {
+  return fetch(`${server.url}/api/auth/sign-in`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "user-agent": "test-browser" },
+    body: JSON.stringify({ username, password }),
+  });
+}
+
+describe("people, sessions and tokens", () => {
+  it("signs in with a session cookie that the API accepts, and signs out", async () => {
+    const res = await signIn("admin", server.adminPassword);
+    expect(res.status).toBe(200);
+    const cookie = res.headers.get("set-cookie") ?? "";
+    expect(cookie).toMatch(/berth_session=[^;]+; Path=\/; HttpOnly; SameSite=Lax/);
+    const session = cookie.split(";")[0]!;
+    const me = await fetch(`${server.url}/api/trpc/auth.me`, { headers: { cookie: session } });
+    expect(((await me.json()) as { result: { data: { json: { username: string } } } }).result.data.json.username).toBe("admin");
+
+    const out = await fetch(`${server.url}/api/auth/sign-out`, { method: "POST", headers: { cookie: session } });
+    expect(out.status).toBe(200);
+    const after = await fetch(`${server.url}/api/trpc/images.list`, { headers: { cookie: session } });
+    expect(after.status).toBe(401);
+  });
+
+  it("refuses a wrong password without saying which part was wrong, and audits the attempt", async () => {
+    const wrong = await signIn("admin", "not-the-password");
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toEqual({ error: "incorrect username or password" });
+    const nobody = await signIn("mallory", "whatever");
+    expect(await nobody.json()).toEqual({ error: "incorrect username or password" });
+
+    const api = apiClient(server.url, await server.token());
+    const { events } = await api.audit.list.query({ action: "auth.sign-in", limit: 10 });
+    const denied = events.filter((e) => e.result === "denied").map((e) => e.actorName);
+    expect(denied).toEqual(["mallory", "admin"]);
+    expect(events.find((e) => e.result === "ok")?.userAgent).toBe("test-browser");
+  });
+
+  it("creates a token shown once, lists it without the secret, and a revoked token stops working", async () => {
+    const api = apiClient(server.url, await server.token());
+    const created = await api.tokens.create.mutate({ name: "ci", expiresInDays: 30 });
+    expect(created.token).toMatch(/^berth_/);
+    const listed = await api.tokens.list.query();
+    const row = listed.find((t) => t.id === created.id)!;
+    expect(row.name).toBe("ci");
+    expect(JSON.stringify(listed)).not.toContain(created.token);
+
+    const viaToken = apiClient(server.url, created.token);
+    expect((await viaToken.auth.me.query())?.username).toBe("admin");
+    expect((await api.tokens.list.query()).find((t) => t.id === created.id)?.lastUsedAt).not.toBeNull();
+    await api.tokens.revoke.mutate({ id: created.id });
+    await expect(viaToken.images.list.query({ all: false, filters: {} })).rejects.toThrow(/sign in/);
+    const { events } = await api.audit.list.query({ limit: 20 });
+    expect(events.map((e) => e.action)).toEqual(expect.arrayContaining(["token.create", "token.revoke"]));
+  });
+
+  it("answers bad references and unknown images with docker's errors", async () => {
+    const api = apiClient(server.url, await server.token());
+    await expect(api.images.tag.mutate({ source: "nope:1", target: "x:y" })).rejects.toThrow("No such image: nope:1");
+    const inspected = await api.images.inspect.query({ refs: ["nope"] });
+    expect(inspected.missing).toEqual(["nope"]);
+    const res = await fetch(`${server.url}/api/images/save?ref=UPPER:tag`, { headers: { authorization: `Bearer ${await server.token()}` } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(/invalid reference format/);
+  });
+});
