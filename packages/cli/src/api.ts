@@ -376,7 +376,7 @@ export function createApi(target: Target, fetchImpl: typeof fetch = fetch): Bert
       }),
     history: (ref) =>
       call(async () => {
-        const r: unknown = await trpc.images.history.query({ ref });
+        const r: unknown = await trpc.images.history.query({ ref, noTrunc: true });
         const rows = Array.isArray(r) ? r : (obj(r).history ?? obj(r).rows);
         return (Array.isArray(rows) ? rows : []).map(toHistoryRow);
       }),

@@ -8,7 +8,7 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { createReadStream, createWriteStream, existsSync, readFileSync, statSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -71,22 +71,23 @@ async function main() {
   console.log(`image: fixtures/big:1.0, archive ${fmt(size / MiB, 0)} MiB`);
 
   const work = await mkdtemp(path.join(os.tmpdir(), "berth-bench-"));
+  // As root, the embedded PostgreSQL runs as `postgres`, which must reach its data directory.
+  await chmod(work, 0o755);
   const server = spawn("npx", ["tsx", path.join(repo, "tooling/bench/src/serve.ts"), path.join(work, "data"), path.join(work, "data/blobs"), "bench-password"], {
     stdio: ["ignore", "pipe", "inherit"],
     env,
   });
   try {
-    const ready = await new Promise<{ url: string; databaseUrl: string }>((resolve, reject) => {
+    const ready = await new Promise<{ url: string; databaseUrl: string; pid: number }>((resolve, reject) => {
       let buf = "";
       server.stdout.on("data", (c: Buffer) => {
         buf += c.toString();
         const line = buf.split("\n").find((l) => l.startsWith("{"));
-        if (line) resolve(JSON.parse(line) as { url: string; databaseUrl: string });
+        if (line) resolve(JSON.parse(line) as { url: string; databaseUrl: string; pid: number });
       });
       server.on("exit", (code) => reject(new Error(`server exited with ${code}`)));
     });
-    // npx → tsx → node: the server is the deepest node process.
-    const serverPid = Number(execFileSync("bash", ["-c", `pgrep -f 'serve.ts ${path.join(work, "data")}' | sort -n | tail -1`], { encoding: "utf8" }).trim());
+    const serverPid = ready.pid;
     const login = await fetch(`${ready.url}/api/trpc/auth.login`, {
       method: "POST",
       headers: { "content-type": "application/json" },

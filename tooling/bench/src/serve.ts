@@ -1,6 +1,6 @@
 /**
  * The API server as its own process, so the benchmark can watch its memory.
- * Prints one JSON line `{ url, databaseUrl }` when ready.
+ * Prints one JSON line `{ url, databaseUrl, pid }` when ready.
  */
 import type { AddressInfo } from "node:net";
 import { bootServer, createApiServer } from "@berth/api";
@@ -14,7 +14,7 @@ const server = createApiServer(booted.services);
 server.requestTimeout = 0;
 server.listen(0, "127.0.0.1", () => {
   const { port } = server.address() as AddressInfo;
-  console.log(JSON.stringify({ url: `http://127.0.0.1:${port}`, databaseUrl: booted.databaseUrl }));
+  console.log(JSON.stringify({ url: `http://127.0.0.1:${port}`, databaseUrl: booted.databaseUrl, pid: process.pid }));
 });
 const stop = async () => {
   server.close();

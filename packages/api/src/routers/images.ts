@@ -24,8 +24,8 @@ export const imagesRouter = {
     .query(({ ctx, input }) => inspectImagesFor(ctx, input.refs)),
 
   history: protectedProcedure
-    .input(z.object({ ref }))
-    .query(({ ctx, input }) => historyFor(ctx, input.ref)),
+    .input(z.object({ ref, noTrunc: z.boolean().default(false) }))
+    .query(({ ctx, input }) => historyFor(ctx, input.ref, input.noTrunc)),
 
   tag: protectedProcedure
     .input(z.object({ source: ref, target: ref }))

@@ -44,8 +44,8 @@ export async function inspectImagesFor(ctx: Ctx, refs: string[]) {
   return { images: found, missing };
 }
 
-export function historyFor(ctx: Ctx, ref: string) {
-  return imageHistory({ ...reader(ctx), ref });
+export function historyFor(ctx: Ctx, ref: string, noTrunc = false) {
+  return imageHistory({ ...reader(ctx), ref, noTrunc });
 }
 
 export function diskUsageFor(ctx: Ctx, verbose: boolean) {
