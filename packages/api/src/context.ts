@@ -54,7 +54,7 @@ export async function createContext(opts: {
   const actor = await actorFromCredentials(services.db, { bearer, session });
   const declared = headers.get("x-berth-client");
   const iface: ClientInterface =
-    declared === "cli" ? "cli" : bearer ? "api" : session ? "web" : declared === "web" ? "web" : "api";
+    declared === "cli" ? "cli" : declared === "web" || (session && !bearer) ? "web" : "api";
   return {
     services,
     actor,

@@ -4,7 +4,8 @@ export async function postJson(url: string, body?: unknown): Promise<Response> {
   return fetch(url, {
     method: "POST",
     credentials: "same-origin",
-    headers: body === undefined ? undefined : { "content-type": "application/json" },
+    // Tells the audit log this came from the dashboard.
+    headers: { "x-berth-client": "web", ...(body === undefined ? {} : { "content-type": "application/json" }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 }

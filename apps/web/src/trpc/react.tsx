@@ -49,6 +49,7 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
           url: typeof window === "undefined" ? "http://localhost/api/trpc" : `${window.location.origin}/api/trpc`,
           transformer: superjson,
           fetch: (url, init) => fetch(url, { ...init, credentials: "same-origin" }),
+          headers: () => ({ "x-berth-client": "web" }),
         }),
       ],
     }),

@@ -44,6 +44,7 @@ export default function LoadPage() {
     xhrRef.current = xhr;
     xhr.open("POST", `/api/images/load?source=${encodeURIComponent(file.name)}`);
     xhr.setRequestHeader("content-type", file.type || "application/x-tar");
+    xhr.setRequestHeader("x-berth-client", "web");
     setState({ kind: "uploading", file, sent: 0, total: file.size, processing: false });
     xhr.upload.onprogress = (e) => {
       setState({ kind: "uploading", file, sent: e.loaded, total: e.lengthComputable ? e.total : file.size, processing: false });
