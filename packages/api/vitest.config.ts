@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    globalSetup: ["@berth/testkit/global-setup"],
+    globalSetup: ["@berth/fixtures/global-setup", "@berth/testkit/global-setup"],
     testTimeout: 120_000,
     hookTimeout: 180_000,
     fileParallelism: false,

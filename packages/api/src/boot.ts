@@ -1,5 +1,5 @@
 import { mkdir } from "node:fs/promises";
-import { applyMigrations, createPrismaClient, resolveDatabase } from "@berth/db";
+import { applyMigrations, CachedMetadataReads, createPrismaClient, resolveDatabase } from "@berth/db";
 import { FsBlobStore } from "@berth/engine";
 import type { Services } from "./context";
 import { ensureAdmin } from "./services/auth";
@@ -40,7 +40,7 @@ export async function bootServer(opts: BootOptions): Promise<Booted> {
     log('berth: created user "admin" with the password from BERTH_ADMIN_PASSWORD');
   }
   return {
-    services: { db, blobs },
+    services: { db, blobs, reads: new CachedMetadataReads(db) },
     databaseUrl: database.url,
     async stop() {
       await db.$disconnect();

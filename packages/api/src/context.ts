@@ -1,4 +1,4 @@
-import type { BlobStore } from "@berth/engine";
+import type { BlobStore, MetadataStore } from "@berth/engine";
 import type { Database } from "@berth/db";
 import { actorFromCredentials, type Actor } from "./auth/actor";
 
@@ -6,6 +6,8 @@ import { actorFromCredentials, type Actor } from "./auth/actor";
 export interface Services {
   db: Database;
   blobs: BlobStore;
+  /** Read-only metadata for listings, cached in memory while the store is unchanged. */
+  reads: MetadataStore;
 }
 
 export type ClientInterface = "web" | "cli" | "api";

@@ -40,11 +40,11 @@ export async function bootTestServer(): Promise<TestServer> {
       const res = await fetch(`${url}/api/trpc/auth.login`, {
         method: "POST",
         headers: { "content-type": "application/json", "x-berth-client": "cli" },
-        body: JSON.stringify({ json: { username, password, name: "test" } }),
+        body: JSON.stringify({ username, password, name: "test" }),
       });
-      const body = (await res.json()) as { result?: { data: { json: { token: string } } }; error?: unknown };
+      const body = (await res.json()) as { result?: { data: { token: string } }; error?: unknown };
       if (!body.result) throw new Error(`login failed: ${JSON.stringify(body.error)}`);
-      return body.result.data.json.token;
+      return body.result.data.token;
     },
     async close() {
       server.closeAllConnections();

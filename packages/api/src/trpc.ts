@@ -1,16 +1,16 @@
 /**
  * 1. INITIALISATION
- * One tRPC instance with superjson (dates and bigints cross the wire intact) and an
+ * One tRPC instance with our JSON transformer (dates cross the wire intact) and an
  * error formatter that keeps the engine's message as the user-facing text.
  */
 import { initTRPC, TRPCError } from "@trpc/server";
-import superjson from "superjson";
+import { transformer } from "./transformer";
 import { ZodError } from "zod";
 import type { Context } from "./context";
 import { toTRPCError } from "./errors";
 
 const t = initTRPC.context<Context>().create({
-  transformer: superjson,
+  transformer,
   errorFormatter({ shape, error }) {
     return {
       ...shape,

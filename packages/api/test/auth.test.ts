@@ -25,7 +25,7 @@ describe("people, sessions and tokens", () => {
     expect(cookie).toMatch(/berth_session=[^;]+; Path=\/; HttpOnly; SameSite=Lax/);
     const session = cookie.split(";")[0]!;
     const me = await fetch(`${server.url}/api/trpc/auth.me`, { headers: { cookie: session } });
-    expect(((await me.json()) as { result: { data: { json: { username: string } } } }).result.data.json.username).toBe("admin");
+    expect(((await me.json()) as { result: { data: { username: string } } }).result.data.username).toBe("admin");
 
     const out = await fetch(`${server.url}/api/auth/sign-out`, { method: "POST", headers: { cookie: session } });
     expect(out.status).toBe(200);

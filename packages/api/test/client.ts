@@ -1,5 +1,5 @@
 import { createTRPCClient, httpLink } from "@trpc/client";
-import superjson from "superjson";
+import { transformer } from "../src/transformer";
 import type { AppRouter } from "../src/root";
 
 /** A typed client for the test server, acting with `token` like the CLI does. */
@@ -8,7 +8,7 @@ export function apiClient(url: string, token?: string) {
     links: [
       httpLink({
         url: `${url}/api/trpc`,
-        transformer: superjson,
+        transformer,
         headers: () => ({ "x-berth-client": "cli", ...(token ? { authorization: `Bearer ${token}` } : {}) }),
       }),
     ],

@@ -8,7 +8,7 @@ import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import type { AppRouter, RouterOutputs } from "@berth/api";
-import superjson from "superjson";
+import { transformer } from "@berth/api/transformer";
 import type { Target } from "./config";
 import { DaemonError, LocalError, PlainError } from "./errors";
 
@@ -190,7 +190,7 @@ export function toHistoryRow(raw: unknown): HistoryRow {
   };
 }
 
-/** An error that crossed the wire (superjson keeps `Error`s) or a plain message. */
+/** An error that crossed the wire  or a plain message. */
 function errorText(v: unknown): string {
   if (typeof v === "string") return v;
   const message = obj(v).message;
@@ -344,7 +344,7 @@ async function httpError(res: Response): Promise<DaemonError> {
 export function createApi(target: Target, fetchImpl: typeof fetch = fetch): BerthApi {
   const headers = headersFor(target);
   const trpc = createTRPCClient<AppRouter>({
-    links: [httpLink({ url: `${target.url}/api/trpc`, transformer: superjson, headers, fetch: fetchImpl })],
+    links: [httpLink({ url: `${target.url}/api/trpc`, transformer, headers, fetch: fetchImpl })],
   });
   const hasToken = Boolean(target.token);
   /** `signInHint`: whether an UNAUTHORIZED answer should point at `berth login` (not for login itself). */

@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
-import superjson from "superjson";
+import { transformer } from "@berth/api/transformer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApi } from "../src/api";
 import { DaemonError, PlainError } from "../src/errors";
 
-/** A stand-in speaking tRPC's HTTP wire format (superjson) plus the two archive endpoints. */
+/** A stand-in speaking tRPC's HTTP wire format (JSON with tagged dates) plus the two archive endpoints. */
 let server: Server;
 let url: string;
 const seen: { method: string; path: string; headers: IncomingMessage["headers"]; body: string }[] = [];
@@ -28,21 +28,21 @@ beforeAll(async () => {
         res.end(JSON.stringify(value));
       };
       if (u.pathname === "/api/trpc/images.list") {
-        const input = superjson.deserialize<{ all: boolean }>(JSON.parse(u.searchParams.get("input") ?? "null") as never);
+        const input = transformer.deserialize<{ all: boolean }>(JSON.parse(u.searchParams.get("input") ?? "null") as never);
         return json(200, {
           result: {
-            data: superjson.serialize([
+            data: transformer.serialize([
               { repository: "fixtures/app", tag: "1.0", id: `sha256:${"a".repeat(64)}`, digest: null, created: new Date("2024-01-01T00:00:00Z"), size: 10, sharedSize: -1, uniqueSize: -1, labels: { all: String(input.all) } },
             ]),
           },
         });
       }
       if (u.pathname === "/api/trpc/images.tag") {
-        return json(404, { error: superjson.serialize({ message: "No such image: nope:latest", code: -32004, data: { code: "NOT_FOUND", httpStatus: 404 } }) });
+        return json(404, { error: transformer.serialize({ message: "No such image: nope:latest", code: -32004, data: { code: "NOT_FOUND", httpStatus: 404 } }) });
       }
       if (u.pathname === "/api/trpc/auth.login") {
-        const input = superjson.deserialize<{ username: string }>(JSON.parse(text) as never);
-        return json(200, { result: { data: superjson.serialize({ id: "tok-1", name: "x", token: `brt_${input.username}` }) } });
+        const input = transformer.deserialize<{ username: string }>(JSON.parse(text) as never);
+        return json(200, { result: { data: transformer.serialize({ id: "tok-1", name: "x", token: `brt_${input.username}` }) } });
       }
       if (u.pathname === "/api/images/load") return json(200, { lines: [`Loaded image: ${text} (${u.searchParams.get("source")})`] });
       if (u.pathname === "/api/images/save") {
@@ -61,7 +61,7 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 describe("createApi against the tRPC wire format", () => {
-  it("sends the CLI headers and decodes superjson (dates) through the adapter", async () => {
+  it("sends the CLI headers and decodes tagged dates through the adapter", async () => {
     const api = createApi({ url, token: "brt_abc" });
     const rows = await api.listImages({ all: true, filters: {} });
     expect(rows[0]).toMatchObject({ repository: "fixtures/app", id: `sha256:${"a".repeat(64)}`, labels: { all: "true" } });

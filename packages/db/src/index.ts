@@ -11,6 +11,7 @@ export type {
   StartEmbeddedPostgresOptions,
 } from './postgres';
 export { PrismaMetadataStore } from './metadata-store';
+export { CachedMetadataReads } from './cached-reads';
 export { appendAuditEvent, listAuditEvents, verifyAuditChain } from './audit';
 export type {
   AuditChainVerification,

@@ -5,7 +5,7 @@ import { QueryCache, QueryClient, QueryClientProvider, MutationCache } from "@ta
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { useState, type ReactNode } from "react";
-import superjson from "superjson";
+import { transformer } from "@berth/api/transformer";
 
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
 
@@ -47,7 +47,7 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
       links: [
         httpBatchLink({
           url: typeof window === "undefined" ? "http://localhost/api/trpc" : `${window.location.origin}/api/trpc`,
-          transformer: superjson,
+          transformer,
           fetch: (url, init) => fetch(url, { ...init, credentials: "same-origin" }),
           headers: () => ({ "x-berth-client": "web" }),
         }),

@@ -8,6 +8,7 @@ import { checkSaveable, loadArchiveFor, saveImagesFor } from "../services/archiv
 import { exportAudit } from "../services/audit-export";
 import { auditFilter } from "../routers/audit";
 import { errorResponse, json } from "./respond";
+import { requestBody, streamResponse } from "./node-bodies";
 
 export interface HandlerOptions {
   services: Services;
@@ -66,9 +67,9 @@ async function handleSignOut(req: Request, ctx: Context): Promise<Response> {
 
 async function handleLoad(req: Request, ctx: Context): Promise<Response> {
   requireActor(ctx);
-  if (!req.body) return json({ error: "the request has no body: send the archive as the request body" }, 400);
+  const input = requestBody(req);
+  if (!input) return json({ error: "the request has no body: send the archive as the request body" }, 400);
   const source = new URL(req.url).searchParams.get("source") ?? "upload";
-  const input = Readable.fromWeb(req.body as import("node:stream/web").ReadableStream);
   const result = await loadArchiveFor(ctx, input, source);
   return json(result);
 }
@@ -87,7 +88,7 @@ async function handleSave(req: Request, ctx: Context): Promise<Response> {
     (err: unknown) => out.destroy(err as Error),
   );
   const name = refs.length === 1 ? refs[0]!.replace(/[^A-Za-z0-9._-]+/g, "_") : "images";
-  return new Response(Readable.toWeb(out) as ReadableStream, {
+  return streamResponse(out, {
     headers: {
       "content-type": "application/x-tar",
       "content-disposition": `attachment; filename="${name}.tar"`,
@@ -101,8 +102,7 @@ async function handleAuditExport(req: Request, ctx: Context): Promise<Response> 
   const format = params.format === "jsonl" || params.format === "json" ? "jsonl" : "csv";
   const filter = auditFilter.parse(params);
   const lines = exportAudit(ctx, filter, format);
-  const stream = Readable.from(lines);
-  return new Response(Readable.toWeb(stream) as ReadableStream, {
+  return streamResponse(Readable.from(lines), {
     headers: {
       "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson",
       "content-disposition": `attachment; filename="berth-audit.${format}"`,

@@ -2,6 +2,9 @@ import http from "node:http";
 import { Readable } from "node:stream";
 import type { Services } from "../context";
 import { handleApiRequest } from "./handlers";
+import { attachRequestBody, responseBody } from "./node-bodies";
+
+const STREAMED_UPLOADS = new Set(["/api/images/load"]);
 
 /** Node's request as a fetch Request; the body stays a stream (uploads are never buffered). */
 export function toFetchRequest(req: http.IncomingMessage, base: string): Request {
@@ -15,13 +18,18 @@ export function toFetchRequest(req: http.IncomingMessage, base: string): Request
     if (!req.complete) controller.abort();
   });
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
-  return new Request(new URL(req.url ?? "/", base), {
+  const url = new URL(req.url ?? "/", base);
+  // Uploads read the Node stream directly (see node-bodies.ts); small JSON bodies go through fetch's.
+  const streamed = hasBody && STREAMED_UPLOADS.has(url.pathname);
+  const request = new Request(url, {
     method: req.method,
     headers,
-    body: hasBody ? (Readable.toWeb(req) as ReadableStream) : undefined,
+    body: hasBody && !streamed ? (Readable.toWeb(req) as ReadableStream) : undefined,
     signal: controller.signal,
     duplex: "half",
   } as RequestInit);
+  if (streamed) attachRequestBody(request, req);
+  return request;
 }
 
 export async function sendFetchResponse(res: http.ServerResponse, response: Response): Promise<void> {
@@ -31,8 +39,8 @@ export async function sendFetchResponse(res: http.ServerResponse, response: Resp
     else headers[key] = value;
   });
   res.writeHead(response.status, headers);
-  if (!response.body) return void res.end();
-  const body = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream);
+  const body = responseBody(response);
+  if (!body) return void res.end();
   await new Promise<void>((resolve) => {
     body.on("error", () => { res.destroy(); resolve(); });
     res.on("close", () => { body.destroy(); resolve(); });

@@ -9,6 +9,7 @@ import {
   resolveImage,
   tagImage,
   type Digest,
+  type MetadataStore,
 } from "@berth/engine";
 import { PrismaMetadataStore, type Transaction } from "@berth/db";
 import type { Context } from "../context";
@@ -17,7 +18,7 @@ import { audited } from "../audit/record";
 type Ctx = Pick<Context, "services" | "request" | "actor">;
 
 function reader(ctx: Ctx) {
-  return { meta: new PrismaMetadataStore(ctx.services.db), blobs: ctx.services.blobs };
+  return { meta: ctx.services.reads, blobs: ctx.services.blobs };
 }
 
 /** Deletes blobs that no image uses any more; runs after the removing transaction committed. */
@@ -102,7 +103,7 @@ export async function pruneImagesFor(
   ctx: Ctx,
   opts: { all: boolean; filters: Record<string, string[]>; dryRun: boolean },
 ) {
-  const run = (meta: PrismaMetadataStore) => pruneImages({ meta, ...opts });
+  const run = (meta: MetadataStore) => pruneImages({ meta, ...opts });
   if (opts.dryRun) {
     const { blobsToCheck: _unused, ...report } = await run(reader(ctx).meta);
     return { ...report, freed: 0 };
