@@ -1,5 +1,5 @@
-import type { BlobStore, MetadataStore } from "@berth/engine";
-import type { Database } from "@berth/db";
+import type { BlobStore } from "@berth/engine";
+import type { CachedMetadataReads, Database } from "@berth/db";
 import { actorFromCredentials, type Actor } from "./auth/actor";
 
 /** Long-lived things a request works with; created once per server process. */
@@ -7,7 +7,7 @@ export interface Services {
   db: Database;
   blobs: BlobStore;
   /** Read-only metadata for listings, cached in memory while the store is unchanged. */
-  reads: MetadataStore;
+  reads: CachedMetadataReads;
 }
 
 export type ClientInterface = "web" | "cli" | "api";

@@ -28,7 +28,7 @@ beforeAll(async () => {
         res.end(JSON.stringify(value));
       };
       if (u.pathname === "/api/trpc/images.list") {
-        const input = transformer.deserialize<{ all: boolean }>(JSON.parse(u.searchParams.get("input") ?? "null") as never);
+        const input = transformer.deserialize(JSON.parse(u.searchParams.get("input") ?? "null")) as { all: boolean };
         return json(200, {
           result: {
             data: transformer.serialize([
@@ -41,7 +41,7 @@ beforeAll(async () => {
         return json(404, { error: transformer.serialize({ message: "No such image: nope:latest", code: -32004, data: { code: "NOT_FOUND", httpStatus: 404 } }) });
       }
       if (u.pathname === "/api/trpc/auth.login") {
-        const input = transformer.deserialize<{ username: string }>(JSON.parse(text) as never);
+        const input = transformer.deserialize(JSON.parse(text)) as { username: string };
         return json(200, { result: { data: transformer.serialize({ id: "tok-1", name: "x", token: `brt_${input.username}` }) } });
       }
       if (u.pathname === "/api/images/load") return json(200, { lines: [`Loaded image: ${text} (${u.searchParams.get("source")})`] });

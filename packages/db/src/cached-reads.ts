@@ -23,9 +23,14 @@ export class CachedMetadataReads implements MetadataStore {
     this.store = new PrismaMetadataStore(db);
   }
 
-  private async current(): Promise<Snapshot> {
+  /** The committed store version: changes whenever images, layers or tags change. */
+  async version(): Promise<bigint> {
     const [row] = await this.db.$queryRaw<{ version: bigint }[]>`SELECT version FROM store_state WHERE id = 1`;
-    const version = row?.version ?? -1n;
+    return row?.version ?? -1n;
+  }
+
+  private async current(): Promise<Snapshot> {
+    const version = await this.version();
     if (this.snapshot?.version !== version) {
       const snapshot: Snapshot = { version, images: this.store.listImages(), tags: this.store.listTags() };
       // A failed load must not stay cached.

@@ -19,8 +19,11 @@ server.listen(0, "127.0.0.1", () => {
 const stop = async () => {
   server.close();
   server.closeAllConnections();
-  await booted.stop();
-  process.exit(0);
+  try {
+    await booted.stop();
+  } finally {
+    process.exit(0);
+  }
 };
 process.on("SIGTERM", () => void stop());
 process.on("SIGINT", () => void stop());

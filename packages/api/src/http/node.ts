@@ -42,7 +42,12 @@ export async function sendFetchResponse(res: http.ServerResponse, response: Resp
   const body = responseBody(response);
   if (!body) return void res.end();
   await new Promise<void>((resolve) => {
-    body.on("error", () => { res.destroy(); resolve(); });
+    body.on("error", (err) => {
+      // Headers are gone already: the only way to tell the client is to cut the connection.
+      console.error(`berth: response body failed: ${err.message}`);
+      res.destroy();
+      resolve();
+    });
     res.on("close", () => { body.destroy(); resolve(); });
     body.pipe(res);
   });

@@ -5,6 +5,7 @@ import {
   historyFor,
   inspectImagesFor,
   listImagesFor,
+  pageImagesFor,
   pruneImagesFor,
   removeImagesFor,
   tagImageFor,
@@ -18,6 +19,24 @@ export const imagesRouter = {
   list: protectedProcedure
     .input(z.object({ all: z.boolean().default(false), filters, reference: z.string().optional() }).default({ all: false, filters: {} }))
     .query(({ ctx, input }) => listImagesFor(ctx, input)),
+
+  /** The dashboard's table: searched, filtered, sorted and paged on the server. */
+  page: protectedProcedure
+    .input(
+      z.object({
+        search: z.string().max(300).default(""),
+        show: z.enum(["all", "tagged", "dangling"]).default("all"),
+        sort: z
+          .object({
+            column: z.enum(["repository", "tag", "id", "created", "size", "sharedSize", "uniqueSize"]),
+            dir: z.enum(["asc", "desc"]),
+          })
+          .default({ column: "created", dir: "desc" }),
+        offset: z.number().int().min(0).default(0),
+        limit: z.number().int().min(1).max(500).default(50),
+      }),
+    )
+    .query(({ ctx, input }) => pageImagesFor(ctx, input)),
 
   inspect: protectedProcedure
     .input(z.object({ refs: z.array(ref).min(1) }))

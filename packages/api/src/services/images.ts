@@ -3,7 +3,6 @@ import {
   gcBlobs,
   imageHistory,
   inspectImage,
-  listImages,
   pruneImages,
   removeImages,
   resolveImage,
@@ -27,9 +26,7 @@ async function collect(ctx: Ctx, candidates: Digest[]): Promise<number> {
   return (await gcBlobs({ ...reader(ctx), candidates })).bytesFreed;
 }
 
-export function listImagesFor(ctx: Ctx, opts: Omit<Parameters<typeof listImages>[0], "meta">) {
-  return listImages({ ...opts, meta: reader(ctx).meta });
-}
+export { listImageRows as listImagesFor, pageImageRows as pageImagesFor } from "./image-rows";
 
 export async function inspectImagesFor(ctx: Ctx, refs: string[]) {
   const found: Awaited<ReturnType<typeof inspectImage>>[] = [];
