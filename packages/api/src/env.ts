@@ -13,6 +13,7 @@ const schema = z.object({
 
 export type ServerEnv = z.infer<typeof schema> & { dataDir: string; blobDir: string };
 
+// eslint-disable-next-line no-restricted-properties -- this file is where settings are read
 export function readServerEnv(env: Record<string, string | undefined> = process.env): ServerEnv {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
   const parsed = schema.safeParse(cleaned);

@@ -18,7 +18,7 @@ export const HTTP_STATUS: Record<TRPCError["code"], number> = {
   TOO_MANY_REQUESTS: 429, CLIENT_CLOSED_REQUEST: 499, INTERNAL_SERVER_ERROR: 500,
   NOT_IMPLEMENTED: 501, BAD_GATEWAY: 502, SERVICE_UNAVAILABLE: 503, GATEWAY_TIMEOUT: 504,
   PAYMENT_REQUIRED: 402, PRECONDITION_REQUIRED: 428,
-} as Record<TRPCError["code"], number>;
+};
 
 export function toTRPCError(err: unknown): TRPCError {
   if (err instanceof TRPCError) return err;

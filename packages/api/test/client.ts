@@ -21,6 +21,6 @@ export async function uploadArchive(url: string, token: string, body: RequestIni
     headers: { authorization: `Bearer ${token}`, "x-berth-client": "cli" },
     body,
     duplex: "half",
-  } as RequestInit);
+  });
   return { status: res.status, body: (await res.json()) as { lines?: string[]; error?: string } };
 }

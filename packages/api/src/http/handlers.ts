@@ -70,8 +70,14 @@ async function handleLoad(req: Request, ctx: Context): Promise<Response> {
   const input = requestBody(req);
   if (!input) return json({ error: "the request has no body: send the archive as the request body" }, 400);
   const source = new URL(req.url).searchParams.get("source") ?? "upload";
-  const result = await loadArchiveFor(ctx, input, source);
-  return json(result);
+  try {
+    return json(await loadArchiveFor(ctx, input, source));
+  } catch (err) {
+    // The rest of the upload was not read: the connection cannot carry another request.
+    const response = errorResponse(err);
+    response.headers.set("connection", "close");
+    return response;
+  }
 }
 
 async function handleSave(req: Request, ctx: Context): Promise<Response> {
@@ -96,18 +102,18 @@ async function handleSave(req: Request, ctx: Context): Promise<Response> {
   });
 }
 
-async function handleAuditExport(req: Request, ctx: Context): Promise<Response> {
+function handleAuditExport(req: Request, ctx: Context): Promise<Response> {
   requireActor(ctx);
   const params = Object.fromEntries([...new URL(req.url).searchParams].filter(([, v]) => v !== ""));
   const format = params.format === "jsonl" || params.format === "json" ? "jsonl" : "csv";
   const filter = auditFilter.parse(params);
   const lines = exportAudit(ctx, filter, format);
-  return streamResponse(Readable.from(lines), {
+  return Promise.resolve(streamResponse(Readable.from(lines), {
     headers: {
       "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson",
       "content-disposition": `attachment; filename="berth-audit.${format}"`,
     },
-  });
+  }));
 }
 
 type Route = (req: Request, ctx: Context) => Promise<Response>;

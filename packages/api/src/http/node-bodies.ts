@@ -17,7 +17,7 @@ export function attachRequestBody(req: Request, body: Readable): void {
 export function requestBody(req: Request): Readable | null {
   const attached = requestBodies.get(req);
   if (attached) return attached;
-  return req.body ? Readable.fromWeb(req.body as import("node:stream/web").ReadableStream) : null;
+  return req.body ? Readable.fromWeb(req.body) : null;
 }
 
 /**
@@ -33,5 +33,5 @@ export function streamResponse(body: Readable, init: ResponseInit): Response {
 export function responseBody(res: Response): Readable | null {
   const attached = responseBodies.get(res);
   if (attached) return attached;
-  return res.body ? Readable.fromWeb(res.body as import("node:stream/web").ReadableStream) : null;
+  return res.body ? Readable.fromWeb(res.body) : null;
 }

@@ -27,7 +27,7 @@ export function toFetchRequest(req: http.IncomingMessage, base: string): Request
     body: hasBody && !streamed ? (Readable.toWeb(req) as ReadableStream) : undefined,
     signal: controller.signal,
     duplex: "half",
-  } as RequestInit);
+  });
   if (streamed) attachRequestBody(request, req);
   return request;
 }

@@ -7,6 +7,7 @@ import {
   readArchive,
   resolveImage,
   writeArchive,
+  type Digest,
   type ImageRecord,
   type LoadedImage,
 } from "@berth/engine";
@@ -30,7 +31,7 @@ export interface LoadResult {
  */
 export async function loadArchiveFor(ctx: Ctx, input: Readable, source: string): Promise<LoadResult> {
   const spec = { action: "image.load", details: { source } };
-  let loaded: { images: LoadedImage[]; createdBlobs: import("@berth/engine").Digest[] };
+  let loaded: { images: LoadedImage[]; createdBlobs: Digest[] };
   try {
     loaded = await readArchive(input, { blobs: ctx.services.blobs });
   } catch (err) {
@@ -67,7 +68,7 @@ export async function loadArchiveFor(ctx: Ctx, input: Readable, source: string):
             const display = `${familiarName(ref)}:${tag}`;
             if (previous && !previous.imageId.equals(image.id)) {
               result.lines.push(
-                `The image ${display} already exists, renaming the old one with ID ${previous.imageId} to empty string`,
+                `The image ${display} already exists, renaming the old one with ID ${previous.imageId.toString()} to empty string`,
               );
               result.moved.push({ ref: display, from: previous.imageId.toString(), to: image.id.toString() });
             }
@@ -75,7 +76,7 @@ export async function loadArchiveFor(ctx: Ctx, input: Readable, source: string):
           }
           if (tags.length) await meta.updateImage(image.id, { lastTagTime: new Date() });
           for (const t of tags) result.lines.push(`Loaded image: ${t}`);
-          if (!tags.length) result.lines.push(`Loaded image ID: ${image.id}`);
+          if (!tags.length) result.lines.push(`Loaded image ID: ${image.id.toString()}`);
           result.images.push({ id: image.id.toString(), tags });
         }
         return result;

@@ -4,8 +4,15 @@ import type { AuditFilter } from "../routers/audit";
 
 const COLUMNS = ["id", "at", "actorName", "action", "result", "error", "interface", "ip", "userAgent", "targets", "details", "hash"] as const;
 
+function cellText(value: unknown): string {
+  if (value == null) return "";
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === "string") return value;
+  return JSON.stringify(value) ?? "";
+}
+
 function csvCell(value: unknown): string {
-  const text = value == null ? "" : typeof value === "object" && !(value instanceof Date) ? JSON.stringify(value) : value instanceof Date ? value.toISOString() : String(value);
+  const text = cellText(value);
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

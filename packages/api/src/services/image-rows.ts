@@ -30,7 +30,10 @@ const MAX_QUERIES = 16;
 async function entryFor(ctx: Ctx, opts: ListOptions): Promise<CacheEntry> {
   const version = await ctx.services.reads.version();
   let cache = caches.get(ctx.services);
-  if (!cache) caches.set(ctx.services, (cache = new Map()));
+  if (!cache) {
+    cache = new Map<string, CacheEntry>();
+    caches.set(ctx.services, cache);
+  }
   const key = JSON.stringify([opts.all, opts.reference ?? null, Object.entries(opts.filters).sort()]);
   const hit = cache.get(key);
   if (hit && hit.version === version) return hit;
