@@ -3,6 +3,7 @@ import { applyMigrations, CachedMetadataReads, createPrismaClient, resolveDataba
 import { FsBlobStore } from "@berth/engine";
 import type { Services } from "./context";
 import { ensureAdmin } from "./services/auth";
+import { BlobLock } from "./services/blob-lock";
 
 export interface BootOptions {
   dataDir: string;
@@ -40,7 +41,7 @@ export async function bootServer(opts: BootOptions): Promise<Booted> {
     log('berth: created user "admin" with the password from BERTH_ADMIN_PASSWORD');
   }
   return {
-    services: { db, blobs, reads: new CachedMetadataReads(db) },
+    services: { db, blobs, reads: new CachedMetadataReads(db), blobLock: new BlobLock() },
     databaseUrl: database.url,
     async stop() {
       await db.$disconnect();

@@ -1,6 +1,7 @@
 import type { BlobStore } from "@berth/engine";
 import type { CachedMetadataReads, Database } from "@berth/db";
 import { actorFromCredentials, type Actor } from "./auth/actor";
+import type { BlobLock } from "./services/blob-lock";
 
 /** Long-lived things a request works with; created once per server process. */
 export interface Services {
@@ -8,6 +9,8 @@ export interface Services {
   blobs: BlobStore;
   /** Read-only metadata for listings, cached in memory while the store is unchanged. */
   reads: CachedMetadataReads;
+  /** Loads hold it shared, blob garbage collection exclusively. */
+  blobLock: BlobLock;
 }
 
 export type ClientInterface = "web" | "cli" | "api";

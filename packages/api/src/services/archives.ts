@@ -10,6 +10,8 @@ import {
   type Digest,
   type ImageRecord,
   type LoadedImage,
+  type ReadArchiveError,
+  type ReadArchiveResult,
 } from "@berth/engine";
 import { PrismaMetadataStore, type Transaction } from "@berth/db";
 import type { Context } from "../context";
@@ -30,62 +32,77 @@ export interface LoadResult {
  * image dangling. On failure nothing is kept: new blobs are removed, no rows are written.
  */
 export async function loadArchiveFor(ctx: Ctx, input: Readable, source: string): Promise<LoadResult> {
-  const spec = { action: "image.load", details: { source } };
-  let loaded: { images: LoadedImage[]; createdBlobs: Digest[] };
+  let leftovers: Digest[] = [];
   try {
-    loaded = await readArchive(input, { blobs: ctx.services.blobs });
-  } catch (err) {
-    await recordFailure(ctx, spec, err);
-    throw err;
+    return await ctx.services.blobLock.shared(async () => {
+      const spec = { action: "image.load", details: { source } };
+      let loaded: ReadArchiveResult;
+      try {
+        loaded = await readArchive(input, { blobs: ctx.services.blobs, deferCleanup: true });
+      } catch (err) {
+        leftovers = (err as Partial<ReadArchiveError>).createdBlobs ?? [];
+        await recordFailure(ctx, spec, err);
+        throw err;
+      }
+      leftovers = loaded.unusedBlobs;
+      try {
+        return await audited(ctx, { ...spec, describe: describeLoad }, (tx: Transaction) => recordLoaded(tx, loaded.images));
+      } catch (err) {
+        leftovers = [...loaded.createdBlobs, ...loaded.unusedBlobs];
+        throw err;
+      }
+    });
+  } finally {
+    // Blobs only this load wrote and nothing references: removed once no load is running.
+    if (leftovers.length > 0) {
+      const candidates = leftovers;
+      await ctx.services.blobLock.exclusive(() =>
+        gcBlobs({ meta: new PrismaMetadataStore(ctx.services.db), blobs: ctx.services.blobs, candidates }),
+      );
+    }
   }
-  try {
-    return await audited(
-      ctx,
-      {
-        ...spec,
-        describe: (r: LoadResult) => ({
-          targets: r.images.flatMap((img): AuditTarget[] =>
-            img.tags.length
-              ? img.tags.map((ref) => ({
-                  ref,
-                  digestBefore: r.moved.find((m) => m.ref === ref)?.from ?? null,
-                  digestAfter: img.id,
-                }))
-              : [{ ref: img.id, digestAfter: img.id }],
-          ),
-        }),
-      },
-      async (tx: Transaction) => {
-        const meta = new PrismaMetadataStore(tx);
-        const result: LoadResult = { lines: [], images: [], moved: [] };
-        for (const { image, repoTags } of loaded.images) {
-          await meta.putImage(image);
-          const tags: string[] = [];
-          for (const repoTag of repoTags) {
-            const ref = parseReference(repoTag);
-            const tag = ref.tag ?? "latest";
-            const previous = await meta.setTag(normalizedName(ref), tag, image.id);
-            const display = `${familiarName(ref)}:${tag}`;
-            if (previous && !previous.imageId.equals(image.id)) {
-              result.lines.push(
-                `The image ${display} already exists, renaming the old one with ID ${previous.imageId.toString()} to empty string`,
-              );
-              result.moved.push({ ref: display, from: previous.imageId.toString(), to: image.id.toString() });
-            }
-            tags.push(display);
-          }
-          if (tags.length) await meta.updateImage(image.id, { lastTagTime: new Date() });
-          for (const t of tags) result.lines.push(`Loaded image: ${t}`);
-          if (!tags.length) result.lines.push(`Loaded image ID: ${image.id.toString()}`);
-          result.images.push({ id: image.id.toString(), tags });
-        }
-        return result;
-      },
-    );
-  } catch (err) {
-    await gcBlobs({ meta: new PrismaMetadataStore(ctx.services.db), blobs: ctx.services.blobs, candidates: loaded.createdBlobs });
-    throw err;
+}
+
+function describeLoad(r: LoadResult) {
+  return {
+    targets: r.images.flatMap((img): AuditTarget[] =>
+      img.tags.length
+        ? img.tags.map((ref) => ({
+            ref,
+            digestBefore: r.moved.find((m) => m.ref === ref)?.from ?? null,
+            digestAfter: img.id,
+          }))
+        : [{ ref: img.id, digestAfter: img.id }],
+    ),
+  };
+}
+
+/** Records loaded images and their tags; a tag that moves leaves the previous image dangling. */
+async function recordLoaded(tx: Transaction, images: LoadedImage[]): Promise<LoadResult> {
+  const meta = new PrismaMetadataStore(tx);
+  const result: LoadResult = { lines: [], images: [], moved: [] };
+  for (const { image, repoTags } of images) {
+    await meta.putImage(image);
+    const tags: string[] = [];
+    for (const repoTag of repoTags) {
+      const ref = parseReference(repoTag);
+      const tag = ref.tag ?? "latest";
+      const previous = await meta.setTag(normalizedName(ref), tag, image.id);
+      const display = `${familiarName(ref)}:${tag}`;
+      if (previous && !previous.imageId.equals(image.id)) {
+        result.lines.push(
+          `The image ${display} already exists, renaming the old one with ID ${previous.imageId.toString()} to empty string`,
+        );
+        result.moved.push({ ref: display, from: previous.imageId.toString(), to: image.id.toString() });
+      }
+      tags.push(display);
+    }
+    if (tags.length) await meta.updateImage(image.id, { lastTagTime: new Date() });
+    for (const t of tags) result.lines.push(`Loaded image: ${t}`);
+    if (!tags.length) result.lines.push(`Loaded image ID: ${image.id.toString()}`);
+    result.images.push({ id: image.id.toString(), tags });
   }
+  return result;
 }
 
 /**

@@ -23,7 +23,7 @@ function reader(ctx: Ctx) {
 /** Deletes blobs that no image uses any more; runs after the removing transaction committed. */
 async function collect(ctx: Ctx, candidates: Digest[]): Promise<number> {
   if (candidates.length === 0) return 0;
-  return (await gcBlobs({ ...reader(ctx), candidates })).bytesFreed;
+  return ctx.services.blobLock.exclusive(async () => (await gcBlobs({ ...reader(ctx), candidates })).bytesFreed);
 }
 
 export { listImageRows as listImagesFor, pageImageRows as pageImagesFor } from "./image-rows";

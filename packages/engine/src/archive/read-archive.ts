@@ -16,15 +16,24 @@ export interface ReadArchiveOptions {
   /** Cap for every JSON member (manifest.json, configs, index.json, manifests). Default 8 MiB. */
   maxJsonBytes?: number;
   signal?: AbortSignal;
+  /**
+   * Leave blobs this call created in the store on failure (listed in the error's
+   * `createdBlobs`) and unused ones on success (`unusedBlobs`), for a caller that removes
+   * them itself once it knows nothing else started using them (a concurrent load of the
+   * same content may have).
+   */
+  deferCleanup?: boolean;
 }
 
 export interface ReadArchiveResult {
   images: LoadedImage[];
   /** Blobs this call added to the store (the rest were there already). */
   createdBlobs: Digest[];
+  /** With `deferCleanup`: blobs this call created that no loaded image uses (left in the store). */
+  unusedBlobs: Digest[];
 }
 
-/** Errors from readArchive carry the blobs it created, and has deleted again. */
+/** Errors from readArchive carry the blobs it created (and has deleted again, unless `deferCleanup`). */
 export type ReadArchiveError = Error & { createdBlobs: Digest[] };
 
 const DEFAULT_MAX_JSON_BYTES = 8 * 1024 * 1024;
@@ -45,12 +54,12 @@ export async function readArchive(input: Readable, opts: ReadArchiveOptions): Pr
     opts.signal?.throwIfAborted();
     await readMembers(tarInput, members, { ...opts, maxJsonBytes });
     const images = await resolveImages(members, new Date());
-    const created = await dropUnreferenced(opts.blobs, members, images);
-    return { images, createdBlobs: created };
+    const { kept, unused } = await dropUnreferenced(opts.blobs, members, images, !opts.deferCleanup);
+    return { images, createdBlobs: kept, unusedBlobs: unused };
   } catch (err) {
     tarInput.close();
     await tarInput.done;
-    const createdBlobs = await deleteCreated(opts.blobs, members);
+    const createdBlobs = opts.deferCleanup ? createdDigests(members) : await deleteCreated(opts.blobs, members);
     const error = (opts.signal?.aborted ? (opts.signal.reason as Error) : err) as ReadArchiveError;
     if (typeof error === "object" && error !== null) error.createdBlobs = createdBlobs;
     throw error;
@@ -145,7 +154,12 @@ async function readMember(
 }
 
 /** Successful load: keep only blobs some image uses (index blobs and strays go). */
-async function dropUnreferenced(blobs: BlobStore, members: ArchiveMembers, images: LoadedImage[]): Promise<Digest[]> {
+async function dropUnreferenced(
+  blobs: BlobStore,
+  members: ArchiveMembers,
+  images: LoadedImage[],
+  remove: boolean,
+): Promise<{ kept: Digest[]; unused: Digest[] }> {
   const used = new Set<string>();
   for (const { image } of images) {
     used.add(image.id.hex);
@@ -153,11 +167,13 @@ async function dropUnreferenced(blobs: BlobStore, members: ArchiveMembers, image
     for (const layer of image.layers) used.add(layer.blob.hex);
   }
   const kept: Digest[] = [];
+  const unused: Digest[] = [];
   for (const digest of createdDigests(members)) {
     if (used.has(digest.hex)) kept.push(digest);
-    else await blobs.delete(digest);
+    else if (remove) await blobs.delete(digest);
+    else unused.push(digest);
   }
-  return kept;
+  return { kept, unused };
 }
 
 async function deleteCreated(blobs: BlobStore, members: ArchiveMembers): Promise<Digest[]> {
