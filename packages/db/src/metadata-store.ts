@@ -185,7 +185,7 @@ export class PrismaMetadataStore implements MetadataStore {
   async isBlobReferenced(blob: Digest): Promise<boolean> {
     const digest = blob.toString();
     const [row] = await this.db.$queryRaw<{ referenced: boolean }[]>`
-      SELECT EXISTS (SELECT 1 FROM images WHERE id = ${digest})
+      SELECT EXISTS (SELECT 1 FROM images WHERE id = ${digest} OR manifest_digest = ${digest})
           OR EXISTS (SELECT 1 FROM image_layers WHERE blob = ${digest}) AS referenced`;
     return row?.referenced === true;
   }

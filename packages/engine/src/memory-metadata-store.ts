@@ -103,7 +103,9 @@ export class MemoryMetadataStore implements MetadataStore {
 
   isBlobReferenced(blob: Digest): Promise<boolean> {
     for (const image of this.images.values()) {
-      if (image.id.equals(blob) || image.layers.some((l) => l.blob.equals(blob))) return Promise.resolve(true);
+      if (image.id.equals(blob) || image.manifestDigest?.equals(blob) || image.layers.some((l) => l.blob.equals(blob))) {
+        return Promise.resolve(true);
+      }
     }
     return Promise.resolve(false);
   }

@@ -70,6 +70,6 @@ export interface MetadataStore {
   setTag(repository: string, tag: string, imageId: Digest): Promise<TagRecord | undefined>;
   deleteTag(repository: string, tag: string): Promise<void>;
 
-  /** True when any image uses the blob as a layer or as its config. */
+  /** True when any image uses the blob as a layer, its config or the manifest it arrived with. */
   isBlobReferenced(blob: Digest): Promise<boolean>;
 }

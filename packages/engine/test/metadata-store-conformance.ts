@@ -165,9 +165,9 @@ export function describeMetadataStore(name: string, factory: MetadataStoreFactor
         expect(await store.getTag("docker.io/fixtures/app", "1.0")).toBeUndefined();
       }));
 
-    it("deleteImage removes the image; isBlobReferenced follows layers and configs", () =>
+    it("deleteImage removes the image; isBlobReferenced follows layers, configs and manifests", () =>
       withStore(async (store) => {
-        const a = sampleImage();
+        const a = sampleImage({ manifestDigest: Digest.of("manifest of a") });
         const sharedLayer = a.layers[0];
         if (!sharedLayer) throw new Error("sample has layers");
         const b = sampleImage({ layers: [sharedLayer] });
@@ -176,9 +176,11 @@ export function describeMetadataStore(name: string, factory: MetadataStoreFactor
         const onlyA = a.layers[1]?.blob as Digest;
         expect(await store.isBlobReferenced(a.id)).toBe(true);
         expect(await store.isBlobReferenced(onlyA)).toBe(true);
+        expect(await store.isBlobReferenced(Digest.of("manifest of a"))).toBe(true);
         expect(await store.isBlobReferenced(Digest.of("nobody"))).toBe(false);
 
         await store.deleteImage(a.id);
+        expect(await store.isBlobReferenced(Digest.of("manifest of a"))).toBe(false);
         expect(await store.getImage(a.id)).toBeUndefined();
         expect((await store.listImages()).map(String)).toHaveLength(1);
         expect(await store.isBlobReferenced(a.id)).toBe(false);

@@ -76,6 +76,7 @@ export function blobsOf(images: readonly ImageRecord[]): Digest[] {
   const out = new Map<string, Digest>();
   for (const image of images) {
     out.set(image.id.hex, image.id);
+    if (image.manifestDigest) out.set(image.manifestDigest.hex, image.manifestDigest);
     for (const layer of image.layers) out.set(layer.blob.hex, layer.blob);
   }
   return [...out.values()];
