@@ -15,4 +15,9 @@ export default tseslint.config(
       "no-restricted-properties": ["error", { object: "process", property: "env", message: "Read settings through env.ts" }],
     },
   },
+  {
+    // Tests and scripts set up their own processes; the env.ts rule is for application code.
+    files: ["**/test/**", "**/e2e/**", "**/*.test.ts"],
+    rules: { "no-restricted-properties": "off" },
+  },
 );

@@ -34,7 +34,7 @@ function freePort(): Promise<number> {
 
 async function start(): Promise<void> {
   log = "";
-  const env = { ...process.env, PORT: String(port), HOSTNAME: "127.0.0.1", BERTH_DATA_DIR: dataDir, BERTH_ADMIN_PASSWORD: password };
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOSTNAME: "127.0.0.1", BERTH_DATA_DIR: dataDir, BERTH_ADMIN_PASSWORD: password };
   delete env.DATABASE_URL;
   server = spawn(process.execPath, [path.join(appDir, "node_modules/tsx/dist/cli.mjs"), "server/start.ts"], { cwd: appDir, env, stdio: ["ignore", "pipe", "pipe"] });
   server.stdout!.on("data", (c: Buffer) => (log += c.toString()));

@@ -118,6 +118,21 @@ describe("load, tag, remove, prune and save over the API", () => {
     expect(ociConfig.config).toEqual(original.config);
   });
 
+  it("save by repository name writes every tag of it, like docker save", async () => {
+    const res = await fetch(`${server.url}/api/images/save?ref=fixtures/app&ref=${fx.image("fixtures/base:1.0").configDigest.slice(7, 19)}`, {
+      headers: { authorization: `Bearer ${token}`, "x-berth-client": "cli" },
+    });
+    expect(res.status).toBe(200);
+    const dir = await mkdtemp(path.join(tmpdir(), "berth-save-"));
+    const file = path.join(dir, "app.tar");
+    await writeFile(file, Buffer.from(await res.arrayBuffer()));
+    const manifest = JSON.parse(execFileSync("tar", ["-xOf", file, "manifest.json"], { encoding: "utf8" })) as { RepoTags: string[] | null }[];
+    expect(manifest.map((m) => m.RepoTags ?? [])).toEqual([["fixtures/app:1.0", "fixtures/app:2.0"], []]);
+    const missing = await fetch(`${server.url}/api/images/save?ref=fixtures/nothing`, { headers: { authorization: `Bearer ${token}` } });
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: string }).error).toBe("No such image: fixtures/nothing:latest");
+  });
+
   it("audits every change under the person's name, failures included", async () => {
     const bad = await uploadArchive(server.url, token, "this is not a tar archive at all", "junk.tar");
     expect(bad.status).toBe(400);
@@ -156,12 +171,13 @@ describe("load, tag, remove, prune and save over the API", () => {
       stream.pipe(req, { end: false });
       stream.on("end", () => setTimeout(() => { req.destroy(); resolve(); }, 200));
     });
-    // The server notices the cut connection and cleans up; give it a moment.
-    for (let i = 0; i < 50; i++) {
-      const { events } = await api.audit.list.query({ action: "image.load", limit: 5 });
-      if (events[0]?.details && (events[0].details as { source?: string }).source === "cut.tar") break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // The server notices the cut connection, records the failure and cleans up; give it a moment.
+    const cleanedUp = async () => {
+      const { events } = await api.audit.list.query({ action: "image.load", limit: 1 });
+      const recorded = (events[0]?.details as { source?: string } | undefined)?.source === "cut.tar";
+      return recorded && JSON.stringify(storedBlobs(server)) === JSON.stringify(before);
+    };
+    for (let i = 0; i < 100 && !(await cleanedUp()); i++) await new Promise((r) => setTimeout(r, 100));
     expect(storedBlobs(server)).toEqual(before);
     expect(readdirSync(path.join(server.blobDir, "ingest"))).toEqual([]);
     const { events } = await api.audit.list.query({ action: "image.load", limit: 5 });

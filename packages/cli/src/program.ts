@@ -33,6 +33,8 @@ export function buildProgram(rt: Runtime): Command {
     .usage("[OPTIONS] COMMAND")
     .version(VERSION, "-v, --version", "Print version information and quit")
     .helpCommand(false)
+    // `berth system df -v` is verbose, `berth -v` the version: program options come before the command.
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: (s) => write(rt.io.stdout, s),
       writeErr: (s) => write(rt.io.stderr, s),

@@ -1,4 +1,5 @@
 import { Readable } from "node:stream";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 
 /**
  * Large bodies (archive uploads and downloads) skip the web-stream round trip when the
@@ -17,7 +18,7 @@ export function attachRequestBody(req: Request, body: Readable): void {
 export function requestBody(req: Request): Readable | null {
   const attached = requestBodies.get(req);
   if (attached) return attached;
-  return req.body ? Readable.fromWeb(req.body) : null;
+  return req.body ? Readable.fromWeb(asNodeStream(req.body)) : null;
 }
 
 /**
@@ -33,5 +34,14 @@ export function streamResponse(body: Readable, init: ResponseInit): Response {
 export function responseBody(res: Response): Readable | null {
   const attached = responseBodies.get(res);
   if (attached) return attached;
-  return res.body ? Readable.fromWeb(res.body) : null;
+  return res.body ? Readable.fromWeb(asNodeStream(res.body)) : null;
+}
+
+/**
+ * The same object, typed for Node: packages compiled with the DOM library (the dashboard)
+ * see fetch's bodies as DOM streams, which Node's typings do not accept.
+ */
+function asNodeStream(body: ReadableStream<Uint8Array>): NodeReadableStream<Uint8Array> {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed under the DOM library
+  return body as unknown as NodeReadableStream<Uint8Array>;
 }

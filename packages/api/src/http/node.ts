@@ -21,13 +21,16 @@ export function toFetchRequest(req: http.IncomingMessage, base: string): Request
   const url = new URL(req.url ?? "/", base);
   // Uploads read the Node stream directly (see node-bodies.ts); small JSON bodies go through fetch's.
   const streamed = hasBody && STREAMED_UPLOADS.has(url.pathname);
-  const request = new Request(url, {
+  // `duplex` is required by Node's fetch for streamed bodies but absent from the DOM typings
+  // the dashboard compiles this file with; the init object is typed loosely for both.
+  const init: RequestInit & { duplex: "half" } = {
     method: req.method,
     headers,
     body: hasBody && !streamed ? (Readable.toWeb(req) as ReadableStream) : undefined,
     signal: controller.signal,
     duplex: "half",
-  });
+  };
+  const request = new Request(url, init);
   if (streamed) attachRequestBody(request, req);
   return request;
 }

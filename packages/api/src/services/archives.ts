@@ -5,6 +5,7 @@ import {
   normalizedName,
   parseReference,
   readArchive,
+  tryParseReference,
   resolveImage,
   writeArchive,
   type Digest,
@@ -118,25 +119,20 @@ async function selectForSave(ctx: Ctx, refs: string[]) {
     byId.set(image.id.toString(), entry);
   };
   for (const raw of refs) {
-    const image = await resolveImage({ meta, ref: raw });
-    let ref: ReturnType<typeof parseReference> | undefined;
-    try {
-      ref = parseReference(raw);
-    } catch {
-      ref = undefined;
-    }
-    const isName = ref && !image.id.hex.startsWith(raw.replace(/^sha256:/, ""));
-    if (!ref || !isName) {
-      add(image);
-    } else if (ref.tag || ref.digest) {
-      add(image, ref.digest ? undefined : `${familiarName(ref)}:${ref.tag}`);
-    } else {
+    const ref = tryParseReference(raw);
+    if (ref && !ref.tag && !ref.digest) {
+      // `docker save redis` saves every tag of the repository.
       const tags = await meta.listTags({ repository: normalizedName(ref) });
       for (const t of tags) {
         const img = await meta.getImage(t.imageId);
         if (img) add(img, `${familiarName(ref)}:${t.tag}`);
       }
+      if (tags.length > 0) continue;
     }
+    const image = await resolveImage({ meta, ref: raw });
+    // A name with a tag keeps that name in the archive; an ID or a digest names nothing.
+    const byName = ref?.tag !== undefined && !ref.digest && !image.id.hex.startsWith(raw.replace(/^sha256:/, ""));
+    add(image, byName ? `${familiarName(ref)}:${ref.tag}` : undefined);
   }
   return [...byId.values()];
 }

@@ -47,51 +47,55 @@ export function AppShell({ children }: { children: ReactNode }) {
 
   return (
     <div className="flex min-h-screen">
+      {/* The aside stretches with the page, so its background reaches the bottom however long the page
+          is; its content stays in view (sticky, one viewport tall). Below md it is a drawer. */}
       <aside
         className={cn(
-          "fixed inset-y-0 left-0 z-30 flex h-screen w-56 shrink-0 flex-col border-r border-slate-200 bg-white py-4 transition-transform dark:border-slate-800 dark:bg-slate-900",
-          "md:sticky md:top-0 md:translate-x-0",
+          "fixed inset-y-0 left-0 z-30 w-56 shrink-0 border-r border-slate-200 bg-white transition-transform dark:border-slate-800 dark:bg-slate-900",
+          "md:relative md:inset-auto md:translate-x-0 md:self-stretch",
           menuOpen ? "translate-x-0" : "-translate-x-full",
         )}
       >
-        <Logo />
-        <nav aria-label="Main" className="mt-6 flex flex-1 flex-col gap-0.5 px-2">
-          {nav.map((item) => {
-            const active = item.match(pathname);
-            return (
-              <Link
-                key={item.href}
-                href={item.href}
-                aria-current={active ? "page" : undefined}
-                data-testid={`nav-${item.href === "/" ? "images" : item.href.slice(1)}`}
-                className={cn(
-                  "rounded-md px-3 py-2 text-sm font-medium",
-                  active
-                    ? "bg-sky-50 text-sky-700 dark:bg-sky-950 dark:text-sky-300"
-                    : "text-slate-600 hover:bg-slate-100 hover:text-slate-900 dark:text-slate-400 dark:hover:bg-slate-800 dark:hover:text-slate-100",
-                )}
-              >
-                {item.label}
-              </Link>
-            );
-          })}
-        </nav>
-        <div className="space-y-2 border-t border-slate-200 px-3 pt-3 dark:border-slate-800">
-          <ThemeToggle />
-          <div className="flex items-center justify-between gap-2 px-1">
-            {me.isPending ? (
-              <Skeleton className="h-5 w-24" />
-            ) : (
-              <div className="min-w-0">
-                <div data-testid="current-user" className="truncate text-sm font-medium">
-                  {user?.username ?? "—"}
+        <div className="flex h-dvh flex-col overflow-y-auto py-4 md:sticky md:top-0 md:h-screen">
+          <Logo />
+          <nav aria-label="Main" className="mt-6 flex flex-1 flex-col gap-0.5 px-2">
+            {nav.map((item) => {
+              const active = item.match(pathname);
+              return (
+                <Link
+                  key={item.href}
+                  href={item.href}
+                  aria-current={active ? "page" : undefined}
+                  data-testid={`nav-${item.href === "/" ? "images" : item.href.slice(1)}`}
+                  className={cn(
+                    "rounded-md px-3 py-2 text-sm font-medium",
+                    active
+                      ? "bg-sky-50 text-sky-700 dark:bg-sky-950 dark:text-sky-300"
+                      : "text-slate-600 hover:bg-slate-100 hover:text-slate-900 dark:text-slate-400 dark:hover:bg-slate-800 dark:hover:text-slate-100",
+                  )}
+                >
+                  {item.label}
+                </Link>
+              );
+            })}
+          </nav>
+          <div className="space-y-2 border-t border-slate-200 px-3 pt-3 dark:border-slate-800">
+            <ThemeToggle />
+            <div className="flex items-center justify-between gap-2 px-1">
+              {me.isPending ? (
+                <Skeleton className="h-5 w-24" />
+              ) : (
+                <div className="min-w-0">
+                  <div data-testid="current-user" className="truncate text-sm font-medium">
+                    {user?.username ?? "—"}
+                  </div>
+                  {user?.role ? <div className="text-xs text-slate-500 dark:text-slate-400">{user.role}</div> : null}
                 </div>
-                {user?.role ? <div className="text-xs text-slate-500 dark:text-slate-400">{user.role}</div> : null}
-              </div>
-            )}
-            <Button size="sm" variant="secondary" data-testid="sign-out" onClick={() => void signOut()}>
-              Sign out
-            </Button>
+              )}
+              <Button size="sm" variant="secondary" data-testid="sign-out" onClick={() => void signOut()}>
+                Sign out
+              </Button>
+            </div>
           </div>
         </div>
       </aside>

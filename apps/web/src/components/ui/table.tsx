@@ -19,12 +19,13 @@ export function THead({ children }: { children: ReactNode }) {
   );
 }
 
-export function TBody({ children }: { children: ReactNode }) {
-  return <tbody className="divide-y divide-slate-100 dark:divide-slate-800">{children}</tbody>;
+export function TBody({ children, className }: { children: ReactNode; className?: string }) {
+  return <tbody className={cn("divide-y divide-slate-100 dark:divide-slate-800", className)}>{children}</tbody>;
 }
 
 export function Tr({ className, ...props }: HTMLAttributes<HTMLTableRowElement>) {
-  return <tr className={cn("align-top", className)} {...props} />;
+  // Baseline: cells mixing text sizes (mono IDs, badges, sizes) line up on their first line.
+  return <tr className={cn("align-baseline", className)} {...props} />;
 }
 
 export function Th({ className, ...props }: ThHTMLAttributes<HTMLTableCellElement>) {

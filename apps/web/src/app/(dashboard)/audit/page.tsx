@@ -96,7 +96,7 @@ export default function AuditPage() {
       />
 
       <Card className="mb-4">
-        <form onSubmit={onSubmit} className="grid items-end gap-3 sm:grid-cols-2 lg:grid-cols-6" aria-label="Audit filters">
+        <form onSubmit={onSubmit} className="grid items-end gap-3 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-[repeat(3,minmax(0,1fr))_repeat(2,minmax(13rem,1fr))_auto]" aria-label="Audit filters">
           <Field label="Person">
             {(id) => (
               <Input id={id} placeholder="username" value={draft.actor} onChange={(e) => setDraft({ ...draft, actor: e.target.value })} data-testid="audit-filter-actor" />

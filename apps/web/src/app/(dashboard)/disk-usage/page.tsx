@@ -24,6 +24,16 @@ import { errorMessage, formatBytes, formatRelative, shortId } from "~/lib/format
 import { imageHref, isDangling, toDiskTotals, toImageRows, type ImageRow } from "~/lib/models";
 import { useTRPC } from "~/trpc/react";
 
+/** The per-image table shows the largest images only: a store can hold thousands. */
+const PER_IMAGE_LIMIT = 50;
+/** References listed per image before "and N more". */
+const MAX_REFS = 4;
+
+/** Long repository names keep their end (the part that tells them apart) on the chart axis. */
+function shortRepository(name: string): string {
+  return name.length > 30 ? `…${name.slice(-29)}` : name;
+}
+
 interface ImageUsage {
   id: string;
   refs: string[];
@@ -72,21 +82,22 @@ function byRepository(rows: ImageRow[]) {
 
 export default function DiskUsagePage() {
   const trpc = useTRPC();
-  const df = useQuery(trpc.system.df.queryOptions({ verbose: false }));
-  const list = useQuery(trpc.images.list.queryOptions({ all: false, filters: {} }));
+  // `docker system df -v`: the totals plus one row per image and tag, with shared and unique bytes.
+  const df = useQuery(trpc.system.df.queryOptions({ verbose: true }));
 
-  const rows = useMemo(() => toImageRows(list.data), [list.data]);
+  const rows = useMemo(() => toImageRows(df.data?.rows), [df.data]);
   const images = useMemo(() => byImage(rows), [rows]);
   const repos = useMemo(() => byRepository(rows), [rows]);
   const totals = useMemo(() => {
     const t = toDiskTotals(df.data);
     return {
-      total: t.total ?? (list.isSuccess ? images.length : null),
+      total: t.total ?? (df.isSuccess ? images.length : null),
       active: t.active ?? 0,
       size: t.size,
       reclaimable: t.reclaimable,
     };
-  }, [df.data, list.isSuccess, images.length]);
+  }, [df.data, df.isSuccess, images.length]);
+  const largest = images.slice(0, PER_IMAGE_LIMIT);
   const reclaimablePct =
     totals.size && totals.reclaimable !== null ? ` (${Math.round((totals.reclaimable / Math.max(totals.size, 1)) * 100)}%)` : "";
 
@@ -113,10 +124,10 @@ export default function DiskUsagePage() {
 
       <Card className="mt-4">
         <CardHeader title="Space per repository" description="Unique bytes are freed by removing the repository's images; shared bytes are layers other images use too." />
-        {list.isPending ? (
+        {df.isPending ? (
           <Skeleton className="h-64" />
-        ) : list.error ? (
-          <ErrorState title="Could not list images" message={errorMessage(list.error)} />
+        ) : df.error ? (
+          <p className="text-sm text-slate-500 dark:text-slate-400">Not available.</p>
         ) : repos.length === 0 ? (
           <EmptyState title="No images stored" />
         ) : (
@@ -125,10 +136,24 @@ export default function DiskUsagePage() {
               <BarChart data={repos} layout="vertical" margin={{ left: 8, right: 16, top: 4, bottom: 4 }}>
                 <CartesianGrid strokeDasharray="3 3" horizontal={false} stroke="currentColor" strokeOpacity={0.2} />
                 <XAxis type="number" tickFormatter={(v: number) => formatBytes(v)} stroke="currentColor" fontSize={11} />
-                <YAxis type="category" dataKey="repository" width={160} stroke="currentColor" fontSize={11} interval={0} />
+                <YAxis
+                  type="category"
+                  dataKey="repository"
+                  width={190}
+                  stroke="currentColor"
+                  fontSize={11}
+                  interval={0}
+                  tickFormatter={shortRepository}
+                />
                 <Tooltip
                   formatter={(value) => formatBytes(value)}
-                  contentStyle={{ fontSize: 12, borderRadius: 6 }}
+                  contentStyle={{
+                    fontSize: 12,
+                    borderRadius: 6,
+                    background: "var(--chart-tooltip-bg)",
+                    borderColor: "var(--chart-tooltip-border)",
+                  }}
+                  labelStyle={{ color: "var(--chart-tooltip-fg)" }}
                   cursor={{ fill: "currentColor", fillOpacity: 0.06 }}
                 />
                 <Legend wrapperStyle={{ fontSize: 12 }} />
@@ -142,11 +167,16 @@ export default function DiskUsagePage() {
 
       <section className="mt-6" aria-labelledby="per-image">
         <h2 id="per-image" className="mb-2 text-sm font-semibold">
-          Per image
+          Per image{" "}
+          {images.length > PER_IMAGE_LIMIT ? (
+            <span className="font-normal text-slate-500 dark:text-slate-400">
+              (largest {PER_IMAGE_LIMIT} of {images.length.toLocaleString("en")})
+            </span>
+          ) : null}
         </h2>
-        {list.isPending ? (
+        {df.isPending ? (
           <TableSkeleton rows={4} />
-        ) : list.error ? null : images.length === 0 ? (
+        ) : df.error ? null : images.length === 0 ? (
           <EmptyState title="No images stored" />
         ) : (
           <Table data-testid="df-images">
@@ -161,14 +191,25 @@ export default function DiskUsagePage() {
               </tr>
             </THead>
             <TBody>
-              {images.map((img) => (
+              {largest.map((img) => (
                 <Tr key={img.id}>
                   <Td className="font-mono text-xs">
                     <Link href={imageHref(img.id)} className="text-sky-700 hover:underline dark:text-sky-400">
                       {shortId(img.id)}
                     </Link>
                   </Td>
-                  <Td className="text-xs">{img.refs.length ? img.refs.join(", ") : <span className="text-slate-400">&lt;none&gt;</span>}</Td>
+                  <Td className="text-xs" title={img.refs.length > MAX_REFS ? img.refs.join("\n") : undefined}>
+                    {img.refs.length ? (
+                      <>
+                        {img.refs.slice(0, MAX_REFS).join(", ")}
+                        {img.refs.length > MAX_REFS ? (
+                          <span className="text-slate-500 dark:text-slate-400"> and {img.refs.length - MAX_REFS} more</span>
+                        ) : null}
+                      </>
+                    ) : (
+                      <span className="text-slate-400">&lt;none&gt;</span>
+                    )}
+                  </Td>
                   <Td className="whitespace-nowrap">{formatRelative(img.created)}</Td>
                   <Td className="text-right tabular-nums">{formatBytes(img.size)}</Td>
                   <Td className="text-right text-slate-500 tabular-nums">{formatBytes(img.shared)}</Td>

@@ -14,6 +14,7 @@ import {
   CardHeader,
   CopyButton,
   CopyField,
+  cn,
   EmptyState,
   ErrorState,
   Input,
@@ -47,6 +48,33 @@ function Row({ label, children }: { label: string; children: ReactNode }) {
   );
 }
 
+/** A history entry's full CREATED BY: clamped to three lines (whole text in the tooltip), expandable. */
+function CreatedBy({ text }: { text: string }) {
+  const [expanded, setExpanded] = useState(false);
+  const long = text.length > 240 || text.split("\n").length > 3;
+  return (
+    <div className="min-w-0">
+      <code
+        className={cn("block font-mono text-xs whitespace-pre-wrap wrap-anywhere", long && !expanded && "line-clamp-3")}
+        title={text}
+        data-testid="history-created-by"
+      >
+        {text}
+      </code>
+      {long ? (
+        <button
+          type="button"
+          className="mt-0.5 text-xs font-medium text-sky-700 hover:underline dark:text-sky-400"
+          aria-expanded={expanded}
+          onClick={() => setExpanded((v) => !v)}
+        >
+          {expanded ? "Show less" : "Show all"}
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
 export default function ImagePage() {
   const params = useParams<{ id: string }>();
   const ref = refFromParam(params.id);
@@ -55,7 +83,7 @@ export default function ImagePage() {
   const queryClient = useQueryClient();
 
   const inspect = useQuery(trpc.images.inspect.queryOptions({ refs: [ref] }));
-  const history = useQuery(trpc.images.history.queryOptions({ ref }));
+  const history = useQuery(trpc.images.history.queryOptions({ ref, noTrunc: true }));
   const [newTag, setNewTag] = useState("");
   const [removeRef, setRemoveRef] = useState<string | null>(null);
   const [showJson, setShowJson] = useState(false);
@@ -327,10 +355,8 @@ export default function ImagePage() {
                   <Td className="whitespace-nowrap" title={formatDateTime(h.created)}>
                     {formatRelative(h.created)}
                   </Td>
-                  <Td className="max-w-xl">
-                    <code className="font-mono text-xs break-all" title={h.createdBy}>
-                      {h.createdBy.length > 180 ? `${h.createdBy.slice(0, 180)}…` : h.createdBy}
-                    </code>
+                  <Td className="max-w-xl min-w-64">
+                    <CreatedBy text={h.createdBy} />
                   </Td>
                   <Td className="text-right whitespace-nowrap tabular-nums">{formatBytes(h.size)}</Td>
                   <Td className="text-xs text-slate-500">{h.comment}</Td>
