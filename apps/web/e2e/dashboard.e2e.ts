@@ -171,7 +171,7 @@ export async function runDashboardE2E(opts: DashboardE2EOptions): Promise<{ scre
 
 // Run directly: `tsx e2e/dashboard.e2e.ts`.
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const env = process.env; // eslint-disable-line no-restricted-properties -- test entry point
+  const env = process.env;  
   const baseUrl = env.BASE_URL;
   const adminPassword = env.ADMIN_PASSWORD;
   const archive = env.ARCHIVE ?? process.argv[2];
