@@ -26,7 +26,7 @@ const listImages = Number(env.BENCH_IMAGES ?? 10_000);
 const listTags = Number(env.BENCH_TAGS ?? 20_000);
 
 const MiB = 1024 * 1024;
-const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(env.BENCH_ROUNDS ?? 4);
 const fmt = (n: number, d = 1) => n.toFixed(d);
 
 function timeSync(cmd: string, args: string[]): number {
@@ -107,11 +107,15 @@ async function main() {
     const token = ((await login.json()) as { result: { data: { token: string } } }).result.data.token;
     const auth = { authorization: `Bearer ${token}` };
 
-    // Each side runs ROUNDS times, alternating, after `sync` so neither pays for the other's
-    // dirty pages; medians are compared. Between Berth loads the image is removed (and its
+    // Each side runs ROUNDS times, taking turns at going first, after `sync` and a pause so
+    // neither pays for the other's writes; medians are compared. Between Berth loads the image is removed (and its
     // blobs with it), so every load writes the whole layer.
     const api = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${ready.url}/api/trpc`, transformer, headers: () => auth })] });
-    const quiet = () => execFileSync("sync");
+    // Flush and let the disk settle, so a run does not pay for the previous one's writes.
+    const quiet = async () => {
+      execFileSync("sync");
+      await new Promise((r) => setTimeout(r, 2000));
+    };
     const berthLoad: number[] = [];
     const skopeoLoad: number[] = [];
     const berthSave: number[] = [];
@@ -119,36 +123,59 @@ async function main() {
     const baseRss = rssOf(serverPid);
     let loadPeak = baseRss;
     let savePeak = baseRss;
-    for (let round = 0; round < ROUNDS; round++) {
+    const skopeoLoadRun = async () => {
       await rm(`${work}/skopeo-oci`, { recursive: true, force: true });
-      quiet();
+      await quiet();
       skopeoLoad.push(timeSync("skopeo", ["--policy", policy, "copy", "-q", `docker-archive:${archive}`, `oci:${work}/skopeo-oci:big`]));
+    };
+    const berthLoadRun = async (round: number) => {
       if (round > 0) await api.images.remove.mutate({ refs: ["fixtures/big:1.0"], force: true });
-      quiet();
+      await quiet();
       // curl is the client (`curl -T`, as a script would upload): the figures are the server's.
       const load = await peakRss(serverPid, () =>
         timeAsync("curl", ["-sSf", "-X", "POST", "-H", `authorization: ${auth.authorization}`, "-T", archive, "-o", "/dev/null", `${ready.url}/api/images/load?source=big.tar`]),
       );
       berthLoad.push(load.result);
       loadPeak = Math.max(loadPeak, load.peak);
-
+    };
+    const skopeoSaveRun = async () => {
       await rm(`${work}/skopeo-save.tar`, { force: true });
-      quiet();
+      await quiet();
       skopeoSave.push(timeSync("skopeo", ["--policy", policy, "copy", "-q", `oci:${work}/skopeo-oci:big`, `docker-archive:${work}/skopeo-save.tar:fixtures/big:1.0`]));
+    };
+    const berthSaveRun = async () => {
       await rm(`${work}/berth-save.tar`, { force: true });
-      quiet();
+      await quiet();
       const save = await peakRss(serverPid, () =>
         timeAsync("curl", ["-sSf", "-H", `authorization: ${auth.authorization}`, "-o", `${work}/berth-save.tar`, `${ready.url}/api/images/save?ref=fixtures/big:1.0`]),
       );
       berthSave.push(save.result);
       savePeak = Math.max(savePeak, save.peak);
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      // Whoever writes second pays for the first one's writeback on this VM: take turns.
+      if (round % 2 === 0) {
+        await skopeoLoadRun();
+        await berthLoadRun(round);
+        await skopeoSaveRun();
+        await berthSaveRun();
+      } else {
+        await berthLoadRun(round);
+        await skopeoLoadRun();
+        await berthSaveRun();
+        await skopeoSaveRun();
+      }
     }
     const savedSize = statSync(`${work}/berth-save.tar`).size;
-    const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    const med = (xs: number[]) => {
+      const sorted = [...xs].sort((x, y) => x - y);
+      const mid = Math.floor(sorted.length / 2);
+      return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    };
     const line = (what: string, berth: number[], peer: number[], peerName: string, bytes: number) =>
       `${what}: Berth ${fmt(med(berth), 2)} s (${fmt(bytes / MiB / med(berth), 0)} MB/s) | ${peerName} ${fmt(med(peer), 2)} s (${fmt(bytes / MiB / med(peer), 0)} MB/s) | ratio ${fmt(med(peer) / med(berth), 2)} (target ≥ 1.2); runs Berth [${berth.map((x) => fmt(x, 2)).join(", ")}] peer [${peer.map((x) => fmt(x, 2)).join(", ")}]`;
 
-    console.log(`\n## archives (1 GiB image; median of ${ROUNDS} alternating runs each)`);
+    console.log(`\n## archives (1 GiB image; median of ${ROUNDS} runs each, taking turns at going first)`);
     console.log(line("load", berthLoad, skopeoLoad, "skopeo docker-archive→oci", size));
     console.log(line("save", berthSave, skopeoSave, "skopeo oci→docker-archive", savedSize));
     console.log(`server RSS: baseline ${fmt(baseRss / MiB, 0)} MiB, peak growth during loads ${fmt((loadPeak - baseRss) / MiB, 0)} MiB, during saves ${fmt((savePeak - baseRss) / MiB, 0)} MiB (target ≤ 150 MiB)`);
