@@ -7,24 +7,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootTestServer, type TestServer } from "@berth/api/testing";
 import { createApi } from "../src/api";
-import { run } from "../src/program";
-import { createRuntime } from "../src/runtime";
-import { Capture, tempDir } from "./helpers";
-import { Readable } from "node:stream";
+import { berthAgainst, tempDir } from "./helpers";
 
 let server: TestServer;
 let dir: string;
 
-async function berth(argv: string[], stdin = "") {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const rt = createRuntime(
-    { stdin: Readable.from([Buffer.from(stdin)]), stdout, stderr, stdinIsTTY: false, stdoutIsTTY: false, cwd: dir },
-    { url: server.url, configPath: join(dir, "config.json") },
-  );
-  const code = await run(argv, rt);
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const berth = (argv: string[], stdin = "") => berthAgainst(server, dir, argv, stdin);
 
 beforeAll(async () => {
   server = await bootTestServer();

@@ -5,7 +5,7 @@ import { Readable, Writable } from "node:stream";
 import type { BerthApi } from "../src/api";
 import type { Env } from "../src/env";
 import { run } from "../src/program";
-import type { Runtime } from "../src/runtime";
+import { createRuntime, type Runtime } from "../src/runtime";
 
 export class Capture extends Writable {
   chunks: Buffer[] = [];
@@ -87,4 +87,16 @@ export async function runCli(
   };
   const code = await run(argv, rt);
   return { code, stdout: stdout.text, stderr: stderr.text, rt };
+}
+
+/** Runs `berth argv…` in-process against a real server, with its own config file in `dir`. */
+export async function berthAgainst(server: { url: string }, dir: string, argv: string[], stdin = "") {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const rt = createRuntime(
+    { stdin: Readable.from([Buffer.from(stdin)]), stdout, stderr, stdinIsTTY: false, stdoutIsTTY: false, cwd: dir },
+    { url: server.url, configPath: join(dir, "config.json") },
+  );
+  const code = await run(argv, rt);
+  return { code, stdout: stdout.text, stderr: stderr.text };
 }
