@@ -9,6 +9,7 @@
  * page shows every step done by "admin". Screenshots go to apps/web/test-results/.
  * Exit code 0 on success; on failure the error is printed and a screenshot saved.
  */
+import { execFileSync } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -139,6 +140,18 @@ export async function runDashboardE2E(opts: DashboardE2EOptions): Promise<{ scre
     await shot("prune-result");
     await page.getByTestId("prune-done").click();
 
+    // 5b. Select the loaded image and download it as one docker save archive.
+    log(`e2e: download ${loaded}`);
+    await page.getByTestId("images-search").fill(repository);
+    await page.getByLabel(`Select ${loaded}`).check();
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("images-save").click()]);
+    const saved = path.join(outDir, "download.tar");
+    await download.saveAs(saved);
+    const members = execFileSync("tar", ["-tf", saved], { encoding: "utf8" }).split("\n");
+    assert(members.includes("manifest.json") && members.includes("index.json"), `the download is a docker save archive: ${members.join(" ")}`);
+    const manifest = JSON.parse(execFileSync("tar", ["-xOf", saved, "manifest.json"], { encoding: "utf8" })) as { RepoTags: string[] }[];
+    assert(manifest[0]?.RepoTags.includes(loaded), `the archive is tagged ${loaded}: ${JSON.stringify(manifest)}`);
+
     // 6. The audit page lists every step, done by admin.
     log("e2e: audit");
     await page.getByTestId("nav-audit").click();
@@ -157,6 +170,7 @@ export async function runDashboardE2E(opts: DashboardE2EOptions): Promise<{ scre
     expect("image.tag", newTag);
     expect("image.remove", newTag);
     expect("image.prune");
+    expect("image.save", loaded);
 
     assert(pageErrors.length === 0, `no uncaught page errors: ${pageErrors.join("; ")}`);
     log(`e2e: ok (${screenshots.length} screenshots in ${outDir})`);

@@ -231,8 +231,9 @@ class FsIngest implements BlobIngest {
       if (expected?.digest && !expected.digest.equals(digest)) {
         throw new DigestMismatchError("blob", expected.digest.toString(), digest.toString());
       }
-      // Durable before visible: a blob under blobs/ must survive a crash whole.
-      await this.handle.sync();
+      // Durable before visible: a blob under blobs/ must survive a crash whole. fdatasync
+      // covers the bytes and the size; the name is made durable by syncing the directory.
+      await this.handle.datasync();
       await this.handle.close();
       this.settled = true;
       const created = await this.moveIntoPlace(digest);

@@ -124,6 +124,18 @@ export default function ImagesPage() {
               Prune…
             </Button>
             <Button
+              variant="secondary"
+              disabled={selectedRefs.length === 0}
+              onClick={() => {
+                // One archive with every selected image, shared layers once (`docker save a b`).
+                window.location.href = `/api/images/save?${selectedRefs.map((r) => `ref=${encodeURIComponent(r)}`).join("&")}`;
+              }}
+              title="Download the selected images as one docker save archive"
+              data-testid="images-save"
+            >
+              Download{selectedRefs.length ? ` (${selectedRefs.length})` : ""}
+            </Button>
+            <Button
               variant="danger"
               disabled={selectedRefs.length === 0}
               onClick={() => setRemoveOpen(true)}
