@@ -36,7 +36,7 @@ export async function bootServer(opts: BootOptions): Promise<Booted> {
   const admin = await ensureAdmin(db, opts.adminPassword);
   if (admin.created && admin.password) {
     log(`berth: created user "admin" with password: ${admin.password}`);
-    log("berth: this password is shown only once; change it after signing in");
+    log("berth: this password is shown only once; change it on the Tokens page after signing in");
   } else if (admin.created) {
     log('berth: created user "admin" with the password from BERTH_ADMIN_PASSWORD');
   }

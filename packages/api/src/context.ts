@@ -26,6 +26,8 @@ export interface Context {
   services: Services;
   request: RequestInfo;
   actor: Actor | null;
+  /** The browser session's secret, when the request came with one (to keep it on password change). */
+  sessionSecret?: string;
 }
 
 export const SESSION_COOKIE = "berth_session";
@@ -63,6 +65,7 @@ export async function createContext(opts: {
   return {
     services,
     actor,
+    sessionSecret: session,
     request: {
       ip: clientIp(headers, opts.remoteAddress ?? null),
       userAgent: headers.get("user-agent"),

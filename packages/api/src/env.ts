@@ -21,7 +21,10 @@ export function readServerEnv(env: Record<string, string | undefined> = process.
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw new Error(`invalid settings: ${problems}`);
   }
-  const dataDir = path.resolve(parsed.data.BERTH_DATA_DIR);
-  const blobDir = path.resolve(parsed.data.BERTH_BLOB_DIR ?? path.join(dataDir, "blobs"));
+  // Relative paths are taken from where the person ran the command: `pnpm start` runs the
+  // server inside apps/web, and pnpm reports the original directory as INIT_CWD.
+  const base = cleaned.INIT_CWD ?? process.cwd();
+  const dataDir = path.resolve(base, parsed.data.BERTH_DATA_DIR);
+  const blobDir = path.resolve(base, parsed.data.BERTH_BLOB_DIR ?? path.join(dataDir, "blobs"));
   return { ...parsed.data, dataDir, blobDir };
 }

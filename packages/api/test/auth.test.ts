@@ -65,6 +65,23 @@ describe("people, sessions and tokens", () => {
     expect(events.map((e) => e.action)).toEqual(expect.arrayContaining(["token.create", "token.revoke"]));
   });
 
+  it("changes a password: the old one stops working, other sessions end, the attempt with a wrong one is denied", async () => {
+    const first = await signIn("admin", server.adminPassword);
+    const other = (first.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const api = apiClient(server.url, await server.token());
+    await expect(api.auth.changePassword.mutate({ currentPassword: "wrong-password", newPassword: "new-password-1" })).rejects.toThrow(
+      "the current password is not correct",
+    );
+    await expect(api.auth.changePassword.mutate({ currentPassword: server.adminPassword, newPassword: "short" })).rejects.toThrow(/at least 8/);
+    await api.auth.changePassword.mutate({ currentPassword: server.adminPassword, newPassword: "new-password-1" });
+    expect((await signIn("admin", server.adminPassword)).status).toBe(401);
+    expect((await signIn("admin", "new-password-1")).status).toBe(200);
+    expect((await fetch(`${server.url}/api/trpc/auth.me`, { headers: { cookie: other } }).then((r) => r.json()) as { result: { data: unknown } }).result.data).toBeNull();
+    const { events } = await api.audit.list.query({ action: "user.password-change", limit: 5 });
+    expect(events.map((e) => e.result)).toEqual(["ok", "denied"]);
+    await api.auth.changePassword.mutate({ currentPassword: "new-password-1", newPassword: server.adminPassword });
+  });
+
   it("answers bad references and unknown images with docker's errors", async () => {
     const api = apiClient(server.url, await server.token());
     await expect(api.images.tag.mutate({ source: "nope:1", target: "x:y" })).rejects.toThrow("No such image: nope:1");

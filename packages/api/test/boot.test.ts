@@ -41,5 +41,7 @@ describe("first start", () => {
     const env = readServerEnv({ BERTH_DATA_DIR: "/srv/berth" });
     expect(env).toMatchObject({ PORT: 3000, dataDir: "/srv/berth", blobDir: "/srv/berth/blobs" });
     expect(readServerEnv({ BERTH_DATA_DIR: "/srv/berth", BERTH_BLOB_DIR: "/mnt/blobs" }).blobDir).toBe("/mnt/blobs");
+    // `pnpm start` runs inside apps/web; ./data means the directory the person ran it from.
+    expect(readServerEnv({ INIT_CWD: "/home/me/berth" }).dataDir).toBe("/home/me/berth/data");
   });
 });

@@ -1,7 +1,7 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { protectedProcedure, publicProcedure } from "../trpc";
-import { createToken, listTokens, loginForToken, revokeToken } from "../services/auth";
+import { changePassword, createToken, listTokens, loginForToken, revokeToken } from "../services/auth";
 
 const tokenName = z.string().trim().min(1, "a token needs a name").max(100);
 
@@ -10,6 +10,15 @@ export const authRouter = {
   me: publicProcedure.query(({ ctx }) =>
     ctx.actor ? { username: ctx.actor.username, role: ctx.actor.role, viaToken: Boolean(ctx.actor.tokenId) } : null,
   ),
+
+  changePassword: protectedProcedure
+    .input(
+      z.object({
+        currentPassword: z.string().min(1, "enter your current password"),
+        newPassword: z.string().min(8, "the new password needs at least 8 characters").max(200),
+      }),
+    )
+    .mutation(({ ctx, input }) => changePassword(ctx, input.currentPassword, input.newPassword, ctx.sessionSecret)),
 
   /** CLI login: password for a personal token (shown once). */
   login: publicProcedure

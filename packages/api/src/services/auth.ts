@@ -100,3 +100,23 @@ export async function revokeToken(ctx: Ctx, id: string) {
   }
   await audited(ctx, spec, (tx) => tx.apiToken.update({ where: { id }, data: { revokedAt: new Date() } }));
 }
+
+/** A person changes their own password; their other sessions end, tokens stay. */
+export async function changePassword(ctx: Ctx, currentPassword: string, newPassword: string, currentSession?: string) {
+  const actor = ctx.actor;
+  if (!actor) throw new TRPCError({ code: "UNAUTHORIZED", message: "sign in first" });
+  const spec = { action: "user.password-change", targets: [{ ref: `user:${actor.username}` }] };
+  const user = await ctx.services.db.user.findUnique({ where: { id: actor.userId } });
+  if (!user || !(await verifyPassword(user.passwordHash, currentPassword))) {
+    const err = new TRPCError({ code: "FORBIDDEN", message: "the current password is not correct" });
+    await recordFailure(ctx, spec, err, "denied");
+    throw err;
+  }
+  const passwordHash = await hashPassword(newPassword);
+  await audited(ctx, spec, async (tx) => {
+    await tx.user.update({ where: { id: user.id }, data: { passwordHash } });
+    await tx.session.deleteMany({
+      where: { userId: user.id, ...(currentSession ? { NOT: { id: hashSecret(currentSession) } } : {}) },
+    });
+  });
+}

@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState, type FormEvent } from "react";
+import { PasswordCard } from "~/components/account/password-card";
 import { PageHeader } from "~/components/shell/app-shell";
 import {
   Badge,
@@ -74,7 +75,7 @@ export default function TokensPage() {
 
   return (
     <>
-      <PageHeader title="API tokens" description="Personal tokens for the CLI and scripts. A token acts as you." />
+      <PageHeader title="Tokens and password" description="Personal tokens for the CLI and scripts (a token acts as you), and your password." />
 
       <Card className="mb-4">
         <CardHeader title="Create a token" />
@@ -202,6 +203,9 @@ export default function TokensPage() {
       >
         {revoke.error ? <ErrorState title="Could not revoke" message={errorMessage(revoke.error)} /> : null}
       </Dialog>
+      <div className="mt-8">
+        <PasswordCard />
+      </div>
     </>
   );
 }

@@ -1,0 +1,127 @@
+import type { BlobStore } from "../blob-store";
+import type { Digest } from "../digest";
+import { SizeMismatchError } from "../errors";
+import { RegistryError, abortError, errorFromResponse } from "./errors";
+import { isRetryableError, readErrorBody, type TransportResponse } from "./transport";
+
+/**
+ * Streams one blob from the registry into a BlobStore ingest and commits it with digest
+ * (and size) verification. A dropped connection resumes with `Range` from the bytes
+ * already written; any failure aborts the ingest, so the store never keeps a partial blob.
+ */
+export interface FetchBlobOptions {
+  blobs: BlobStore;
+  expectedSize?: number;
+  /** Called with the total bytes received so far (restarts from 0 if the server ignores Range). */
+  onProgress?: (bytes: number) => void;
+  signal?: AbortSignal;
+  /** How many times a dropped body is resumed; default 3. */
+  resumes?: number;
+}
+
+export interface FetchBlobResult {
+  digest: Digest;
+  size: number;
+  /** False when the store already had the blob (nothing was downloaded). */
+  created: boolean;
+}
+
+/** Sends `GET /v2/<repo>/blobs/<digest>` with the extra headers (Range); auth and retries are the caller's. */
+export type BlobRequest = (headers: Record<string, string>, signal?: AbortSignal) => Promise<TransportResponse>;
+
+export async function fetchBlobInto(
+  request: BlobRequest,
+  subject: string,
+  digest: Digest,
+  options: FetchBlobOptions,
+): Promise<FetchBlobResult> {
+  const { blobs, expectedSize, onProgress, signal } = options;
+  const maxResumes = options.resumes ?? 3;
+  const existing = await blobs.stat(digest);
+  if (existing && (expectedSize === undefined || existing.size === expectedSize)) {
+    return { digest, size: existing.size, created: false };
+  }
+
+  let ingest = await blobs.ingest();
+  try {
+    let resumes = 0;
+    for (;;) {
+      if (signal?.aborted) throw abortError(signal);
+      const offset = ingest.written;
+      const res = await request(offset > 0 ? { range: `bytes=${offset}-` } : {}, signal);
+      if (res.status !== 200 && res.status !== 206) {
+        throw errorFromResponse(res.status, await readErrorBody(res.body), subject);
+      }
+      if (offset > 0 && res.status === 200) {
+        // The server ignored Range: start over in a fresh ingest.
+        await ingest.abort();
+        ingest = await blobs.ingest();
+      } else if (res.status === 206) {
+        const start = /^bytes (\d+)-/.exec(res.headers["content-range"] ?? "")?.[1];
+        if (Number(start) !== offset) {
+          res.body.destroy();
+          throw new RegistryError("protocol", `registry sent the wrong range for ${subject} (asked from byte ${offset})`);
+        }
+      }
+      const length = res.headers["content-length"] ? Number(res.headers["content-length"]) : undefined;
+      const base = ingest.written;
+      try {
+        await copyBody(res, ingest.writable, (n) => {
+          const total = base + n;
+          if (expectedSize !== undefined && total > expectedSize) {
+            throw new SizeMismatchError(`blob ${subject}`, expectedSize, total);
+          }
+          onProgress?.(total);
+        });
+        if (length !== undefined && ingest.written - base < length) {
+          throw Object.assign(new Error("connection closed before the blob was complete"), { code: "ECONNRESET" });
+        }
+        break;
+      } catch (err) {
+        if (signal?.aborted) throw abortError(signal);
+        if (!isDroppedBody(err) || resumes >= maxResumes) throw wrapDropped(err, subject);
+        resumes++;
+      }
+    }
+    return await ingest.commit({ digest, size: expectedSize });
+  } finally {
+    await ingest.abort();
+  }
+}
+
+/** Pipes the response into the ingest without ending it, honouring back-pressure. */
+async function copyBody(res: TransportResponse, writable: NodeJS.WritableStream, onBytes: (n: number) => void): Promise<void> {
+  let n = 0;
+  try {
+    for await (const chunk of res.body) {
+      const buf = chunk as Buffer;
+      n += buf.byteLength;
+      onBytes(n);
+      if (!writable.write(buf)) {
+        await new Promise<void>((resolve, reject) => {
+          const done = (err?: Error) => {
+            writable.off("drain", done);
+            writable.off("error", done);
+            if (err) reject(err);
+            else resolve();
+          };
+          writable.once("drain", done);
+          writable.once("error", done);
+        });
+      }
+    }
+  } finally {
+    if (!res.body.destroyed) res.body.destroy();
+  }
+}
+
+function isDroppedBody(err: unknown): boolean {
+  if (isRetryableError(err)) return true;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === "ERR_STREAM_PREMATURE_CLOSE" || (err instanceof Error && err.message === "aborted");
+}
+
+function wrapDropped(err: unknown, subject: string): unknown {
+  if (err instanceof RegistryError || !isDroppedBody(err) || !(err instanceof Error)) return err;
+  return new RegistryError("unavailable", `download of ${subject} failed: ${err.message}`);
+}
