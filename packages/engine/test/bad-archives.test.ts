@@ -199,3 +199,22 @@ describe("readArchive rejects bad input and leaves no blob behind", () => {
     expect(err.createdBlobs.every((d) => d instanceof Digest)).toBe(true);
   });
 });
+
+describe("readArchive with deferCleanup", () => {
+  it("leaves the blobs it created for the caller, and names them", async () => {
+    const store = await tempStore();
+    const layer = member(appLayerName());
+    const data = Buffer.from(layer.data!);
+    data[600] = data[600]! ^ 0xff;
+    const err = (await readArchive(streamOf(await packTar(edited({ [layer.name]: { ...layer, data } }))), {
+      blobs: store,
+      deferCleanup: true,
+    }).catch((e: unknown) => e)) as ReadArchiveError;
+    expect(err.message).toMatch(/differs from the config/);
+    expect(err.createdBlobs.length).toBeGreaterThan(0);
+    for (const digest of err.createdBlobs) expect(await store.has(digest)).toBe(true);
+    // The caller's cleanup: after it, the store is as before.
+    for (const digest of err.createdBlobs) await store.delete(digest);
+    expect(await storeFiles(store)).toEqual([]);
+  });
+});
