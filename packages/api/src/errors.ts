@@ -8,6 +8,9 @@ const CODES: Record<EngineErrorCode, TRPCError["code"]> = {
   DIGEST_MISMATCH: "BAD_REQUEST",
   INVALID_ARCHIVE: "BAD_REQUEST",
   TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  // Not UNAUTHORIZED: that would tell the dashboard the Berth session is gone.
+  UPSTREAM_UNAUTHORIZED: "FORBIDDEN",
+  UPSTREAM_UNAVAILABLE: "BAD_GATEWAY",
 };
 
 /** HTTP status for plain HTTP endpoints (upload, download) that share the catalogue. */

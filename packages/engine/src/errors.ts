@@ -8,7 +8,11 @@ export type EngineErrorCode =
   | "CONFLICT"
   | "DIGEST_MISMATCH"
   | "INVALID_ARCHIVE"
-  | "TOO_LARGE";
+  | "TOO_LARGE"
+  /** A registry refused our credentials (not the Berth user's session). */
+  | "UPSTREAM_UNAUTHORIZED"
+  /** A registry could not be reached, timed out, failed or rate-limited us. */
+  | "UPSTREAM_UNAVAILABLE";
 
 export class EngineError extends Error {
   constructor(

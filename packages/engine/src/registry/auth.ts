@@ -92,10 +92,14 @@ export class Authenticator {
    * Records a 401's challenge and drops the cached token for the scope.
    * Returns true when a retry can succeed (a new scheme, or a token that may have gone stale).
    */
-  onUnauthorized(header: string | undefined, scope: string | undefined, hadAuthorization: boolean): boolean {
-    const challenge = parseChallenge(header);
+  onUnauthorized(header: string | string[] | undefined, scope: string | undefined, hadAuthorization: boolean): boolean {
+    const headers = Array.isArray(header) ? header : [header];
+    const challenges = headers.map(parseChallenge);
+    // Prefer Bearer when a registry offers both.
+    const challenge = challenges.find((c) => c?.scheme === "bearer") ?? challenges.find((c) => c !== undefined);
     if (!challenge) return false;
-    const changed = challenge.scheme !== this.challenge?.scheme || challenge.params.realm !== this.challenge?.params.realm;
+    const changed =
+      challenge.scheme !== this.challenge?.scheme || challenge.params.realm !== this.challenge?.params.realm;
     this.challenge = challenge;
     this.tokens.delete(scope ?? "");
     if (challenge.scheme === "basic") return (changed || !hadAuthorization) && this.credentials !== undefined;
@@ -124,28 +128,50 @@ export class Authenticator {
     });
     if (res.status === 401 || res.status === 403) {
       await readErrorBody(res.body);
-      throw new RegistryUnauthorizedError(this.host, scope ?? "the registry", this.credentials ? "the token server rejected the credentials" : "no credentials given");
+      throw new RegistryUnauthorizedError(
+        this.host,
+        scope ?? "the registry",
+        this.credentials ? "the token server rejected the credentials" : "no credentials given",
+      );
     }
     if (res.status !== 200) {
       await readErrorBody(res.body);
-      throw new RegistryError(res.status >= 500 ? "unavailable" : "protocol", `token server answered HTTP ${res.status} for ${what}`, {
-        status: res.status,
-      });
+      throw new RegistryError(
+        res.status >= 500 ? "unavailable" : "protocol",
+        `token server answered HTTP ${res.status} for ${what}`,
+        {
+          status: res.status,
+        },
+      );
     }
-    const body = await readCapped(res.body, TOKEN_MAX_BYTES, () => new RegistryError("protocol", `token response too large for ${what}`));
-    let parsed: { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };
+    const body = await readCapped(
+      res.body,
+      TOKEN_MAX_BYTES,
+      () => new RegistryError("protocol", `token response too large for ${what}`),
+    );
+    let parsed: {
+      token?: unknown;
+      access_token?: unknown;
+      expires_in?: unknown;
+      issued_at?: unknown;
+    };
     try {
       parsed = JSON.parse(body.toString("utf8")) as typeof parsed;
     } catch {
       throw new RegistryError("protocol", `token server sent invalid JSON for ${what}`);
     }
     const token = typeof parsed.token === "string" && parsed.token ? parsed.token : parsed.access_token;
-    if (typeof token !== "string" || !token) throw new RegistryError("protocol", `token server sent no token for ${what}`);
-    const seconds = typeof parsed.expires_in === "number" && parsed.expires_in > 0 ? parsed.expires_in : DEFAULT_TOKEN_SECONDS;
+    if (typeof token !== "string" || !token)
+      throw new RegistryError("protocol", `token server sent no token for ${what}`);
+    const seconds =
+      typeof parsed.expires_in === "number" && parsed.expires_in > 0 ? parsed.expires_in : DEFAULT_TOKEN_SECONDS;
     const issued = typeof parsed.issued_at === "string" ? Date.parse(parsed.issued_at) : NaN;
     // Trust our clock over the server's unless its issued_at is sane.
     const start = Number.isFinite(issued) && Math.abs(issued - this.now()) < 60_000 ? issued : this.now();
-    this.tokens.set(scope ?? "", { token, expiresAt: start + seconds * 1000 - Math.min(EXPIRY_MARGIN_MS, seconds * 500) });
+    this.tokens.set(scope ?? "", {
+      token,
+      expiresAt: start + seconds * 1000 - Math.min(EXPIRY_MARGIN_MS, seconds * 500),
+    });
     return token;
   }
 }

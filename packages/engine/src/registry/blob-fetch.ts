@@ -45,9 +45,11 @@ export async function fetchBlobInto(
   let ingest = await blobs.ingest();
   try {
     let resumes = 0;
+    // Bytes handed to the ingest (its own `written` lags behind while writes are buffered).
+    let received = 0;
     for (;;) {
       if (signal?.aborted) throw abortError(signal);
-      const offset = ingest.written;
+      const offset = received;
       const res = await request(offset > 0 ? { range: `bytes=${offset}-` } : {}, signal);
       if (res.status !== 200 && res.status !== 206) {
         throw errorFromResponse(res.status, await readErrorBody(res.body), subject);
@@ -56,25 +58,32 @@ export async function fetchBlobInto(
         // The server ignored Range: start over in a fresh ingest.
         await ingest.abort();
         ingest = await blobs.ingest();
+        received = 0;
       } else if (res.status === 206) {
         const start = /^bytes (\d+)-/.exec(res.headers["content-range"] ?? "")?.[1];
         if (Number(start) !== offset) {
           res.body.destroy();
-          throw new RegistryError("protocol", `registry sent the wrong range for ${subject} (asked from byte ${offset})`);
+          throw new RegistryError(
+            "protocol",
+            `registry sent the wrong range for ${subject} (asked from byte ${offset})`,
+          );
         }
       }
       const length = res.headers["content-length"] ? Number(res.headers["content-length"]) : undefined;
-      const base = ingest.written;
+      const base = received;
       try {
         await copyBody(res, ingest.writable, (n) => {
           const total = base + n;
+          received = total;
           if (expectedSize !== undefined && total > expectedSize) {
             throw new SizeMismatchError(`blob ${subject}`, expectedSize, total);
           }
           onProgress?.(total);
         });
-        if (length !== undefined && ingest.written - base < length) {
-          throw Object.assign(new Error("connection closed before the blob was complete"), { code: "ECONNRESET" });
+        if (length !== undefined && received - base < length) {
+          throw Object.assign(new Error("connection closed before the blob was complete"), {
+            code: "ECONNRESET",
+          });
         }
         break;
       } catch (err) {
@@ -90,7 +99,11 @@ export async function fetchBlobInto(
 }
 
 /** Pipes the response into the ingest without ending it, honouring back-pressure. */
-async function copyBody(res: TransportResponse, writable: NodeJS.WritableStream, onBytes: (n: number) => void): Promise<void> {
+async function copyBody(
+  res: TransportResponse,
+  writable: NodeJS.WritableStream,
+  onBytes: (n: number) => void,
+): Promise<void> {
   let n = 0;
   try {
     for await (const chunk of res.body) {

@@ -25,12 +25,13 @@ function engineCode(kind: RegistryErrorKind): EngineErrorCode {
       return "TOO_LARGE";
     case "denied":
     case "unauthorized":
+      return "UPSTREAM_UNAUTHORIZED";
     case "invalid":
     case "unsupported":
       return "INVALID_ARGUMENT";
     default:
-      // rate-limited, unavailable, timeout, protocol: no better code in the catalogue yet.
-      return "CONFLICT";
+      // rate-limited, unavailable, timeout, protocol
+      return "UPSTREAM_UNAVAILABLE";
   }
 }
 
@@ -48,10 +49,14 @@ export class RegistryError extends EngineError {
 /** The registry wants credentials we do not have, or rejected the ones we sent. */
 export class RegistryUnauthorizedError extends RegistryError {
   constructor(host: string, what: string, detail?: string) {
-    super("unauthorized", `unauthorized: authentication required for ${what} on ${host}${detail ? ` (${detail})` : ""}`, {
-      status: 401,
-      registryCode: "UNAUTHORIZED",
-    });
+    super(
+      "unauthorized",
+      `unauthorized: authentication required for ${what} on ${host}${detail ? ` (${detail})` : ""}`,
+      {
+        status: 401,
+        registryCode: "UNAUTHORIZED",
+      },
+    );
   }
 }
 
@@ -61,13 +66,19 @@ export class UnsupportedMediaTypeError extends RegistryError {
     readonly mediaType: string,
     what: string,
   ) {
-    super("unsupported", `unsupported media type ${mediaType} for ${what}${isSchema1(mediaType) ? " (Docker schema1 manifests are not supported)" : ""}`);
+    super(
+      "unsupported",
+      `unsupported media type ${mediaType} for ${what}${isSchema1(mediaType) ? " (Docker schema1 manifests are not supported)" : ""}`,
+    );
   }
 }
 
 export class RegistryTimeoutError extends RegistryError {
   constructor(what: string, ms: number, phase: "headers" | "body") {
-    super("timeout", `timed out after ${ms} ms waiting for ${phase === "headers" ? "a response" : "data"} from ${what}`);
+    super(
+      "timeout",
+      `timed out after ${ms} ms waiting for ${phase === "headers" ? "a response" : "data"} from ${what}`,
+    );
   }
 }
 
