@@ -1,15 +1,15 @@
 /**
  * Everything the CLI knows about the server: the tRPC client, the two plain HTTP endpoints
- * (archive upload and download), the adapters from the server's output shapes to the views
+ * (archive upload and download), the adapters from the server's output types to the views
  * the commands print, and the mapping of failures to `DaemonError`/`PlainError`.
- * When a procedure's output changes, the fix belongs in the adapter below.
+ * The adapters take `RouterOutputs` as they are: a changed procedure output fails to compile here.
  */
 import http from "node:http";
 import https from "node:https";
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
-import type { AppRouter, RouterOutputs } from "@berth/api";
+import type { AppRouter, loadArchiveFor, RouterOutputs } from "@berth/api";
 import { transformer } from "@berth/api/transformer";
 import type { Target } from "./config";
 import { DaemonError, LocalError, PlainError } from "./errors";
@@ -18,11 +18,19 @@ import { DaemonError, LocalError, PlainError } from "./errors";
 // Views: what commands print
 // ---------------------------------------------------------------------------------------------
 
+type ImageListRow = RouterOutputs["images"]["list"][number];
+type DiskUsageImageRow = NonNullable<RouterOutputs["system"]["df"]["rows"]>[number];
+type ServerAuditEvent = RouterOutputs["audit"]["list"]["events"][number];
+/** What `POST /api/images/load` answers with. */
+type LoadResult = Awaited<ReturnType<typeof loadArchiveFor>>;
+
+/** A row of `images` and of `system df -v`: the union of the two server rows. */
 export interface ImageRow {
   repository: string;
   tag: string;
   /** `sha256:<hex>`. */
   id: string;
+  /** null for `<none>` and for `system df` rows. */
   digest: string | null;
   created: Date | null;
   size: number;
@@ -30,20 +38,14 @@ export interface ImageRow {
   sharedSize: number;
   uniqueSize: number;
   labels: Record<string, string>;
+  /** -1 for `images` rows (docker prints N/A). */
   containers: number;
 }
 
-export interface HistoryRow {
-  /** `sha256:<hex>` or `<missing>`. */
-  id: string;
-  created: Date | null;
-  createdBy: string;
-  size: number;
-  comment: string;
-  tags: string[];
-}
+/** `docker history` rows, as the server computes them (`id` is `<missing>` for foreign layers). */
+export type HistoryRow = RouterOutputs["images"]["history"][number];
 
-export type RemoveItem = { untagged: string } | { deleted: string };
+export type RemoveItem = RouterOutputs["images"]["remove"]["results"][number]["items"][number];
 
 export interface RemoveResult {
   ref: string;
@@ -77,6 +79,7 @@ export interface AuditTarget {
   digestAfter?: string | null;
 }
 
+/** An audit event as `audit --format json|csv` prints it: these fields, in this order. */
 export interface AuditEvent {
   id: string;
   at: Date;
@@ -88,8 +91,8 @@ export interface AuditEvent {
   ip: string | null;
   userAgent: string | null;
   targets: AuditTarget[];
-  details: unknown;
-  hash: string | null;
+  details: Record<string, unknown>;
+  hash: string;
 }
 
 export interface AuditQuery {
@@ -99,13 +102,13 @@ export interface AuditQuery {
   from?: Date;
   to?: Date;
   /** Opaque: the previous page's `nextCursor`. */
-  cursor?: string | number;
+  cursor?: string;
   limit: number;
 }
 
 export interface LoginResult {
   token: string;
-  tokenId?: string;
+  tokenId: string;
 }
 
 /** The operations commands use; tests substitute a fake. */
@@ -115,13 +118,14 @@ export interface BerthApi {
   login(input: { username: string; password: string; name: string }): Promise<LoginResult>;
   revokeToken(id: string): Promise<void>;
   listImages(input: { all: boolean; filters: Record<string, string[]>; reference?: string }): Promise<ImageRow[]>;
+  /** The inspect documents are printed as they are (JSON or a template), never read. */
   inspectImages(refs: string[]): Promise<{ images: unknown[]; missing: string[] }>;
   history(ref: string): Promise<HistoryRow[]>;
   tag(source: string, target: string): Promise<void>;
   remove(refs: string[], force: boolean): Promise<RemoveResult[]>;
   prune(input: { all: boolean; filters: Record<string, string[]>; dryRun: boolean }): Promise<PruneResult>;
   diskUsage(verbose: boolean): Promise<DiskUsage>;
-  audit(query: AuditQuery): Promise<{ events: AuditEvent[]; nextCursor: string | number | null }>;
+  audit(query: AuditQuery): Promise<{ events: AuditEvent[]; nextCursor: string | null }>;
   /** `POST /api/images/load`: streams `body` as the request body; returns docker's output lines. */
   load(body: Readable, source: string): Promise<string[]>;
   /** `GET /api/images/save`: the archive as a stream (errors before the first byte are thrown). */
@@ -129,137 +133,55 @@ export interface BerthApi {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Adapters: server output → views (the one place to fix a renamed field)
+// Adapters: server output → views
 // ---------------------------------------------------------------------------------------------
 
-type Loose = Record<string, unknown>;
-
-/** Text of a scalar; objects (unexpected here) as JSON rather than `[object Object]`. */
-function str(v: unknown, fallback = ""): string {
-  if (typeof v === "string") return v;
-  if (v == null) return fallback;
-  if (typeof v === "number" || typeof v === "bigint" || typeof v === "boolean") return String(v);
-  if (v instanceof Date) return v.toISOString();
-  return JSON.stringify(v);
-}
-const obj = (v: unknown): Loose => (v && typeof v === "object" ? (v as Loose) : {});
-
-/** Digests may arrive as strings or as serialized `Digest` values (`{ algorithm, hex }`). */
-export function digestString(v: unknown): string {
-  if (typeof v === "string") return v;
-  const o = obj(v);
-  if (typeof o.hex === "string") return `${typeof o.algorithm === "string" ? o.algorithm : "sha256"}:${o.hex}`;
-  if (typeof o.value === "string") return o.value;
-  return str(v);
+export function toImageRow(row: ImageListRow): ImageRow {
+  return { ...row, digest: row.digest === "<none>" ? null : row.digest, containers: -1 };
 }
 
-const num = (v: unknown, fallback = 0): number =>
-  typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : typeof v === "string" && v !== "" ? Number(v) : fallback;
+function toDiskUsageImageRow(row: DiskUsageImageRow): ImageRow {
+  return { ...row, digest: null, labels: {} };
+}
 
-const date = (v: unknown): Date | null =>
-  v instanceof Date ? v : typeof v === "string" || typeof v === "number" ? new Date(v) : null;
+export function toRemoveResults({ results }: RouterOutputs["images"]["remove"]): RemoveResult[] {
+  return results.map(({ ref, items, error }) => ({ ref, items, ...(error ? { error } : {}) }));
+}
 
+export function toPruneResult({ deleted, untagged, spaceReclaimed }: RouterOutputs["images"]["prune"]): PruneResult {
+  return { deleted, untagged, spaceReclaimed };
+}
 
-type ListOutput = RouterOutputs["images"]["list"];
-
-export function toImageRow(raw: ListOutput extends (infer R)[] ? R : unknown): ImageRow {
-  const r = obj(raw);
-  const labels = obj(r.labels);
+export function toDiskUsage({ images, rows = [] }: RouterOutputs["system"]["df"]): DiskUsage {
+  const { total, active, size, reclaimable } = images;
   return {
-    repository: str(r.repository, "<none>") || "<none>",
-    tag: str(r.tag, "<none>") || "<none>",
-    id: digestString(r.id),
-    digest: r.digest == null || r.digest === "" || r.digest === "<none>" ? null : digestString(r.digest),
-    created: date(r.created),
-    size: num(r.size),
-    sharedSize: num(r.sharedSize, -1),
-    uniqueSize: num(r.uniqueSize, -1),
-    labels: Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, str(v)])),
-    containers: num(r.containers, -1),
+    summary: [{ type: "Images", totalCount: total, active, size, reclaimable }],
+    images: rows.map(toDiskUsageImageRow),
   };
-}
-
-export function toHistoryRow(raw: unknown): HistoryRow {
-  const r = obj(raw);
-  const id = r.id ?? r.image ?? r.imageId;
-  return {
-    id: id == null || id === "" ? "<missing>" : digestString(id),
-    created: date(r.created),
-    createdBy: str(r.createdBy ?? r.created_by),
-    size: num(r.size),
-    comment: str(r.comment),
-    tags: Array.isArray(r.tags) ? r.tags.map((t) => str(t)) : [],
-  };
-}
-
-/** An error that crossed the wire, or a plain message. */
-function errorText(v: unknown): string {
-  if (typeof v === "string") return v;
-  const message = obj(v).message;
-  return typeof message === "string" ? message : str(v);
-}
-
-/** `images.remove`: per ref, what was untagged/deleted (`records`, formerly `items`) and its error. */
-export function toRemoveResults(raw: unknown): RemoveResult[] {
-  const results = Array.isArray(obj(raw).results) ? (obj(raw).results as unknown[]) : [];
-  return results.map((entry) => {
-    const e = obj(entry);
-    const list = e.records ?? e.items;
-    const items = (Array.isArray(list) ? list : []).map((item): RemoveItem => {
-      const i = obj(item);
-      return "untagged" in i ? { untagged: str(i.untagged) } : { deleted: digestString(i.deleted) };
-    });
-    return { ref: str(e.ref), items, ...(e.error ? { error: errorText(e.error) } : {}) };
-  });
-}
-
-export function toPruneResult(raw: unknown): PruneResult {
-  const r = obj(raw);
-  const list = (v: unknown) => (Array.isArray(v) ? v.map(digestString) : []);
-  return { deleted: list(r.deleted), untagged: list(r.untagged), spaceReclaimed: num(r.spaceReclaimed ?? r.freed) };
 }
 
 /**
- * `system.df`: `{ images: { total, active, size, reclaimable }, rows?: ImageRow[] }`
- * (rows with `verbose`).
+ * Digests are typed as `Digest` but cross the wire as their JSON form, `sha256:<hex>`:
+ * `toString()` gives that string either way.
  */
-export function toDiskUsage(raw: unknown): DiskUsage {
-  const r = obj(raw);
-  const images = obj(r.images);
-  const rows = Array.isArray(r.rows) ? r.rows : [];
+export function toAuditEvent(e: ServerAuditEvent): AuditEvent {
   return {
-    summary: [
-      {
-        type: "Images",
-        totalCount: num(images.total ?? images.totalCount),
-        active: num(images.active),
-        size: num(images.size),
-        reclaimable: num(images.reclaimable),
-      },
-    ],
-    images: rows.map((row) => toImageRow(row as never)),
-  };
-}
-
-export function toAuditEvent(raw: unknown): AuditEvent {
-  const e = obj(raw);
-  const targets = (Array.isArray(e.targets) ? e.targets : []).map((t): AuditTarget => {
-    const o = obj(t);
-    return { ref: str(o.ref), digestBefore: (o.digestBefore as string | null) ?? null, digestAfter: (o.digestAfter as string | null) ?? null };
-  });
-  return {
-    id: str(e.id),
-    at: date(e.at) ?? new Date(0),
-    actorName: str(e.actorName ?? e.actor),
-    action: str(e.action),
-    result: str(e.result),
-    error: e.error == null ? null : str(e.error),
-    interface: str(e.interface),
-    ip: e.ip == null ? null : str(e.ip),
-    userAgent: e.userAgent == null ? null : str(e.userAgent),
-    targets,
-    details: e.details ?? {},
-    hash: e.hash == null ? null : str(e.hash),
+    id: String(e.id),
+    at: e.at,
+    actorName: e.actorName,
+    action: e.action,
+    result: e.result,
+    error: e.error,
+    interface: e.interface,
+    ip: e.ip,
+    userAgent: e.userAgent,
+    targets: e.targets.map((t) => ({
+      ref: t.ref,
+      digestBefore: t.digestBefore?.toString() ?? null,
+      digestAfter: t.digestAfter?.toString() ?? null,
+    })),
+    details: e.details,
+    hash: e.hash,
   };
 }
 
@@ -291,12 +213,17 @@ function unreachable(url: string): PlainError {
   return new PlainError(`Cannot connect to the Berth server at ${url}. Is the server running?`);
 }
 
-function zodMessage(data: unknown): string | undefined {
-  const z = obj(obj(data).zodError);
-  const form = Array.isArray(z.formErrors) ? (z.formErrors as string[]) : [];
-  if (form[0]) return form[0];
-  for (const [field, messages] of Object.entries(obj(z.fieldErrors))) {
-    if (Array.isArray(messages) && messages[0]) return `${field}: ${String(messages[0])}`;
+type ErrorData = TRPCClientError<AppRouter>["data"];
+
+/** The first message of a failed input validation (the server's `zodError`). */
+function zodMessage(data: ErrorData): string | undefined {
+  const z = data?.zodError;
+  if (!z) return undefined;
+  if (z.formErrors[0]) return z.formErrors[0];
+  // The error shape is the router's, not one procedure's: field names are not known here.
+  const fieldErrors: Record<string, string[] | undefined> = z.fieldErrors;
+  for (const [field, messages] of Object.entries(fieldErrors)) {
+    if (messages?.[0]) return `${field}: ${messages[0]}`;
   }
   return undefined;
 }
@@ -308,8 +235,9 @@ export function toCliError(err: unknown, url: string, hasToken: boolean): Error 
   if (transport?.kind === "refused") return unreachable(url);
   if (transport) return new LocalError(`cannot reach ${url}: ${transport.detail}`);
   if (err instanceof TRPCClientError) {
-    const data = obj((err as TRPCClientError<AppRouter>).data);
-    const code = typeof data.code === "string" ? data.code : undefined;
+    // `data` is absent when the answer was not a tRPC error (e.g. not a Berth server).
+    const data = (err as TRPCClientError<AppRouter>).data;
+    const code = data?.code;
     if (code === "UNAUTHORIZED" && !hasToken) {
       return new DaemonError(`${err.message} (run 'berth login' or set BERTH_TOKEN)`, code);
     }
@@ -332,15 +260,24 @@ export function headersFor(target: Target): Record<string, string> {
   return headers;
 }
 
+/**
+ * The message of the HTTP endpoints' JSON error body (`{ error }`), "" for other JSON, and
+ * undefined when the body is not JSON (a proxy's page, another server).
+ */
+function jsonError(text: string): string | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const error = (body as { error?: unknown } | null)?.error;
+  return typeof error === "string" ? error : "";
+}
+
 async function httpError(res: Response): Promise<DaemonError> {
   const text = await res.text().catch(() => "");
-  let message = "";
-  try {
-    message = str(obj(JSON.parse(text)).error);
-  } catch {
-    message = "";
-  }
-  return new DaemonError(message || `${res.status} ${res.statusText || "error"}`.trim());
+  return new DaemonError(jsonError(text) || `${res.status} ${res.statusText || "error"}`.trim());
 }
 
 export function createApi(target: Target, fetchImpl: typeof fetch = fetch): BerthApi {
@@ -363,39 +300,21 @@ export function createApi(target: Target, fetchImpl: typeof fetch = fetch): Bert
     hasToken,
     login: (input) =>
       call(async () => {
-        const r = obj(await trpc.auth.login.mutate(input));
-        return { token: str(r.token), tokenId: typeof r.id === "string" ? r.id : undefined };
+        const { token, id } = await trpc.auth.login.mutate(input);
+        return { token, tokenId: id };
       }, false),
     revokeToken: (id) => call(async () => void (await trpc.tokens.revoke.mutate({ id }))),
     listImages: (input) => call(async () => (await trpc.images.list.query(input)).map(toImageRow)),
-    inspectImages: (refs) =>
-      call(async () => {
-        const r = obj(await trpc.images.inspect.query({ refs }));
-        return {
-          images: Array.isArray(r.images) ? (r.images as unknown[]) : [],
-          missing: Array.isArray(r.missing) ? r.missing.map((m) => str(m)) : [],
-        };
-      }),
-    history: (ref) =>
-      call(async () => {
-        const r: unknown = await trpc.images.history.query({ ref, noTrunc: true });
-        const rows = Array.isArray(r) ? r : (obj(r).history ?? obj(r).rows);
-        return (Array.isArray(rows) ? rows : []).map(toHistoryRow);
-      }),
+    inspectImages: (refs) => call(() => trpc.images.inspect.query({ refs })),
+    history: (ref) => call(() => trpc.images.history.query({ ref, noTrunc: true })),
     tag: (source, targetRef) => call(async () => void (await trpc.images.tag.mutate({ source, target: targetRef }))),
     remove: (refs, force) => call(async () => toRemoveResults(await trpc.images.remove.mutate({ refs, force }))),
     prune: (input) => call(async () => toPruneResult(await trpc.images.prune.mutate(input))),
     diskUsage: (verbose) => call(async () => toDiskUsage(await trpc.system.df.query({ verbose }))),
     audit: (query) =>
       call(async () => {
-        // The cursor is opaque to the CLI: whatever `nextCursor` was is sent back as `cursor`
-        // (the router and the store currently disagree on string vs number).
-        const r = obj(await trpc.audit.list.query(query as Parameters<typeof trpc.audit.list.query>[0]));
-        const next = r.nextCursor;
-        return {
-          events: (Array.isArray(r.events) ? r.events : []).map(toAuditEvent),
-          nextCursor: typeof next === "string" || typeof next === "number" ? next : typeof next === "bigint" ? Number(next) : null,
-        };
+        const { events, nextCursor } = await trpc.audit.list.query(query);
+        return { events: events.map(toAuditEvent), nextCursor };
       }),
     load: (body, source) =>
       call(async () => {
@@ -403,9 +322,8 @@ export function createApi(target: Target, fetchImpl: typeof fetch = fetch): Bert
           ...headers,
           "content-type": "application/x-tar",
         }, body);
-        if (res.status >= 400) throw new DaemonError(jsonErrorText(res.body) || `${res.status} error`);
-        const r = obj(JSON.parse(res.body));
-        return Array.isArray(r.lines) ? r.lines.map((l) => str(l)) : [];
+        if (res.status >= 400) throw new DaemonError((jsonError(res.body) ?? res.body.trim()) || `${res.status} error`);
+        return (JSON.parse(res.body) as LoadResult).lines;
       }),
     save: (refs) =>
       call(async () => {
@@ -436,14 +354,6 @@ function uploadStream(url: string, headers: Record<string, string>, body: Readab
     body.on("error", (err) => req.destroy(err));
     body.pipe(req);
   });
-}
-
-function jsonErrorText(text: string): string {
-  try {
-    return str(obj(JSON.parse(text)).error);
-  } catch {
-    return text.trim();
-  }
 }
 
 /** Wraps stream failures during a download the same way as request failures. */

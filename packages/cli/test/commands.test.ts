@@ -286,11 +286,11 @@ describe("system df and audit", () => {
     });
     const audit = vi
       .fn()
-      .mockResolvedValueOnce({ events: [event(3), event(2)], nextCursor: 2 })
+      .mockResolvedValueOnce({ events: [event(3), event(2)], nextCursor: "2" })
       .mockResolvedValueOnce({ events: [event(1)], nextCursor: null });
     const r = await runCli(["audit", "--limit", "5", "--filter", "actor=admin", "--format", "json"], { api: fakeApi({ audit }) });
     expect(audit).toHaveBeenNthCalledWith(1, { actor: "admin", limit: 5 });
-    expect(audit).toHaveBeenNthCalledWith(2, { actor: "admin", limit: 3, cursor: 2 });
+    expect(audit).toHaveBeenNthCalledWith(2, { actor: "admin", limit: 3, cursor: "2" });
     expect(r.stdout.trim().split("\n")).toHaveLength(3);
     const csv = await runCli(["audit", "--format", "csv"], { api: fakeApi({ audit: vi.fn().mockResolvedValue({ events: [event(1)], nextCursor: null }) }) });
     expect(csv.stdout.split("\n")[0]).toBe("id,at,actorName,action,result,error,interface,ip,userAgent,targets,details,hash");

@@ -45,7 +45,7 @@ export function auditQuery(opts: Pick<AuditOptions, "filter" | "since" | "until"
 /** Pages through the log (newest first) until `limit` events were read or the log ends. */
 export async function fetchEvents(api: BerthApi, query: Omit<AuditQuery, "limit" | "cursor">, limit: number): Promise<AuditEvent[]> {
   const events: AuditEvent[] = [];
-  let cursor: string | number | undefined;
+  let cursor: string | undefined;
   while (events.length < limit) {
     const page = await api.audit({ ...query, limit: Math.min(PAGE_MAX, limit - events.length), ...(cursor !== undefined ? { cursor } : {}) });
     events.push(...page.events);
