@@ -4,6 +4,7 @@ import { FsBlobStore } from "@berth/engine";
 import type { Services } from "./context";
 import { ensureAdmin } from "./services/auth";
 import { BlobLock } from "./services/blob-lock";
+import { startJobRunner } from "./services/job-runner";
 
 export interface BootOptions {
   dataDir: string;
@@ -40,10 +41,13 @@ export async function bootServer(opts: BootOptions): Promise<Booted> {
   } else if (admin.created) {
     log('berth: created user "admin" with the password from BERTH_ADMIN_PASSWORD');
   }
+  const services: Services = { db, blobs, reads: new CachedMetadataReads(db), blobLock: new BlobLock() };
+  const jobs = startJobRunner(services, { concurrency: 2, pollMs: 500, log });
   return {
-    services: { db, blobs, reads: new CachedMetadataReads(db), blobLock: new BlobLock() },
+    services,
     databaseUrl: database.url,
     async stop() {
+      await jobs.stop();
       await db.$disconnect();
       await database.stop();
     },

@@ -1,6 +1,7 @@
 import { auditRouter } from "./routers/audit";
 import { authRouter, tokensRouter } from "./routers/auth";
 import { imagesRouter } from "./routers/images";
+import { jobsRouter } from "./routers/jobs";
 import { systemRouter } from "./routers/system";
 import { createTRPCRouter } from "./trpc";
 
@@ -10,6 +11,7 @@ export const appRouter = createTRPCRouter({
   images: imagesRouter,
   system: systemRouter,
   audit: auditRouter,
+  jobs: jobsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -7,6 +7,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { transformer } from "./transformer";
 import { ZodError } from "zod";
 import type { Context } from "./context";
+import { EngineError } from "@berth/engine";
 import { toTRPCError } from "./errors";
 
 const t = initTRPC.context<Context>().create({
@@ -31,7 +32,11 @@ export const createCallerFactory = t.createCallerFactory;
  */
 const mapErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok) throw toTRPCError(result.error.cause ?? result.error);
+  if (!result.ok) {
+    // Engine errors carry their own code; input validation and others keep tRPC's.
+    const cause = result.error.cause;
+    throw cause instanceof EngineError ? toTRPCError(cause) : result.error;
+  }
   return result;
 });
 

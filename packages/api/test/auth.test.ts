@@ -92,3 +92,15 @@ describe("people, sessions and tokens", () => {
     expect(((await res.json()) as { error: string }).error).toMatch(/invalid reference format/);
   });
 });
+
+describe("input validation", () => {
+  it("answers 400 with the field's message, not a server error", async () => {
+    const res = await fetch(`${server.url}/api/trpc/tokens.create`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${await server.token()}` },
+      body: JSON.stringify({ name: "" }),
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toContain("a token needs a name");
+  });
+});

@@ -106,6 +106,28 @@ export interface AuditQuery {
   limit: number;
 }
 
+/** A server job's lifecycle (`jobs.get`). */
+export type JobState = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+
+/** One layer of a pull job's progress, in docker's words (`id` is the 12-character short digest). */
+export interface JobLayer {
+  id: string;
+  status: string;
+  current?: number;
+  total?: number;
+}
+
+/** What `pull` prints from a job: its state, docker's status lines and the layers. */
+export interface PullJob {
+  id: string;
+  state: JobState;
+  /** "Pulling from …", "Digest: …", "Status: …", in order. */
+  lines: string[];
+  layers: JobLayer[];
+  /** The server's message when the job failed or was cancelled. */
+  error: string | null;
+}
+
 export interface LoginResult {
   token: string;
   tokenId: string;
@@ -130,6 +152,10 @@ export interface BerthApi {
   load(body: Readable, source: string): Promise<string[]>;
   /** `GET /api/images/save`: the archive as a stream (errors before the first byte are thrown). */
   save(refs: string[]): Promise<Readable>;
+  /** Starts a server-side pull job; the pull goes on when the client goes away. */
+  pullImage(input: { ref: string; platform?: string }): Promise<{ id: string }>;
+  getJob(id: string): Promise<PullJob>;
+  cancelJob(id: string): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -182,6 +208,17 @@ export function toAuditEvent(e: ServerAuditEvent): AuditEvent {
     })),
     details: e.details,
     hash: e.hash,
+  };
+}
+
+export function toPullJob(job: RouterOutputs["jobs"]["get"]): PullJob {
+  const { lines, layers } = job.progress;
+  return {
+    id: job.id,
+    state: job.state,
+    lines,
+    layers: layers.map(({ id, status, current, total }) => ({ id, status, current, total })),
+    error: job.error,
   };
 }
 
@@ -333,6 +370,9 @@ export function createApi(target: Target, fetchImpl: typeof fetch = fetch): Bert
         if (!res.body) throw new DaemonError("empty response from server");
         return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
       }),
+    pullImage: (input) => call(async () => ({ id: (await trpc.jobs.pull.mutate(input)).id })),
+    getJob: (id) => call(async () => toPullJob(await trpc.jobs.get.query({ id }))),
+    cancelJob: (id) => call(async () => void (await trpc.jobs.cancel.mutate({ id }))),
   };
 }
 

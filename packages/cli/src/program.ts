@@ -7,6 +7,7 @@ import { registerInspect } from "./commands/inspect";
 import { registerLoad } from "./commands/load";
 import { registerLogin, registerLogout } from "./commands/login";
 import { registerPrune } from "./commands/prune";
+import { registerPull } from "./commands/pull";
 import { registerRmi } from "./commands/rmi";
 import { registerSave } from "./commands/save";
 import { commandPath, flagError, rewriteBoolFlags } from "./commands/shared";
@@ -55,6 +56,7 @@ export function buildProgram(rt: Runtime): Command {
   registerRmi(program, rt, "rmi");
   registerSave(program, rt, "save");
   registerLoad(program, rt, "load");
+  registerPull(program, rt, "pull");
 
   const image = program.command("image").description("Manage images").usage("COMMAND");
   registerImages(image, rt, "ls", ["list"]);
@@ -65,6 +67,7 @@ export function buildProgram(rt: Runtime): Command {
   registerPrune(image, rt, "prune");
   registerSave(image, rt, "save");
   registerLoad(image, rt, "load");
+  registerPull(image, rt, "pull");
 
   const system = program.command("system").description("Manage Berth").usage("COMMAND");
   registerDf(system, rt);

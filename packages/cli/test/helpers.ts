@@ -36,6 +36,9 @@ export function fakeApi(overrides: Partial<BerthApi> = {}): BerthApi {
     audit: missing("audit"),
     load: missing("load"),
     save: missing("save"),
+    pullImage: missing("pullImage"),
+    getJob: missing("getJob"),
+    cancelJob: missing("cancelJob"),
     ...overrides,
   };
 }
@@ -62,6 +65,8 @@ export async function runCli(
     env?: Partial<Env>;
     cwd?: string;
     now?: Date;
+    /** Receives the command's Ctrl-C listener (none are delivered otherwise). */
+    onInterrupt?: (listener: () => void) => void;
   } = {},
 ): Promise<TestRun> {
   const stdout = new Capture();
@@ -83,6 +88,12 @@ export async function runCli(
     hostname: () => "testhost",
     api: () => Promise.resolve(api),
     apiFor: opts.apiFor ?? (() => api),
+    // Polling does not wait in tests; a yield keeps the loop from starving other promises.
+    sleep: () => new Promise((resolve) => setImmediate(resolve)),
+    onInterrupt: (listener) => {
+      opts.onInterrupt?.(listener);
+      return () => undefined;
+    },
     exitCode: 0,
   };
   const code = await run(argv, rt);

@@ -22,3 +22,15 @@ export type {
   AuditTarget,
   ListAuditEventsOptions,
 } from './audit';
+export {
+  cancelJob,
+  claimNextJob,
+  enqueueJob,
+  finishJob,
+  getJob,
+  listJobs,
+  releaseJob,
+  requeueStaleJobs,
+  updateJobProgress,
+} from './jobs';
+export type { EnqueueJobInput, FinishJobInput, Job, JobKind, JobLayerProgress, JobProgress, JobState } from './jobs';

@@ -25,3 +25,11 @@ export type { RegistryClientOptions, RequestOptions, ManifestOptions, Manifest, 
 export type { FetchBlobOptions, FetchBlobResult } from "./registry/blob-fetch";
 export { parseChallenge, type Challenge, type Credentials } from "./registry/auth";
 export * from "./registry/errors";
+
+// Pull (docker pull without the metadata store): mirrors, platform choice, verified layers.
+export { pullImage } from "./pull/pull-image";
+export type { PullImageOptions, PullImageResult, PullImageError } from "./pull/pull-image";
+export type { Endpoint, EndpointResult } from "./pull/endpoints";
+export { NoMatchingPlatformError } from "./pull/platform";
+export { pullFinalStatus } from "./pull/progress";
+export type { LayerStatus, PullLayerEvent, PullStatusEvent, PullProgressEvent } from "./pull/progress";

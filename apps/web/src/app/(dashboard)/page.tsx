@@ -3,6 +3,7 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useEffect, useMemo, useState } from "react";
+import { PullDialog } from "~/components/jobs/pull-dialog";
 import { PruneDialog } from "~/components/images/prune-dialog";
 import { RemoveDialog } from "~/components/images/remove-dialog";
 import { PageHeader } from "~/components/shell/app-shell";
@@ -50,6 +51,7 @@ export default function ImagesPage() {
   });
   const [removeOpen, setRemoveOpen] = useState(false);
   const [pruneOpen, setPruneOpen] = useState(false);
+  const [pullOpen, setPullOpen] = useState(false);
 
   // Search runs on the server: wait until typing pauses.
   useEffect(() => {
@@ -117,6 +119,9 @@ export default function ImagesPage() {
         description="Every image in the shared store."
         actions={
           <>
+            <Button variant="primary" onClick={() => setPullOpen(true)} data-testid="pull-open">
+              Pull…
+            </Button>
             <ButtonLink href="/load" variant="secondary" data-testid="images-load-link">
               Load
             </ButtonLink>
@@ -324,6 +329,7 @@ export default function ImagesPage() {
         onDone={() => setSelection({ view: "", keys: new Set() })}
       />
       <PruneDialog open={pruneOpen} onClose={() => setPruneOpen(false)} />
+      <PullDialog open={pullOpen} onClose={() => setPullOpen(false)} />
     </>
   );
 }

@@ -1,0 +1,62 @@
+/** Display helpers for server jobs (pulls). */
+import { asDate } from "./format";
+
+export type JobState = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+
+/** How often a job that is still going is polled. */
+export const JOB_POLL_MS = 500;
+
+export function isFinished(state: JobState): boolean {
+  return state === "succeeded" || state === "failed" || state === "cancelled";
+}
+
+export function stateTone(state: JobState): "neutral" | "info" | "success" | "warning" | "danger" {
+  switch (state) {
+    case "queued":
+      return "neutral";
+    case "running":
+      return "info";
+    case "succeeded":
+      return "success";
+    case "failed":
+      return "danger";
+    case "cancelled":
+      return "warning";
+  }
+}
+
+/** "1.2s", "3m 04s", "1h 02m": from start to end (or to now while running); "—" before it started. */
+export function formatDuration(start: unknown, end: unknown, now = Date.now()): string {
+  const from = asDate(start);
+  if (!from) return "—";
+  const to = asDate(end)?.getTime() ?? now;
+  const ms = Math.max(0, to - from.getTime());
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)}s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+/** Percentage of a layer's download, when the server reported its size. */
+export function layerPercent(current: number | undefined, total: number | undefined, status: string): number | null {
+  if (status === "Pull complete" || status === "Download complete" || status === "Already exists" || status === "Verifying Checksum") {
+    return 100;
+  }
+  if (!total || current === undefined) return null;
+  return Math.min(100, Math.max(0, (current / total) * 100));
+}
+
+/**
+ * What a job pulls. The agreed contract nests it (`input: { ref, platform? }`); the router
+ * currently answers with top-level `ref`/`platform`. Both are read until that settles.
+ */
+export function jobTarget(job: {
+  input?: { ref?: string | null; platform?: string | null } | null;
+  ref?: string | null;
+  platform?: string | null;
+}): { ref: string; platform: string | null } {
+  return {
+    ref: job.input?.ref ?? job.ref ?? "",
+    platform: job.input?.platform ?? job.platform ?? null,
+  };
+}

@@ -1,0 +1,79 @@
+import type { TRPCRouterRecord } from "@trpc/server";
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { cancelJob, enqueueJob, getJob, listJobs, type Job } from "@berth/db";
+import { parseReference } from "@berth/engine";
+import { protectedProcedure } from "../trpc";
+import { abortLocalJob, wakeJobRunners } from "../services/job-runner";
+import type { PullJobInput } from "../services/pull";
+
+const platform = z
+  .string()
+  .regex(/^[a-z0-9_.-]+\/[a-z0-9_.-]+(?:\/[a-z0-9_.-]+)?$/, 'platform must be "os/arch[/variant]", e.g. linux/arm64/v8');
+
+/** A job as clients see it: without the requester's address. */
+function jobView(job: Job) {
+  const input = job.input as Partial<PullJobInput>;
+  return {
+    id: job.id,
+    kind: job.kind,
+    state: job.state,
+    ref: input.ref ?? null,
+    platform: input.platform ?? null,
+    progress: job.progress,
+    result: job.result,
+    error: job.error,
+    createdByName: job.createdByName,
+    createdAt: job.createdAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+  };
+}
+
+function found(job: Job | undefined, id: string) {
+  if (!job) throw new TRPCError({ code: "NOT_FOUND", message: `no such job: ${id}` });
+  return jobView(job);
+}
+
+export const jobsRouter = {
+  /** `docker pull` as a server-side job: queued at once, run by any replica; poll `get`. */
+  pull: protectedProcedure
+    .input(z.object({ ref: z.string().trim().min(1, "an image reference is required"), platform: platform.optional() }))
+    .mutation(async ({ ctx, input }) => {
+      // Docker's message for a bad reference (BAD_REQUEST), before anything is queued.
+      parseReference(input.ref);
+      const jobInput: PullJobInput = {
+        ref: input.ref,
+        ...(input.platform ? { platform: input.platform } : {}),
+        interface: ctx.request.interface,
+        ip: ctx.request.ip,
+        userAgent: ctx.request.userAgent,
+      };
+      const job = await enqueueJob(ctx.services.db, {
+        kind: "pull",
+        input: { ...jobInput },
+        createdById: ctx.actor.userId,
+        createdByName: ctx.actor.username,
+      });
+      wakeJobRunners();
+      return { id: job.id };
+    }),
+
+  get: protectedProcedure
+    .input(z.object({ id: z.uuid() }))
+    .query(async ({ ctx, input }) => found(await getJob(ctx.services.db, input.id), input.id)),
+
+  /** Newest first. */
+  list: protectedProcedure
+    .input(z.object({ limit: z.number().int().min(1).max(100).default(20) }).default({ limit: 20 }))
+    .query(async ({ ctx, input }) => (await listJobs(ctx.services.db, { limit: input.limit })).map(jobView)),
+
+  /** A queued job is cancelled; a running one is aborted (by whichever replica runs it). */
+  cancel: protectedProcedure
+    .input(z.object({ id: z.uuid() }))
+    .mutation(async ({ ctx, input }) => {
+      const job = await cancelJob(ctx.services.db, input.id);
+      if (job?.state === "cancelled") abortLocalJob(input.id);
+      return found(job, input.id);
+    }),
+} satisfies TRPCRouterRecord;

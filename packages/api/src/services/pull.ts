@@ -1,0 +1,213 @@
+import {
+  familiarName,
+  familiarString,
+  gcBlobs,
+  normalizedName,
+  parseReference,
+  pullFinalStatus,
+  pullImage,
+  withDefaultTag,
+  Digest,
+  type Endpoint,
+  type ImageReference,
+  type Platform,
+  type PullImageError,
+  type PullImageResult,
+  type PullProgressEvent,
+} from "@berth/engine";
+import { PrismaMetadataStore, type Transaction } from "@berth/db";
+import type { ClientInterface, Context, RequestInfo } from "../context";
+import type { Actor } from "../auth/actor";
+import { audited, recordFailure } from "../audit/record";
+
+/** What a pull job stores as its input: the reference, and who asked from where (for the audit). */
+export interface PullJobInput {
+  ref: string;
+  /** `os/arch[/variant]`. */
+  platform?: string;
+  interface: ClientInterface;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** What a pull job stores as its result. */
+export interface PullJobResult {
+  images: { id: string; tags: string[] }[];
+  manifestDigest: string;
+  indexDigest: string | null;
+  /** The endpoint that served the manifest, as a URL. */
+  endpoint: string;
+  bytes: number;
+  durationMs: number;
+  upToDate: boolean;
+  /** docker's closing line. */
+  status: string;
+}
+
+/** The person who started the job: the audit's actor, though the job runs without a request. */
+export interface PullCtx {
+  services: Context["services"];
+  actor: Actor | null;
+  actorName?: string;
+  request: RequestInfo;
+}
+
+export interface RunPullOptions {
+  signal?: AbortSignal;
+  onProgress?(event: PullProgressEvent): void;
+}
+
+/** A reason to abort a pull that is not its failure (a server shutting down): not audited. */
+export class PullInterrupted extends Error {
+  constructor(message = "the server is shutting down; the pull will run again") {
+    super(message);
+    this.name = "PullInterrupted";
+  }
+}
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
+
+/**
+ * Where to fetch a registry's images from, in order. Docker Hub is served by
+ * registry-1.docker.io; loopback registries speak plain HTTP, as Docker allows them to.
+ * Mirrors (and per-registry credentials, CAs, insecure flags) will be added here.
+ */
+export function endpointsFor(domain: string): Endpoint[] {
+  if (domain === "docker.io") return [{ url: "https://registry-1.docker.io" }];
+  if (LOOPBACK.test(domain)) return [{ url: `http://${domain}`, insecure: true }];
+  return [{ url: `https://${domain}` }];
+}
+
+/** `os/arch[/variant]` → Platform (the router has checked the shape). */
+export function parsePlatform(value: string): Platform {
+  const [os = "", architecture = "", variant] = value.split("/");
+  return variant ? { os, architecture, variant } : { os, architecture };
+}
+
+/**
+ * `docker pull` on the server: fetches the image into the blob store (verified) under the
+ * shared blob lock, then stores it and sets its tag in one transaction with the audit event.
+ * A tag that moves leaves the previous image dangling. On failure the blobs this pull added
+ * are collected once no load or pull is running, and the failure is audited.
+ */
+export async function runPull(ctx: PullCtx, input: PullJobInput, opts: RunPullOptions = {}): Promise<PullJobResult> {
+  const ref = parseReference(input.ref);
+  const display = familiarString(ref.digest ? ref : withDefaultTag(ref));
+  const spec = { action: "image.pull", targets: [{ ref: display }] };
+  const started = performance.now();
+  let leftovers: Digest[] = [];
+  try {
+    return await ctx.services.blobLock.shared(async () => {
+      let pulled: PullImageResult;
+      try {
+        pulled = await pullImage({
+          ref: input.ref,
+          blobs: ctx.services.blobs,
+          endpoints: endpointsFor(ref.domain),
+          platform: input.platform ? parsePlatform(input.platform) : undefined,
+          knownLayer: (blob) => knownLayer(ctx, blob),
+          onProgress: (event) => opts.onProgress?.(event),
+          finalStatus: false,
+          signal: opts.signal,
+        });
+      } catch (err) {
+        leftovers = (err as Partial<PullImageError>).createdBlobs ?? [];
+        if (!(opts.signal?.aborted && opts.signal.reason instanceof PullInterrupted)) {
+          await recordFailure(ctx, { ...spec, details: { endpoints: endpointsFor(ref.domain).map(endpointName) } }, err);
+        }
+        throw err;
+      }
+      const details = {
+        endpoint: endpointName(pulled.endpoint),
+        manifestDigest: pulled.manifestDigest.toString(),
+        ...(pulled.indexDigest ? { indexDigest: pulled.indexDigest.toString() } : {}),
+        bytes: pulled.bytesFetched,
+      };
+      try {
+        const recorded = await audited<Recorded>(
+          ctx,
+          {
+            ...spec,
+            details,
+            describe: (r: Recorded) => ({
+              targets: r.targets,
+              details: { durationMs: Math.round(performance.now() - started) },
+            }),
+          },
+          (tx) => recordPulled(tx, ref, pulled),
+        );
+        const status = pullFinalStatus(ref, recorded.upToDate);
+        opts.onProgress?.({ status });
+        return {
+          images: recorded.images,
+          manifestDigest: details.manifestDigest,
+          indexDigest: pulled.indexDigest?.toString() ?? null,
+          endpoint: details.endpoint,
+          bytes: details.bytes,
+          durationMs: Math.round(performance.now() - started),
+          upToDate: recorded.upToDate,
+          status,
+        };
+      } catch (err) {
+        leftovers = pulled.createdBlobs;
+        throw err;
+      }
+    });
+  } finally {
+    // Blobs only this pull wrote and nothing references: removed once no load or pull runs.
+    if (leftovers.length > 0) {
+      const candidates = leftovers;
+      await ctx.services.blobLock.exclusive(() =>
+        gcBlobs({ meta: new PrismaMetadataStore(ctx.services.db), blobs: ctx.services.blobs, candidates }),
+      );
+    }
+  }
+}
+
+interface Recorded {
+  images: { id: string; tags: string[] }[];
+  targets: { ref: string; digestBefore: string | null; digestAfter: string }[];
+  upToDate: boolean;
+}
+
+async function recordPulled(tx: Transaction, ref: ImageReference, pulled: PullImageResult): Promise<Recorded> {
+  const meta = new PrismaMetadataStore(tx);
+  const out: Recorded = { images: [], targets: [], upToDate: true };
+  for (const { image, repoTags } of pulled.images) {
+    const created = await meta.putImage(image);
+    const tags: string[] = [];
+    for (const repoTag of repoTags) {
+      const tagRef = parseReference(repoTag);
+      const tag = tagRef.tag ?? "latest";
+      const previous = await meta.setTag(normalizedName(tagRef), tag, image.id);
+      const display = `${familiarName(tagRef)}:${tag}`;
+      const before = previous?.imageId.toString() ?? null;
+      if (before !== image.id.toString()) out.upToDate = false;
+      out.targets.push({ ref: display, digestBefore: before, digestAfter: image.id.toString() });
+      tags.push(display);
+    }
+    if (tags.length) {
+      await meta.updateImage(image.id, { lastTagTime: new Date() });
+    } else {
+      // A pull by digest names no tag: up to date when the image was already there.
+      if (created) out.upToDate = false;
+      out.targets.push({ ref: familiarString(ref), digestBefore: created ? null : image.id.toString(), digestAfter: image.id.toString() });
+    }
+    out.images.push({ id: image.id.toString(), tags });
+  }
+  return out;
+}
+
+/** Layers already recorded need not be read again to learn their diff_id and size. */
+async function knownLayer(ctx: PullCtx, blob: Digest): Promise<{ diffId: Digest; size: number } | undefined> {
+  const row = await ctx.services.db.imageLayer.findFirst({
+    where: { blob: blob.toString() },
+    select: { diffId: true, size: true },
+  });
+  const diffId = row ? Digest.tryParse(row.diffId) : undefined;
+  return row && diffId ? { diffId, size: Number(row.size) } : undefined;
+}
+
+function endpointName(endpoint: Endpoint): string {
+  return endpoint.url ?? `${endpoint.insecure ? "http" : "https"}://${endpoint.host ?? ""}`;
+}
