@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtures } from "@berth/fixtures";
 import { existsSync, readdirSync } from "node:fs";
@@ -100,7 +101,7 @@ describe("pull as a server-side job", () => {
 
   it("cancels a running pull: aborted, audited as failed, its new blobs removed", async () => {
     // A proxy that holds every blob request: the pull stays running until cancelled.
-    const held: import("node:http").ServerResponse[] = [];
+    const held: ServerResponse[] = [];
     const proxy = await startProxy(upstream.host, {
       intercept(req, res) {
         if (!req.url?.includes("/blobs/")) return false;
