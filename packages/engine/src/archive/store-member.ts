@@ -1,10 +1,9 @@
-import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { createGunzip, type Gunzip } from "node:zlib";
 
 import type { BlobStore } from "../blob-store";
-import { Digest } from "../digest";
+import { type Digest } from "../digest";
 import { DigestMismatchError, SizeMismatchError } from "../errors";
+import { LayerMeter } from "../layer-meter";
 
 /** What the reader learned about a member while streaming it into the blob store. */
 export interface StoredMember {
@@ -21,8 +20,6 @@ export interface StoredMember {
   bytes?: Buffer;
 }
 
-const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
-
 /**
  * Streams one member into the store. Every member may turn out to be a layer (which one
  * is only known once manifest.json is read, often at the end), so gzip members are
@@ -35,24 +32,15 @@ export async function storeMember(
 ): Promise<StoredMember> {
   const ingest = await opts.blobs.ingest();
   const kept: Buffer[] = [];
-  let head = Buffer.alloc(0);
-  let gunzip: UncompressedMeter | undefined;
-  let sniffed = false;
+  const meter = new LayerMeter();
   try {
     for await (const chunk of body) {
       opts.signal?.throwIfAborted();
       if (opts.keepBytes) kept.push(chunk);
-      if (!sniffed) {
-        head = Buffer.concat([head, chunk]).subarray(0, 4);
-        if (head.length >= 4) {
-          sniffed = true;
-          if (head[0] === 0x1f && head[1] === 0x8b) gunzip = new UncompressedMeter();
-        }
-      }
       if (!ingest.writable.write(chunk)) await once(ingest.writable as NodeJS.EventEmitter, "drain");
-      if (gunzip) await gunzip.write(chunk);
+      await meter.write(chunk);
     }
-    const uncompressed = gunzip ? await gunzip.finish() : undefined;
+    const measure = await meter.finish();
     let result;
     try {
       result = await ingest.commit({ digest: opts.expectedDigest, size: opts.expectedSize });
@@ -63,59 +51,14 @@ export async function storeMember(
       if (err instanceof SizeMismatchError) throw new SizeMismatchError(`member "${name}"`, err.expected, err.actual);
       throw err;
     }
-    const member: StoredMember = {
-      ...result,
-      compression: gunzip ? "gzip" : head.equals(ZSTD_MAGIC) ? "zstd" : "none",
-    };
-    if (uncompressed && "digest" in uncompressed) member.uncompressed = uncompressed;
-    else if (uncompressed) member.gzipError = uncompressed.error;
+    const member: StoredMember = { ...result, compression: measure.compression };
+    if ("diffId" in measure) member.uncompressed = { digest: measure.diffId, size: measure.size };
+    else if ("error" in measure) member.gzipError = measure.error;
     if (opts.keepBytes) member.bytes = Buffer.concat(kept);
     return member;
   } catch (err) {
-    gunzip?.destroy();
+    meter.destroy();
     await ingest.abort();
     throw err;
-  }
-}
-
-/** Feeds a gunzip and hashes what comes out; a decompression error is recorded, not thrown. */
-class UncompressedMeter {
-  private readonly z: Gunzip = createGunzip();
-  private readonly hash = createHash("sha256");
-  private size = 0;
-  private error: string | undefined;
-  private readonly ended: Promise<void>;
-
-  constructor() {
-    this.z.on("data", (chunk: Buffer) => {
-      this.hash.update(chunk);
-      this.size += chunk.byteLength;
-    });
-    this.ended = new Promise((resolve) => {
-      this.z.once("end", resolve);
-      this.z.once("error", (err) => {
-        this.error ??= err.message;
-        resolve();
-      });
-    });
-  }
-
-  async write(chunk: Buffer): Promise<void> {
-    if (this.error !== undefined || this.z.destroyed) return;
-    if (!this.z.write(chunk)) {
-      // An error ends the wait too: it is recorded by the "error" listener above.
-      await Promise.race([once(this.z, "drain").catch(() => undefined), this.ended]);
-    }
-  }
-
-  async finish(): Promise<{ digest: Digest; size: number } | { error: string }> {
-    if (this.error === undefined && !this.z.destroyed) this.z.end();
-    await this.ended;
-    if (this.error !== undefined) return { error: this.error };
-    return { digest: Digest.fromHex(this.hash.digest("hex")), size: this.size };
-  }
-
-  destroy(): void {
-    this.z.destroy();
   }
 }
