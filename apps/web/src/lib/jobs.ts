@@ -1,7 +1,7 @@
 /** Display helpers for server jobs (pulls). */
-import { asDate } from "./format";
+import type { RouterOutputs } from "@berth/api";
 
-export type JobState = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+export type JobState = RouterOutputs["jobs"]["get"]["state"];
 
 /** How often a job that is still going is polled. */
 export const JOB_POLL_MS = 500;
@@ -26,10 +26,9 @@ export function stateTone(state: JobState): "neutral" | "info" | "success" | "wa
 }
 
 /** "1.2s", "3m 04s", "1h 02m": from start to end (or to now while running); "—" before it started. */
-export function formatDuration(start: unknown, end: unknown, now = Date.now()): string {
-  const from = asDate(start);
+export function formatDuration(from: Date | null, end: Date | null, now = Date.now()): string {
   if (!from) return "—";
-  const to = asDate(end)?.getTime() ?? now;
+  const to = end?.getTime() ?? now;
   const ms = Math.max(0, to - from.getTime());
   if (ms < 10_000) return `${(ms / 1000).toFixed(1)}s`;
   const s = Math.round(ms / 1000);
@@ -44,19 +43,4 @@ export function layerPercent(current: number | undefined, total: number | undefi
   }
   if (!total || current === undefined) return null;
   return Math.min(100, Math.max(0, (current / total) * 100));
-}
-
-/**
- * What a job pulls. The agreed contract nests it (`input: { ref, platform? }`); the router
- * currently answers with top-level `ref`/`platform`. Both are read until that settles.
- */
-export function jobTarget(job: {
-  input?: { ref?: string | null; platform?: string | null } | null;
-  ref?: string | null;
-  platform?: string | null;
-}): { ref: string; platform: string | null } {
-  return {
-    ref: job.input?.ref ?? job.ref ?? "",
-    platform: job.input?.platform ?? job.platform ?? null,
-  };
 }

@@ -2,8 +2,8 @@ import { Badge, Table, TBody, Td, Th, THead, Tr } from "~/components/ui";
 import { formatDateTime, formatRelative, shortId } from "~/lib/format";
 import type { AuditEvent } from "~/lib/models";
 
-function resultTone(result: string) {
-  if (result === "ok" || result === "success") return "success" as const;
+function resultTone(result: AuditEvent["result"]) {
+  if (result === "ok") return "success" as const;
   if (result === "denied") return "warning" as const;
   return "danger" as const;
 }
@@ -60,7 +60,7 @@ export function AuditTable({ events, compact = false }: { events: AuditEvent[]; 
               )}
             </Td>
             {compact ? null : (
-              <Td className="text-xs whitespace-nowrap text-slate-500 dark:text-slate-400" title={e.userAgent}>
+              <Td className="text-xs whitespace-nowrap text-slate-500 dark:text-slate-400" title={e.userAgent ?? ""}>
                 {[e.interface, e.ip].filter(Boolean).join(" · ") || "—"}
               </Td>
             )}

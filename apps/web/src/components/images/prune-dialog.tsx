@@ -4,7 +4,6 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { Badge, Button, Checkbox, Dialog, ErrorState, Skeleton } from "~/components/ui";
 import { errorMessage, formatBytes, shortId } from "~/lib/format";
-import { pruneSummary } from "~/lib/models";
 import { useTRPC } from "~/trpc/react";
 import { OutputLines } from "./output-lines";
 
@@ -31,8 +30,8 @@ export function PruneDialog({ open, onClose }: { open: boolean; onClose: () => v
     }
   }, [open, resetPreview]);
 
-  const plan = preview.data ? pruneSummary(preview.data) : null;
-  const done = prune.data ? pruneSummary(prune.data) : null;
+  const plan = preview.data ?? null;
+  const done = prune.data ?? null;
   const nothing = plan && plan.untagged.length === 0 && plan.deleted.length === 0;
 
   return (
@@ -75,7 +74,7 @@ export function PruneDialog({ open, onClose }: { open: boolean; onClose: () => v
             lines={[
               ...done.untagged.map((u) => `Untagged: ${u}`),
               ...done.deleted.map((d) => `Deleted: ${d}`),
-              `Total reclaimed space: ${formatBytes(done.spaceReclaimed ?? 0)}`,
+              `Total reclaimed space: ${formatBytes(done.spaceReclaimed)}`,
             ]}
           />
         </div>
@@ -99,7 +98,7 @@ export function PruneDialog({ open, onClose }: { open: boolean; onClose: () => v
               <p className="font-medium">
                 {nothing
                   ? "Nothing to prune."
-                  : `Would untag ${plan.untagged.length}, delete ${plan.deleted.length} image${plan.deleted.length === 1 ? "" : "s"} and reclaim ${formatBytes(plan.spaceReclaimed ?? 0)}.`}
+                  : `Would untag ${plan.untagged.length}, delete ${plan.deleted.length} image${plan.deleted.length === 1 ? "" : "s"} and reclaim ${formatBytes(plan.spaceReclaimed)}.`}
               </p>
               {!nothing ? (
                 <ul className="max-h-56 space-y-1 overflow-auto font-mono text-xs">

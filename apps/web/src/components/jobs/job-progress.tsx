@@ -5,7 +5,7 @@ import { useEffect, useRef } from "react";
 import { OutputLines } from "~/components/images/output-lines";
 import { Badge, Button, cn, ErrorState, Skeleton } from "~/components/ui";
 import { errorMessage, formatBytes } from "~/lib/format";
-import { formatDuration, isFinished, JOB_POLL_MS, jobTarget, layerPercent, stateTone } from "~/lib/jobs";
+import { formatDuration, isFinished, JOB_POLL_MS, layerPercent, stateTone } from "~/lib/jobs";
 import { useTRPC } from "~/trpc/react";
 
 /**
@@ -66,15 +66,14 @@ export function JobProgress({
   const { layers } = job.progress;
   // A failed job's last line repeats its error, which the error box above shows already.
   const lines = job.error ? job.progress.lines.filter((l) => !/^Error\b/.test(l)) : job.progress.lines;
-  const target = jobTarget(job);
   return (
     <div className="space-y-3" data-testid="pull-status" data-state={job.state} aria-live="polite" aria-busy={!finished}>
       <div className="flex flex-wrap items-center justify-between gap-2">
         <div className="flex min-w-0 items-center gap-2">
           <Badge tone={stateTone(job.state)}>{job.state}</Badge>
-          <span className="truncate font-mono text-xs" title={target.ref}>
-            {target.ref}
-            {target.platform ? ` (${target.platform})` : ""}
+          <span className="truncate font-mono text-xs" title={job.ref ?? ""}>
+            {job.ref}
+            {job.platform ? ` (${job.platform})` : ""}
           </span>
         </div>
         <div className="flex items-center gap-2 text-xs text-slate-500 tabular-nums dark:text-slate-400">

@@ -6,7 +6,7 @@ import { AuditTable } from "~/components/audit/audit-table";
 import { PageHeader } from "~/components/shell/app-shell";
 import { Button, ButtonLink, Card, EmptyState, ErrorState, Field, Input, TableSkeleton } from "~/components/ui";
 import { errorMessage } from "~/lib/format";
-import { toAuditPage } from "~/lib/models";
+import { toAuditEvents } from "~/lib/models";
 import { useTRPC } from "~/trpc/react";
 
 const ACTIONS = [
@@ -53,12 +53,6 @@ function exportHref(format: "csv" | "jsonl", f: Filters) {
   return `/api/audit/export?${params.toString()}`;
 }
 
-/** The page's cursor exactly as the API sent it (its type is the API's business). */
-function nextCursorOf(page: unknown) {
-  const next = (page as { nextCursor?: unknown } | null)?.nextCursor;
-  return next === null || next === undefined || next === "" ? undefined : (next as never);
-}
-
 export default function AuditPage() {
   const trpc = useTRPC();
   const [draft, setDraft] = useState<Filters>(EMPTY);
@@ -67,10 +61,10 @@ export default function AuditPage() {
   const query = useInfiniteQuery(
     trpc.audit.list.infiniteQueryOptions(
       { ...apiFilters(applied), limit: 50 },
-      { getNextPageParam: (last) => nextCursorOf(last) },
+      { getNextPageParam: (last) => last.nextCursor ?? undefined },
     ),
   );
-  const events = useMemo(() => (query.data?.pages ?? []).flatMap((p) => toAuditPage(p).events), [query.data]);
+  const events = useMemo(() => (query.data?.pages ?? []).flatMap((p) => toAuditEvents(p)), [query.data]);
 
   function onSubmit(e: FormEvent) {
     e.preventDefault();

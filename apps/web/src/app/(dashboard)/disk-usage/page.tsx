@@ -21,7 +21,7 @@ import {
   Tr,
 } from "~/components/ui";
 import { errorMessage, formatBytes, formatRelative, shortId } from "~/lib/format";
-import { imageHref, isDangling, toDiskTotals, toImageRows, type ImageRow } from "~/lib/models";
+import { imageHref, isDangling, type DiskUsageRow } from "~/lib/models";
 import { useTRPC } from "~/trpc/react";
 
 /** The per-image table shows the largest images only: a store can hold thousands. */
@@ -44,16 +44,16 @@ interface ImageUsage {
 }
 
 /** One entry per image ID (the list has one row per tag). */
-function byImage(rows: ImageRow[]): ImageUsage[] {
+function byImage(rows: DiskUsageRow[]): ImageUsage[] {
   const map = new Map<string, ImageUsage>();
   for (const r of rows) {
     const entry = map.get(r.id) ?? {
       id: r.id,
       refs: [],
       created: r.created,
-      size: r.size ?? 0,
-      shared: r.sharedSize ?? 0,
-      unique: r.uniqueSize ?? r.size ?? 0,
+      size: r.size,
+      shared: r.sharedSize,
+      unique: r.uniqueSize,
     };
     if (!isDangling(r)) entry.refs.push(`${r.repository}:${r.tag}`);
     map.set(r.id, entry);
@@ -62,15 +62,15 @@ function byImage(rows: ImageRow[]): ImageUsage[] {
 }
 
 /** Per repository: unique bytes of its images, and bytes it shares with other images. */
-function byRepository(rows: ImageRow[]) {
+function byRepository(rows: DiskUsageRow[]) {
   const repos = new Map<string, { repository: string; ids: Set<string>; unique: number; shared: number }>();
   for (const r of rows) {
     const key = isDangling(r) ? "<none>" : r.repository;
     const entry = repos.get(key) ?? { repository: key, ids: new Set<string>(), unique: 0, shared: 0 };
     if (!entry.ids.has(r.id)) {
       entry.ids.add(r.id);
-      entry.unique += r.uniqueSize ?? r.size ?? 0;
-      entry.shared += r.sharedSize ?? 0;
+      entry.unique += r.uniqueSize;
+      entry.shared += r.sharedSize;
     }
     repos.set(key, entry);
   }
@@ -85,18 +85,18 @@ export default function DiskUsagePage() {
   // `docker system df -v`: the totals plus one row per image and tag, with shared and unique bytes.
   const df = useQuery(trpc.system.df.queryOptions({ verbose: true }));
 
-  const rows = useMemo(() => toImageRows(df.data?.rows), [df.data]);
+  const rows = useMemo(() => df.data?.rows ?? [], [df.data]);
   const images = useMemo(() => byImage(rows), [rows]);
   const repos = useMemo(() => byRepository(rows), [rows]);
   const totals = useMemo(() => {
-    const t = toDiskTotals(df.data);
+    const t = df.data?.images;
     return {
-      total: t.total ?? (df.isSuccess ? images.length : null),
-      active: t.active ?? 0,
-      size: t.size,
-      reclaimable: t.reclaimable,
+      total: t?.total ?? null,
+      active: t?.active ?? 0,
+      size: t?.size ?? null,
+      reclaimable: t?.reclaimable ?? null,
     };
-  }, [df.data, df.isSuccess, images.length]);
+  }, [df.data]);
   const largest = images.slice(0, PER_IMAGE_LIMIT);
   const reclaimablePct =
     totals.size && totals.reclaimable !== null ? ` (${Math.round((totals.reclaimable / Math.max(totals.size, 1)) * 100)}%)` : "";

@@ -7,7 +7,7 @@ import { PullDialog } from "~/components/jobs/pull-dialog";
 import { PageHeader } from "~/components/shell/app-shell";
 import { Badge, Button, EmptyState, ErrorState, Table, TableSkeleton, TBody, Td, Th, THead, Tr } from "~/components/ui";
 import { errorMessage, formatDateTime, formatRelative } from "~/lib/format";
-import { formatDuration, isFinished, jobTarget, stateTone } from "~/lib/jobs";
+import { formatDuration, isFinished, stateTone } from "~/lib/jobs";
 import { useTRPC } from "~/trpc/react";
 
 const LIMIT = 50;
@@ -58,33 +58,30 @@ export default function JobsPage() {
             </tr>
           </THead>
           <TBody>
-            {jobs.map((job) => {
-              const target = jobTarget(job);
-              return (
-                <Tr key={job.id} data-testid="jobs-row" data-state={job.state}>
-                  <Td className="max-w-sm font-mono text-xs break-all">
-                    <Link
-                      href={`/jobs/${encodeURIComponent(job.id)}`}
-                      className="font-medium text-sky-700 hover:underline dark:text-sky-300"
-                    >
-                      {target.ref}
-                    </Link>
-                    {target.platform ? <span className="ml-1 text-slate-500 dark:text-slate-400">({target.platform})</span> : null}
-                  </Td>
-                  <Td>
-                    <Badge tone={stateTone(job.state)}>{job.state}</Badge>
-                  </Td>
-                  <Td>{job.createdByName}</Td>
-                  <Td className="whitespace-nowrap" title={formatDateTime(job.createdAt)}>
-                    {formatRelative(job.createdAt)}
-                  </Td>
-                  <Td className="text-right whitespace-nowrap tabular-nums">{formatDuration(job.startedAt, job.finishedAt)}</Td>
-                  <Td className="max-w-xs truncate text-rose-700 dark:text-rose-300" title={job.error ?? undefined}>
-                    {job.error ?? ""}
-                  </Td>
-                </Tr>
-              );
-            })}
+            {jobs.map((job) => (
+              <Tr key={job.id} data-testid="jobs-row" data-state={job.state}>
+                <Td className="max-w-sm font-mono text-xs break-all">
+                  <Link
+                    href={`/jobs/${encodeURIComponent(job.id)}`}
+                    className="font-medium text-sky-700 hover:underline dark:text-sky-300"
+                  >
+                    {job.ref}
+                  </Link>
+                  {job.platform ? <span className="ml-1 text-slate-500 dark:text-slate-400">({job.platform})</span> : null}
+                </Td>
+                <Td>
+                  <Badge tone={stateTone(job.state)}>{job.state}</Badge>
+                </Td>
+                <Td>{job.createdByName}</Td>
+                <Td className="whitespace-nowrap" title={formatDateTime(job.createdAt)}>
+                  {formatRelative(job.createdAt)}
+                </Td>
+                <Td className="text-right whitespace-nowrap tabular-nums">{formatDuration(job.startedAt, job.finishedAt)}</Td>
+                <Td className="max-w-xs truncate text-rose-700 dark:text-rose-300" title={job.error ?? undefined}>
+                  {job.error ?? ""}
+                </Td>
+              </Tr>
+            ))}
           </TBody>
         </Table>
       )}

@@ -1,7 +1,7 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useMemo, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { PasswordCard } from "~/components/account/password-card";
 import { PageHeader } from "~/components/shell/app-shell";
 import {
@@ -23,8 +23,8 @@ import {
   THead,
   Tr,
 } from "~/components/ui";
-import { asString, errorMessage, formatDateTime, formatRelative } from "~/lib/format";
-import { toTokenRows, type TokenRow } from "~/lib/models";
+import { errorMessage, formatDateTime, formatRelative } from "~/lib/format";
+import type { TokenRow } from "~/lib/models";
 import { useTRPC } from "~/trpc/react";
 
 function status(t: TokenRow): { label: string; tone: "success" | "danger" | "warning" } {
@@ -46,8 +46,7 @@ export default function TokensPage() {
   const create = useMutation(
     trpc.tokens.create.mutationOptions({
       onSuccess: async (data) => {
-        const d = data as { token?: unknown; name?: unknown };
-        setCreated({ name: asString(d.name) || name, token: asString(d.token) });
+        setCreated({ name: data.name, token: data.token });
         setName("");
         setDays("");
         await invalidate();
@@ -63,7 +62,7 @@ export default function TokensPage() {
     }),
   );
 
-  const rows = useMemo(() => toTokenRows(list.data), [list.data]);
+  const rows = list.data ?? [];
   const daysNumber = days.trim() ? Number(days) : undefined;
   const daysInvalid = daysNumber !== undefined && (!Number.isInteger(daysNumber) || daysNumber <= 0 || daysNumber > 3650);
 
@@ -135,7 +134,7 @@ export default function TokensPage() {
               return (
                 <Tr key={t.id} data-testid="token-row">
                   <Td className="font-medium">{t.name}</Td>
-                  <Td className="font-mono text-xs">{t.prefix ? `${t.prefix}…` : "—"}</Td>
+                  <Td className="font-mono text-xs">{t.tokenPrefix ? `${t.tokenPrefix}…` : "—"}</Td>
                   <Td title={formatDateTime(t.createdAt)}>{formatRelative(t.createdAt)}</Td>
                   <Td title={formatDateTime(t.lastUsedAt)}>{t.lastUsedAt ? formatRelative(t.lastUsedAt) : "never"}</Td>
                   <Td title={formatDateTime(t.expiresAt)}>{t.expiresAt ? formatRelative(t.expiresAt) : "never"}</Td>

@@ -27,13 +27,12 @@ import {
   THead,
   Tr,
 } from "~/components/ui";
-import { asString, errorMessage, formatBytes, formatDateTime, formatRelative, shortId } from "~/lib/format";
+import { errorMessage, formatBytes, formatDateTime, formatRelative, shortId } from "~/lib/format";
 import {
   layersWithSizes,
   refFromParam,
   splitReference,
-  toAuditPage,
-  toHistoryRows,
+  toAuditEvents,
   toInspectView,
   type AuditEvent,
 } from "~/lib/models";
@@ -98,11 +97,10 @@ export default function ImagePage() {
   );
 
   const image = useMemo(() => {
-    const data = inspect.data as { images?: unknown[] } | undefined;
-    const first = data?.images?.[0];
+    const first = inspect.data?.images[0];
     return first ? toInspectView(first) : null;
   }, [inspect.data]);
-  const historyRows = useMemo(() => toHistoryRows(history.data), [history.data]);
+  const historyRows = useMemo(() => history.data ?? [], [history.data]);
   const layers = useMemo(() => (image ? layersWithSizes(image.layers, historyRows) : []), [image, historyRows]);
 
   const repositories = useMemo(
@@ -118,16 +116,16 @@ export default function ImagePage() {
   });
   const auditEvents = useMemo(() => {
     if (!image) return [];
-    const byId = new Map<string, AuditEvent>();
-    for (const q of auditQueries) for (const e of toAuditPage(q.data).events) byId.set(e.id, e);
+    const byId = new Map<number, AuditEvent>();
+    for (const q of auditQueries) for (const e of toAuditEvents(q.data)) byId.set(e.id, e);
     const mentionsImage = (e: AuditEvent) =>
       e.targets.some((t) => [t.ref, t.digestBefore, t.digestAfter].includes(image.id)) ||
       e.targets.some((t) => image.repoTags.includes(t.ref)) ||
-      asString((e.details as { source?: unknown } | null)?.source) === image.id;
-    const inRepositories = new Set<string>();
-    auditQueries.slice(1).forEach((q) => toAuditPage(q.data).events.forEach((e) => inRepositories.add(e.id)));
+      e.details.source === image.id;
+    const inRepositories = new Set<number>();
+    auditQueries.slice(1).forEach((q) => toAuditEvents(q.data).forEach((e) => inRepositories.add(e.id)));
     const events = [...byId.values()].filter((e) => inRepositories.has(e.id) || mentionsImage(e));
-    return events.sort((a, b) => (b.at?.getTime() ?? 0) - (a.at?.getTime() ?? 0));
+    return events.sort((a, b) => b.at.getTime() - a.at.getTime());
   }, [auditQueries, image, repositories.length]);
   const auditLoading = auditQueries.some((q) => q.isPending);
   const auditError = auditQueries.find((q) => q.error)?.error;
