@@ -1,2 +1,2 @@
 /** One formatting style for every package. */
-module.exports = { printWidth: 100, singleQuote: true, trailingComma: "all", semi: true };
+module.exports = { printWidth: 140, singleQuote: false, trailingComma: "all", semi: true };

@@ -123,7 +123,10 @@ export async function runDashboardE2E(opts: DashboardE2EOptions): Promise<{ scre
     const removeOutput = page.getByTestId("remove-output");
     await removeOutput.waitFor();
     const removeText = await removeOutput.innerText();
-    assert(removeText.includes("Untagged:") && removeText.includes(newTag.split(":")[1]!), `remove output untags ${newTag}:\n${removeText}`);
+    assert(
+      removeText.includes("Untagged:") && removeText.includes(newTag.split(":")[1]!),
+      `remove output untags ${newTag}:\n${removeText}`,
+    );
     await shot("tag-removed");
     await page.getByTestId("remove-done").click();
     await tagRow.waitFor({ state: "detached" });
@@ -148,7 +151,10 @@ export async function runDashboardE2E(opts: DashboardE2EOptions): Promise<{ scre
     const saved = path.join(outDir, "download.tar");
     await download.saveAs(saved);
     const members = execFileSync("tar", ["-tf", saved], { encoding: "utf8" }).split("\n");
-    assert(members.includes("manifest.json") && members.includes("index.json"), `the download is a docker save archive: ${members.join(" ")}`);
+    assert(
+      members.includes("manifest.json") && members.includes("index.json"),
+      `the download is a docker save archive: ${members.join(" ")}`,
+    );
     const manifest = JSON.parse(execFileSync("tar", ["-xOf", saved, "manifest.json"], { encoding: "utf8" })) as { RepoTags: string[] }[];
     assert(manifest[0]?.RepoTags.includes(loaded), `the archive is tagged ${loaded}: ${JSON.stringify(manifest)}`);
 
@@ -158,12 +164,21 @@ export async function runDashboardE2E(opts: DashboardE2EOptions): Promise<{ scre
     await page.waitForURL(/\/audit$/);
     await page.getByTestId("audit-row").first().waitFor();
     await shot("audit");
-    const rows = await page.getByTestId("audit-row").evaluateAll((els) =>
-      els.map((el) => ({ action: el.getAttribute("data-action") ?? "", actor: el.getAttribute("data-actor") ?? "", text: el.textContent ?? "" })),
-    );
+    const rows = await page
+      .getByTestId("audit-row")
+      .evaluateAll((els) =>
+        els.map((el) => ({
+          action: el.getAttribute("data-action") ?? "",
+          actor: el.getAttribute("data-actor") ?? "",
+          text: el.textContent ?? "",
+        })),
+      );
     const expect = (action: string, mention?: string) => {
       const hit = rows.find((r) => r.action === action && r.actor === "admin" && (!mention || r.text.includes(mention)));
-      assert(hit, `audit shows ${action}${mention ? ` of ${mention}` : ""} by admin; rows: ${JSON.stringify(rows.map((r) => [r.action, r.actor]))}`);
+      assert(
+        hit,
+        `audit shows ${action}${mention ? ` of ${mention}` : ""} by admin; rows: ${JSON.stringify(rows.map((r) => [r.action, r.actor]))}`,
+      );
     };
     expect("auth.sign-in");
     expect("image.load");
@@ -185,7 +200,7 @@ export async function runDashboardE2E(opts: DashboardE2EOptions): Promise<{ scre
 
 // Run directly: `tsx e2e/dashboard.e2e.ts`.
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const env = process.env;  
+  const env = process.env;
   const baseUrl = env.BASE_URL;
   const adminPassword = env.ADMIN_PASSWORD;
   const archive = env.ARCHIVE ?? process.argv[2];

@@ -34,14 +34,27 @@ function freePort(): Promise<number> {
 
 async function start(): Promise<void> {
   log = "";
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOSTNAME: "127.0.0.1", BERTH_DATA_DIR: dataDir, BERTH_ADMIN_PASSWORD: password };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    HOSTNAME: "127.0.0.1",
+    BERTH_DATA_DIR: dataDir,
+    BERTH_ADMIN_PASSWORD: password,
+  };
   delete env.DATABASE_URL;
-  server = spawn(process.execPath, [path.join(appDir, "node_modules/tsx/dist/cli.mjs"), "server/start.ts"], { cwd: appDir, env, stdio: ["ignore", "pipe", "pipe"] });
+  server = spawn(process.execPath, [path.join(appDir, "node_modules/tsx/dist/cli.mjs"), "server/start.ts"], {
+    cwd: appDir,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   server.stdout!.on("data", (c: Buffer) => (log += c.toString()));
   server.stderr!.on("data", (c: Buffer) => (log += c.toString()));
   for (let i = 0; i < 600; i++) {
     if (server.exitCode !== null) throw new Error(`server exited early:\n${log}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/api/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/api/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -104,7 +117,10 @@ describe("berth server", () => {
     expect(signIn.status).toBe(200);
     const cookie = signIn.headers.get("set-cookie")!.split(";")[0]!;
     const audit = await fetch(`http://127.0.0.1:${port}/api/audit/export?format=jsonl`, { headers: { cookie } });
-    const actions = (await audit.text()).trim().split("\n").map((l) => (JSON.parse(l) as { action: string }).action);
+    const actions = (await audit.text())
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { action: string }).action);
     expect(actions).toEqual(expect.arrayContaining(["image.load", "image.tag", "image.remove", "image.prune", "auth.sign-in"]));
     expect(log).not.toMatch(/created user "admin"/);
   }, 300_000);

@@ -50,18 +50,13 @@ function clientIp(headers: Headers, fallback: string | null): string | null {
  * Builds the request context from HTTP headers: a session cookie (browser) or an
  * `Authorization: Bearer <token>` header (CLI and scripts) identifies the actor.
  */
-export async function createContext(opts: {
-  services: Services;
-  headers: Headers;
-  remoteAddress?: string | null;
-}): Promise<Context> {
+export async function createContext(opts: { services: Services; headers: Headers; remoteAddress?: string | null }): Promise<Context> {
   const { headers, services } = opts;
   const bearer = headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
   const session = cookieValue(headers.get("cookie"), SESSION_COOKIE);
   const actor = await actorFromCredentials(services.db, { bearer, session });
   const declared = headers.get("x-berth-client");
-  const iface: ClientInterface =
-    declared === "cli" ? "cli" : declared === "web" || (session && !bearer) ? "web" : "api";
+  const iface: ClientInterface = declared === "cli" ? "cli" : declared === "web" || (session && !bearer) ? "web" : "api";
   return {
     services,
     actor,

@@ -49,7 +49,9 @@ describe("load, tag, remove, prune and save over the API", () => {
     const byRef = new Map(rows.map((r) => [`${r.repository}:${r.tag}`, r]));
     expect(byRef.get("fixtures/app:1.0")?.id.toString()).toBe(fx.image("fixtures/app:1.0").configDigest);
     // The base layer is shared by all three images and stored once.
-    const layerBlobs = new Set(["fixtures/base:1.0", "fixtures/app:1.0", "fixtures/app:2.0"].flatMap((r) => fx.image(r).layers.map((l) => l.diffID)));
+    const layerBlobs = new Set(
+      ["fixtures/base:1.0", "fixtures/app:1.0", "fixtures/app:2.0"].flatMap((r) => fx.image(r).layers.map((l) => l.diffID)),
+    );
     const onDisk = storedBlobs(server);
     for (const d of layerBlobs) expect(onDisk).toContain(d.slice(7));
     expect(onDisk.length).toBe(layerBlobs.size + 3);
@@ -101,7 +103,10 @@ describe("load, tag, remove, prune and save over the API", () => {
     };
     expect(inspected.rootfs.diff_ids).toEqual(base.layers.map((l) => l.diffID));
     // The archive names the config by the image ID, and the config bytes hash to it.
-    const manifest = JSON.parse(execFileSync("tar", ["-xOf", file, "manifest.json"], { encoding: "utf8" })) as { Config: string; RepoTags: string[] }[];
+    const manifest = JSON.parse(execFileSync("tar", ["-xOf", file, "manifest.json"], { encoding: "utf8" })) as {
+      Config: string;
+      RepoTags: string[];
+    }[];
     expect(manifest[0]?.RepoTags).toEqual(["fixtures/base:1.0"]);
     expect(manifest[0]?.Config).toBe(`blobs/sha256/${base.configDigest.slice(7)}`);
     const config = execFileSync("tar", ["-xOf", file, manifest[0]!.Config]);
@@ -112,21 +117,29 @@ describe("load, tag, remove, prune and save over the API", () => {
     const ociManifest = JSON.parse(readFileSync(path.join(dir, "oci/blobs/sha256", index.manifests[0]!.digest.slice(7)), "utf8")) as {
       config: { digest: string };
     };
-    const ociConfig = JSON.parse(readFileSync(path.join(dir, "oci/blobs/sha256", ociManifest.config.digest.slice(7)), "utf8")) as { rootfs: unknown; config: unknown };
+    const ociConfig = JSON.parse(readFileSync(path.join(dir, "oci/blobs/sha256", ociManifest.config.digest.slice(7)), "utf8")) as {
+      rootfs: unknown;
+      config: unknown;
+    };
     const original = JSON.parse(config.toString()) as { rootfs: unknown; config: unknown };
     expect(ociConfig.rootfs).toEqual(original.rootfs);
     expect(ociConfig.config).toEqual(original.config);
   });
 
   it("save by repository name writes every tag of it, like docker save", async () => {
-    const res = await fetch(`${server.url}/api/images/save?ref=fixtures/app&ref=${fx.image("fixtures/base:1.0").configDigest.slice(7, 19)}`, {
-      headers: { authorization: `Bearer ${token}`, "x-berth-client": "cli" },
-    });
+    const res = await fetch(
+      `${server.url}/api/images/save?ref=fixtures/app&ref=${fx.image("fixtures/base:1.0").configDigest.slice(7, 19)}`,
+      {
+        headers: { authorization: `Bearer ${token}`, "x-berth-client": "cli" },
+      },
+    );
     expect(res.status).toBe(200);
     const dir = await mkdtemp(path.join(tmpdir(), "berth-save-"));
     const file = path.join(dir, "app.tar");
     await writeFile(file, Buffer.from(await res.arrayBuffer()));
-    const manifest = JSON.parse(execFileSync("tar", ["-xOf", file, "manifest.json"], { encoding: "utf8" })) as { RepoTags: string[] | null }[];
+    const manifest = JSON.parse(execFileSync("tar", ["-xOf", file, "manifest.json"], { encoding: "utf8" })) as {
+      RepoTags: string[] | null;
+    }[];
     expect(manifest.map((m) => m.RepoTags ?? [])).toEqual([["fixtures/app:1.0", "fixtures/app:2.0"], []]);
     const missing = await fetch(`${server.url}/api/images/save?ref=fixtures/nothing`, { headers: { authorization: `Bearer ${token}` } });
     expect(missing.status).toBe(404);
@@ -169,7 +182,12 @@ describe("load, tag, remove, prune and save over the API", () => {
       req.on("error", () => resolve());
       const stream = createReadStream(file, { end: half });
       stream.pipe(req, { end: false });
-      stream.on("end", () => setTimeout(() => { req.destroy(); resolve(); }, 200));
+      stream.on("end", () =>
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 200),
+      );
     });
     // The server notices the cut connection, records the failure and cleans up; give it a moment.
     const cleanedUp = async () => {

@@ -72,11 +72,19 @@ describe("people, sessions and tokens", () => {
     await expect(api.auth.changePassword.mutate({ currentPassword: "wrong-password", newPassword: "new-password-1" })).rejects.toThrow(
       "the current password is not correct",
     );
-    await expect(api.auth.changePassword.mutate({ currentPassword: server.adminPassword, newPassword: "short" })).rejects.toThrow(/at least 8/);
+    await expect(api.auth.changePassword.mutate({ currentPassword: server.adminPassword, newPassword: "short" })).rejects.toThrow(
+      /at least 8/,
+    );
     await api.auth.changePassword.mutate({ currentPassword: server.adminPassword, newPassword: "new-password-1" });
     expect((await signIn("admin", server.adminPassword)).status).toBe(401);
     expect((await signIn("admin", "new-password-1")).status).toBe(200);
-    expect((await fetch(`${server.url}/api/trpc/auth.me`, { headers: { cookie: other } }).then((r) => r.json()) as { result: { data: unknown } }).result.data).toBeNull();
+    expect(
+      (
+        (await fetch(`${server.url}/api/trpc/auth.me`, { headers: { cookie: other } }).then((r) => r.json())) as {
+          result: { data: unknown };
+        }
+      ).result.data,
+    ).toBeNull();
     const { events } = await api.audit.list.query({ action: "user.password-change", limit: 5 });
     expect(events.map((e) => e.result)).toEqual(["ok", "denied"]);
     await api.auth.changePassword.mutate({ currentPassword: "new-password-1", newPassword: server.adminPassword });
@@ -87,7 +95,9 @@ describe("people, sessions and tokens", () => {
     await expect(api.images.tag.mutate({ source: "nope:1", target: "x:y" })).rejects.toThrow("No such image: nope:1");
     const inspected = await api.images.inspect.query({ refs: ["nope"] });
     expect(inspected.missing).toEqual(["nope"]);
-    const res = await fetch(`${server.url}/api/images/save?ref=UPPER:tag`, { headers: { authorization: `Bearer ${await server.token()}` } });
+    const res = await fetch(`${server.url}/api/images/save?ref=UPPER:tag`, {
+      headers: { authorization: `Bearer ${await server.token()}` },
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toMatch(/invalid reference format/);
   });

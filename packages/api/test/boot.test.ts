@@ -30,7 +30,12 @@ describe("first start", () => {
     await first.stop();
 
     const again: string[] = [];
-    const second = await bootServer({ dataDir, blobDir: path.join(dataDir, "blobs"), databaseUrl: database.url, log: (l) => again.push(l) });
+    const second = await bootServer({
+      dataDir,
+      blobDir: path.join(dataDir, "blobs"),
+      databaseUrl: database.url,
+      log: (l) => again.push(l),
+    });
     expect(again.join("\n")).not.toMatch(/password/);
     await second.stop();
   });

@@ -226,7 +226,16 @@ export function toPullJob(job: RouterOutputs["jobs"]["get"]): PullJob {
 // Errors
 // ---------------------------------------------------------------------------------------------
 
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ECONNRESET", "EHOSTUNREACH", "ETIMEDOUT", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_SOCKET"]);
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+  "ETIMEDOUT",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_SOCKET",
+]);
 
 /** The chain of `cause`s of an error, outermost first. */
 function causes(err: unknown): unknown[] {
@@ -355,10 +364,14 @@ export function createApi(target: Target, fetchImpl: typeof fetch = fetch): Bert
       }),
     load: (body, source) =>
       call(async () => {
-        const res = await uploadStream(`${target.url}/api/images/load?source=${encodeURIComponent(source)}`, {
-          ...headers,
-          "content-type": "application/x-tar",
-        }, body);
+        const res = await uploadStream(
+          `${target.url}/api/images/load?source=${encodeURIComponent(source)}`,
+          {
+            ...headers,
+            "content-type": "application/x-tar",
+          },
+          body,
+        );
         if (res.status >= 400) throw new DaemonError((jsonError(res.body) ?? res.body.trim()) || `${res.status} error`);
         return (JSON.parse(res.body) as LoadResult).lines;
       }),

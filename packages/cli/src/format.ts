@@ -48,9 +48,8 @@ export function goTimeString(date: Date | null | undefined): string {
   const zone =
     off === 0
       ? "UTC"
-      : (new Intl.DateTimeFormat("en-US", { timeZoneName: "short" })
-          .formatToParts(date)
-          .find((p) => p.type === "timeZoneName")?.value ?? "");
+      : (new Intl.DateTimeFormat("en-US", { timeZoneName: "short" }).formatToParts(date).find((p) => p.type === "timeZoneName")?.value ??
+        "");
   return (
     `${date.getFullYear()}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())} ` +
     `${pad2(date.getHours())}:${pad2(date.getMinutes())}:${pad2(date.getSeconds())} ` +
@@ -62,8 +61,7 @@ export function goTimeString(date: Date | null | undefined): string {
 export function rfc3339(date: Date | null | undefined): string {
   if (!date || Number.isNaN(date.getTime())) return "";
   const off = -date.getTimezoneOffset();
-  const zone =
-    off === 0 ? "Z" : `${off < 0 ? "-" : "+"}${pad2(Math.trunc(Math.abs(off) / 60))}:${pad2(Math.abs(off) % 60)}`;
+  const zone = off === 0 ? "Z" : `${off < 0 ? "-" : "+"}${pad2(Math.trunc(Math.abs(off) / 60))}:${pad2(Math.abs(off) % 60)}`;
   return (
     `${date.getFullYear()}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())}T` +
     `${pad2(date.getHours())}:${pad2(date.getMinutes())}:${pad2(date.getSeconds())}${zone}`

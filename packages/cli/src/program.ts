@@ -133,7 +133,10 @@ export function translateParseFailure(failure: ParseFailure): Error | number {
       const path = commandPath(cmd);
       return path === "berth"
         ? new PlainError(`berth: '${name}' is not a berth command.\nSee 'berth --help'`, 1)
-        : new PlainError(`berth: unknown command: ${path} ${name}\n\nUsage:  ${path} ${cmd.usage()}\n\nRun '${path} --help' for more information`, 1);
+        : new PlainError(
+            `berth: unknown command: ${path} ${name}\n\nUsage:  ${path} ${cmd.usage()}\n\nRun '${path} --help' for more information`,
+            1,
+          );
     }
     default:
       return flagError(cmd, message);

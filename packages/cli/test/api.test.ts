@@ -32,13 +32,29 @@ beforeAll(async () => {
         return json(200, {
           result: {
             data: transformer.serialize([
-              { repository: "fixtures/app", tag: "1.0", id: `sha256:${"a".repeat(64)}`, digest: null, created: new Date("2024-01-01T00:00:00Z"), size: 10, sharedSize: -1, uniqueSize: -1, labels: { all: String(input.all) } },
+              {
+                repository: "fixtures/app",
+                tag: "1.0",
+                id: `sha256:${"a".repeat(64)}`,
+                digest: null,
+                created: new Date("2024-01-01T00:00:00Z"),
+                size: 10,
+                sharedSize: -1,
+                uniqueSize: -1,
+                labels: { all: String(input.all) },
+              },
             ]),
           },
         });
       }
       if (u.pathname === "/api/trpc/images.tag") {
-        return json(404, { error: transformer.serialize({ message: "No such image: nope:latest", code: -32004, data: { code: "NOT_FOUND", httpStatus: 404 } }) });
+        return json(404, {
+          error: transformer.serialize({
+            message: "No such image: nope:latest",
+            code: -32004,
+            data: { code: "NOT_FOUND", httpStatus: 404 },
+          }),
+        });
       }
       if (u.pathname === "/api/trpc/auth.login") {
         const input = transformer.deserialize(JSON.parse(text)) as { username: string };
@@ -84,7 +100,9 @@ describe("createApi against the tRPC wire format", () => {
 
   it("streams load bodies and save archives; JSON errors become daemon errors", async () => {
     const api = createApi({ url, token: "t" });
-    expect(await api.load(Readable.from([Buffer.from("ARCH"), Buffer.from("IVE")]), "img.tar")).toEqual(["Loaded image: ARCHIVE (img.tar)"]);
+    expect(await api.load(Readable.from([Buffer.from("ARCH"), Buffer.from("IVE")]), "img.tar")).toEqual([
+      "Loaded image: ARCHIVE (img.tar)",
+    ]);
     expect(seen.at(-1)?.headers["content-type"]).toBe("application/x-tar");
     const archive = await api.save(["a:1", "b"]);
     const chunks: Buffer[] = [];

@@ -50,7 +50,9 @@ describe("berth with real archives", () => {
     const out = join(dir, "stable.tar");
     const save = await berth(["save", "-o", out, "team/app:stable"]);
     expect(save).toMatchObject({ code: 0, stderr: "" });
-    const inspected = JSON.parse(execFileSync("skopeo", ["inspect", `docker-archive:${out}`], { encoding: "utf8" })) as { Layers: string[] };
+    const inspected = JSON.parse(execFileSync("skopeo", ["inspect", `docker-archive:${out}`], { encoding: "utf8" })) as {
+      Layers: string[];
+    };
     expect(inspected.Layers).toEqual(fx.image("fixtures/app:2.0").layers.map((l) => l.diffID));
 
     const rmi = await berth(["rmi", "team/app:stable", "nope:404"]);

@@ -65,7 +65,10 @@ describe("berth CLI against a real server", () => {
     expect(df.stdout).toMatch(/^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE\nImages\s+0\s+0\s+0B\s+0B\n$/);
     const audit = await berth(["audit", "--format", "json", "--filter", "actor=admin"]);
     expect(audit.code).toBe(0);
-    const events = audit.stdout.trim().split("\n").map((l) => JSON.parse(l) as { action: string; interface: string });
+    const events = audit.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { action: string; interface: string });
     expect(events.some((e) => e.action === "token.create" && e.interface === "cli")).toBe(true);
   });
 

@@ -92,7 +92,14 @@ describe("images", () => {
     const r = await runCli(["images", "--format", "json"], { api: fakeApi({ listImages: vi.fn().mockResolvedValue([rows[0]]) }) });
     const obj = JSON.parse(r.stdout.trim()) as Record<string, string>;
     expect(Object.keys(obj)).toEqual([...Object.keys(obj)].sort());
-    expect(obj).toMatchObject({ ID: "a1a1a1a1a1a1", Repository: "fixtures/app", Tag: "1.0", Size: "1.23MB", Digest: "<none>", Containers: "N/A" });
+    expect(obj).toMatchObject({
+      ID: "a1a1a1a1a1a1",
+      Repository: "fixtures/app",
+      Tag: "1.0",
+      Size: "1.23MB",
+      Digest: "<none>",
+      Containers: "N/A",
+    });
   });
 
   it("server errors get docker's prefix and exit 1", async () => {
@@ -110,7 +117,9 @@ describe("inspect", () => {
     expect(r.stdout.startsWith("[\n    {\n")).toBe(true);
     expect(r.stdout).toContain("a \\u0026\\u0026 b");
     expect(r.stderr).toBe("Error: No such object: nope\n");
-    const img = await runCli(["image", "inspect", "nope"], { api: fakeApi({ inspectImages: vi.fn().mockResolvedValue({ images: [], missing: ["nope"] }) }) });
+    const img = await runCli(["image", "inspect", "nope"], {
+      api: fakeApi({ inspectImages: vi.fn().mockResolvedValue({ images: [], missing: ["nope"] }) }),
+    });
     expect(img.stdout).toBe("[]\n");
     expect(img.stderr).toBe("Error: No such image: nope\n");
   });
@@ -118,7 +127,14 @@ describe("inspect", () => {
 
 describe("history", () => {
   const rows = [
-    { id: ID1, created: new Date("2024-01-01T00:00:00Z"), createdBy: "/bin/sh -c #(nop)\tCMD [\"serve\"] and a very long tail of text", size: 0, comment: "", tags: [] },
+    {
+      id: ID1,
+      created: new Date("2024-01-01T00:00:00Z"),
+      createdBy: '/bin/sh -c #(nop)\tCMD ["serve"] and a very long tail of text',
+      size: 0,
+      comment: "",
+      tags: [],
+    },
     { id: "<missing>", created: new Date("2024-01-01T00:00:00Z"), createdBy: "ADD file", size: 1_000_000, comment: "c", tags: [] },
   ];
   it("prints docker's table, -q and -H=false", async () => {
@@ -126,7 +142,7 @@ describe("history", () => {
     const r = await runCli(["history", "fixtures/app:1.0"], { api });
     const lines = r.stdout.split("\n");
     expect(lines[0]).toMatch(/^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
-    expect(lines[1]).toContain("a1a1a1a1a1a1   7 days ago   /bin/sh -c #(nop) CMD [\"serve\"] and a very l…   0B");
+    expect(lines[1]).toContain('a1a1a1a1a1a1   7 days ago   /bin/sh -c #(nop) CMD ["serve"] and a very l…   0B');
     expect(lines[2]).toContain("<missing>");
     expect((await runCli(["history", "-q", "x"], { api })).stdout).toBe("a1a1a1a1a1a1\n<missing>\n");
     const raw = await runCli(["history", "-H=false", "x"], { api });
@@ -172,7 +188,9 @@ describe("image prune", () => {
     expect(r.stdout).toContain(`Deleted Images:\nuntagged: x:1\ndeleted: ${ID1}\n\nTotal reclaimed space: 1.2MB\n`);
   });
   it("-f skips the prompt", async () => {
-    const r = await runCli(["image", "prune", "-f"], { api: fakeApi({ prune: vi.fn().mockResolvedValue({ deleted: [], untagged: [], spaceReclaimed: 0 }) }) });
+    const r = await runCli(["image", "prune", "-f"], {
+      api: fakeApi({ prune: vi.fn().mockResolvedValue({ deleted: [], untagged: [], spaceReclaimed: 0 }) }),
+    });
     expect(r.stdout).toBe("Total reclaimed space: 0B\n");
   });
 });
@@ -265,7 +283,12 @@ describe("login and logout", () => {
 
 describe("system df and audit", () => {
   it("prints the disk-usage summary", async () => {
-    const diskUsage = vi.fn().mockResolvedValue({ summary: [{ type: "Images", totalCount: 5, active: 2, size: 16_430_000, reclaimable: 11_630_000 }], images: [] });
+    const diskUsage = vi
+      .fn()
+      .mockResolvedValue({
+        summary: [{ type: "Images", totalCount: 5, active: 2, size: 16_430_000, reclaimable: 11_630_000 }],
+        images: [],
+      });
     const r = await runCli(["system", "df"], { api: fakeApi({ diskUsage }) });
     expect(r.stdout).toBe("TYPE      TOTAL     ACTIVE    SIZE      RECLAIMABLE\nImages    5         2         16.43MB   11.63MB (70%)\n");
   });
@@ -292,11 +315,15 @@ describe("system df and audit", () => {
     expect(audit).toHaveBeenNthCalledWith(1, { actor: "admin", limit: 5 });
     expect(audit).toHaveBeenNthCalledWith(2, { actor: "admin", limit: 3, cursor: "2" });
     expect(r.stdout.trim().split("\n")).toHaveLength(3);
-    const csv = await runCli(["audit", "--format", "csv"], { api: fakeApi({ audit: vi.fn().mockResolvedValue({ events: [event(1)], nextCursor: null }) }) });
+    const csv = await runCli(["audit", "--format", "csv"], {
+      api: fakeApi({ audit: vi.fn().mockResolvedValue({ events: [event(1)], nextCursor: null }) }),
+    });
     expect(csv.stdout.split("\n")[0]).toBe("id,at,actorName,action,result,error,interface,ip,userAgent,targets,details,hash");
     expect(csv.stdout).toContain('"[{""ref"":""fixtures/app:1.0""');
     const table = await runCli(["audit"], { api: fakeApi({ audit: vi.fn().mockResolvedValue({ events: [event(1)], nextCursor: null }) }) });
-    expect(table.stdout).toMatch(/^TIME\s+ACTOR\s+INTERFACE\s+ACTION\s+RESULT\s+TARGETS\n2024-01-01T00:00:00Z\s+admin\s+cli\s+image.tag\s+ok\s+fixtures\/app:1.0\n$/);
+    expect(table.stdout).toMatch(
+      /^TIME\s+ACTOR\s+INTERFACE\s+ACTION\s+RESULT\s+TARGETS\n2024-01-01T00:00:00Z\s+admin\s+cli\s+image.tag\s+ok\s+fixtures\/app:1.0\n$/,
+    );
     expect((await runCli(["audit", "--format", "xml"])).code).toBe(125);
   });
 });

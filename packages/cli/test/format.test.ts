@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { compileTemplate, ellipsis, formatItems, formattingContext, humanDuration, humanSize, imageSize, renderTable, timeAgo, truncateId } from "../src/format";
+import {
+  compileTemplate,
+  ellipsis,
+  formatItems,
+  formattingContext,
+  humanDuration,
+  humanSize,
+  imageSize,
+  renderTable,
+  timeAgo,
+  truncateId,
+} from "../src/format";
 
 describe("docker's units", () => {
   it("HumanSize / HumanSizeWithPrecision(3)", () => {
@@ -31,15 +42,21 @@ describe("docker's units", () => {
 
 describe("table writer", () => {
   it("pads like tabwriter(minwidth 10, padding 3), last column unpadded", () => {
-    expect(renderTable([["REPOSITORY", "TAG", "SIZE"], ["a", "latest", "1MB"]])).toBe(
-      "REPOSITORY   TAG       SIZE\na            latest    1MB\n",
-    );
+    expect(
+      renderTable([
+        ["REPOSITORY", "TAG", "SIZE"],
+        ["a", "latest", "1MB"],
+      ]),
+    ).toBe("REPOSITORY   TAG       SIZE\na            latest    1MB\n");
   });
 });
 
 describe("--format (engine's Go templates)", () => {
   const items = [formattingContext({ Size: "1MB", ID: "abc" }, "*formatter.imageContext")];
-  const columns = [{ field: "ID" as const, header: "IMAGE ID" }, { field: "Size" as const, header: "SIZE" }];
+  const columns = [
+    { field: "ID" as const, header: "IMAGE ID" },
+    { field: "Size" as const, header: "SIZE" },
+  ];
   it("default table, table TEMPLATE, json and plain templates", () => {
     expect(formatItems(undefined, items, columns)).toBe("IMAGE ID   SIZE\nabc        1MB\n");
     expect(formatItems("table", items, columns)).toBe("IMAGE ID   SIZE\nabc        1MB\n");

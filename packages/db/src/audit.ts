@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
-import { Digest, InvalidArgumentError } from '@berth/engine';
-import type { DbClient } from './client';
-import { Prisma } from './generated/prisma/client';
+import { createHash } from "node:crypto";
+import { Digest, InvalidArgumentError } from "@berth/engine";
+import type { DbClient } from "./client";
+import { Prisma } from "./generated/prisma/client";
 
-export type AuditInterface = 'web' | 'cli' | 'api' | 'registry' | 'system';
-export type AuditResult = 'ok' | 'denied' | 'failed';
+export type AuditInterface = "web" | "cli" | "api" | "registry" | "system";
+export type AuditResult = "ok" | "denied" | "failed";
 
 /** What an event acted on: a reference, and the image it named before and after. Digests given
  * as strings are checked (InvalidDigestError). */
@@ -65,8 +65,7 @@ export interface ListAuditEventsOptions {
   limit: number;
 }
 
-export type AuditChainVerification =
-  { ok: true; count: number } | { ok: false; brokenAtId: number; reason: string };
+export type AuditChainVerification = { ok: true; count: number } | { ok: false; brokenAtId: number; reason: string };
 
 interface AuditRow {
   id: bigint;
@@ -107,7 +106,7 @@ export async function appendAuditEvent(tx: DbClient, event: AuditEventInput): Pr
       ${event.result}, ${event.error ?? null}, ${event.ip ?? null}, ${event.userAgent ?? null},
       ${JSON.stringify(targets)}::jsonb, ${JSON.stringify(event.details ?? {})}::jsonb)
     RETURNING ${COLUMNS}`;
-  if (!row) throw new Error('INSERT INTO audit_events returned no row');
+  if (!row) throw new Error("INSERT INTO audit_events returned no row");
   return toAuditEvent(row);
 }
 
@@ -119,8 +118,7 @@ export async function listAuditEvents(
   const limit = Math.min(Math.max(Math.trunc(options.limit), 1), 500);
   const conditions: Prisma.Sql[] = [];
   if (options.cursor !== undefined) {
-    if (!/^\d{1,19}$/.test(options.cursor))
-      throw new InvalidArgumentError(`invalid audit cursor "${options.cursor}"`);
+    if (!/^\d{1,19}$/.test(options.cursor)) throw new InvalidArgumentError(`invalid audit cursor "${options.cursor}"`);
     conditions.push(Prisma.sql`id < ${BigInt(options.cursor)}`);
   }
   if (options.actor !== undefined) conditions.push(Prisma.sql`actor_name = ${options.actor}`);
@@ -135,8 +133,7 @@ export async function listAuditEvents(
          OR starts_with(t.target->>'ref', ${`${repository}:`})
          OR starts_with(t.target->>'ref', ${`${repository}@`}))`);
   }
-  const where =
-    conditions.length > 0 ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}` : Prisma.empty;
+  const where = conditions.length > 0 ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
   const rows = await db.$queryRaw<AuditRow[]>`
     SELECT ${COLUMNS} FROM audit_events ${where} ORDER BY id DESC LIMIT ${limit + 1}`;
   const events = rows.slice(0, limit).map(toAuditEvent);
@@ -155,8 +152,7 @@ export async function verifyAuditChain(db: DbClient): Promise<AuditChainVerifica
   let after = -1n;
   let count = 0;
   for (;;) {
-    const rows: { id: bigint; prev_hash: string | null; hash: string; canonical: string }[] =
-      await db.$queryRaw`
+    const rows: { id: bigint; prev_hash: string | null; hash: string; canonical: string }[] = await db.$queryRaw`
         SELECT e.id, e.prev_hash, e.hash, audit_event_canonical(e) AS canonical
         FROM audit_events e WHERE e.id > ${after} ORDER BY e.id LIMIT ${batch}`;
     for (const row of rows) {
@@ -167,13 +163,13 @@ export async function verifyAuditChain(db: DbClient): Promise<AuditChainVerifica
           brokenAtId: id,
           reason:
             previous === null
-              ? 'the first event links to a previous one: earlier events were removed'
-              : 'prev_hash is not the hash of the event before it: an event before it was removed or altered',
+              ? "the first event links to a previous one: earlier events were removed"
+              : "prev_hash is not the hash of the event before it: an event before it was removed or altered",
         };
       }
-      const expected: string = createHash('sha256')
-        .update((row.prev_hash ?? '') + row.canonical, 'utf8')
-        .digest('hex');
+      const expected: string = createHash("sha256")
+        .update((row.prev_hash ?? "") + row.canonical, "utf8")
+        .digest("hex");
       if (row.hash !== expected) {
         return {
           ok: false,
@@ -209,32 +205,30 @@ function toAuditEvent(row: AuditRow): AuditEvent {
 }
 
 function parseJson(value: unknown): unknown {
-  return typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
+  return typeof value === "string" ? (JSON.parse(value) as unknown) : value;
 }
 
-function toTargets(value: unknown): AuditEvent['targets'] {
+function toTargets(value: unknown): AuditEvent["targets"] {
   if (!Array.isArray(value)) return [];
   return value.map((item: unknown) => {
     const target = toObject(item);
     const digest = (key: string) => {
       const raw = target[key];
-      return typeof raw === 'string' ? (Digest.tryParse(raw) ?? null) : null;
+      return typeof raw === "string" ? (Digest.tryParse(raw) ?? null) : null;
     };
     return {
-      ref: typeof target.ref === 'string' ? target.ref : '',
-      digestBefore: digest('digestBefore'),
-      digestAfter: digest('digestAfter'),
+      ref: typeof target.ref === "string" ? target.ref : "",
+      digestBefore: digest("digestBefore"),
+      digestAfter: digest("digestAfter"),
     };
   });
 }
 
 function toObject(value: unknown): Record<string, unknown> {
-  return value && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
+  return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
 function checkDigest(value: Digest | string | null | undefined): string | null {
   if (value === null || value === undefined) return null;
-  return typeof value === 'string' ? Digest.parse(value).toString() : value.toString();
+  return typeof value === "string" ? Digest.parse(value).toString() : value.toString();
 }

@@ -1,6 +1,6 @@
-import type { Digest, ImageRecord, MetadataStore, TagRecord } from '@berth/engine';
-import type { PrismaClient } from './client';
-import { PrismaMetadataStore } from './metadata-store';
+import type { Digest, ImageRecord, MetadataStore, TagRecord } from "@berth/engine";
+import type { PrismaClient } from "./client";
+import { PrismaMetadataStore } from "./metadata-store";
 
 interface Snapshot {
   version: bigint;
@@ -65,18 +65,18 @@ export class CachedMetadataReads implements MetadataStore {
   }
 
   putImage(): Promise<boolean> {
-    return Promise.reject(new Error('CachedMetadataReads is read-only'));
+    return Promise.reject(new Error("CachedMetadataReads is read-only"));
   }
   updateImage(): Promise<void> {
-    return Promise.reject(new Error('CachedMetadataReads is read-only'));
+    return Promise.reject(new Error("CachedMetadataReads is read-only"));
   }
   deleteImage(): Promise<void> {
-    return Promise.reject(new Error('CachedMetadataReads is read-only'));
+    return Promise.reject(new Error("CachedMetadataReads is read-only"));
   }
   setTag(): Promise<TagRecord | undefined> {
-    return Promise.reject(new Error('CachedMetadataReads is read-only'));
+    return Promise.reject(new Error("CachedMetadataReads is read-only"));
   }
   deleteTag(): Promise<void> {
-    return Promise.reject(new Error('CachedMetadataReads is read-only'));
+    return Promise.reject(new Error("CachedMetadataReads is read-only"));
   }
 }

@@ -1,6 +1,6 @@
-import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient as GeneratedPrismaClient } from './generated/prisma/client';
-import type { Prisma } from './generated/prisma/client';
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient as GeneratedPrismaClient } from "./generated/prisma/client";
+import type { Prisma } from "./generated/prisma/client";
 
 /** The Prisma client over node-postgres (no native query engine). */
 export type PrismaClient = GeneratedPrismaClient;
@@ -17,9 +17,6 @@ export function createPrismaClient(url: string): PrismaClient {
 }
 
 /** Runs `fn` in a transaction, or directly when `db` already is one. */
-export async function inTransaction<T>(
-  db: DbClient,
-  fn: (tx: TransactionClient) => Promise<T>,
-): Promise<T> {
-  return '$transaction' in db ? db.$transaction(fn) : fn(db);
+export async function inTransaction<T>(db: DbClient, fn: (tx: TransactionClient) => Promise<T>): Promise<T> {
+  return "$transaction" in db ? db.$transaction(fn) : fn(db);
 }

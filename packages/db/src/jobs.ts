@@ -1,5 +1,5 @@
-import type { DbClient } from './client';
-import { Prisma } from './generated/prisma/client';
+import type { DbClient } from "./client";
+import { Prisma } from "./generated/prisma/client";
 
 /**
  * Server-side jobs (today: pulls), queued in PostgreSQL. Any replica claims the oldest queued
@@ -8,8 +8,8 @@ import { Prisma } from './generated/prisma/client';
  * again by `requeueStaleJobs`. Every write by a worker is conditional on it still holding the
  * job, so a worker learns from a `false` that the job was cancelled or taken from it.
  */
-export type JobKind = 'pull';
-export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type JobKind = "pull";
+export type JobState = "queued" | "running" | "succeeded" | "failed" | "cancelled";
 
 /** One layer's docker-like progress. */
 export interface JobLayerProgress {
@@ -77,7 +77,7 @@ export async function enqueueJob(db: DbClient, job: EnqueueJobInput): Promise<Jo
     VALUES (gen_random_uuid(), ${job.kind}, 'queued', ${JSON.stringify(job.input)}::jsonb,
       ${JSON.stringify(EMPTY_PROGRESS)}::jsonb, ${job.createdById}::uuid, ${job.createdByName})
     RETURNING ${COLUMNS}`;
-  if (!row) throw new Error('INSERT INTO jobs returned no row');
+  if (!row) throw new Error("INSERT INTO jobs returned no row");
   return toJob(row);
 }
 
@@ -96,12 +96,7 @@ export async function claimNextJob(db: DbClient, workerId: string): Promise<Job 
  * Heartbeats a running job and, when given, replaces its progress. False: the job is no longer
  * this worker's to run (cancelled, or queued again after its heartbeat was thought lost).
  */
-export async function updateJobProgress(
-  db: DbClient,
-  id: string,
-  workerId: string,
-  progress?: JobProgress,
-): Promise<boolean> {
+export async function updateJobProgress(db: DbClient, id: string, workerId: string, progress?: JobProgress): Promise<boolean> {
   const count = progress
     ? await db.$executeRaw`
         UPDATE jobs SET progress = ${JSON.stringify(progress)}::jsonb, heartbeat_at = now()
@@ -113,7 +108,7 @@ export async function updateJobProgress(
 }
 
 export interface FinishJobInput {
-  state: 'succeeded' | 'failed' | 'cancelled';
+  state: "succeeded" | "failed" | "cancelled";
   progress?: JobProgress;
   result?: Record<string, unknown> | null;
   error?: string | null;
@@ -126,7 +121,7 @@ export interface FinishJobInput {
  * over a running job. False when the job was not this worker's to end.
  */
 export async function finishJob(db: DbClient, id: string, workerId: string, outcome: FinishJobInput): Promise<boolean> {
-  const states = outcome.state === 'failed' ? ['running'] : ['running', 'cancelled'];
+  const states = outcome.state === "failed" ? ["running"] : ["running", "cancelled"];
   const progress = outcome.progress ? Prisma.sql`${JSON.stringify(outcome.progress)}::jsonb` : Prisma.sql`progress`;
   const result = outcome.result ? Prisma.sql`${JSON.stringify(outcome.result)}::jsonb` : Prisma.sql`NULL`;
   const count = await db.$executeRaw`

@@ -1,11 +1,11 @@
-import { ConflictError, Digest, NoSuchImageError } from '@berth/engine';
-import type { ImageRecord, LayerRecord, MetadataStore, TagRecord } from '@berth/engine';
-import type { DbClient } from './client';
-import { inTransaction } from './client';
-import type { Prisma } from './generated/prisma/client';
+import { ConflictError, Digest, NoSuchImageError } from "@berth/engine";
+import type { ImageRecord, LayerRecord, MetadataStore, TagRecord } from "@berth/engine";
+import type { DbClient } from "./client";
+import { inTransaction } from "./client";
+import type { Prisma } from "./generated/prisma/client";
 
 type ImageRow = Prisma.ImageGetPayload<{ include: { layers: true } }>;
-type LayerRow = ImageRow['layers'][number];
+type LayerRow = ImageRow["layers"][number];
 
 interface TagRow {
   repository: string;
@@ -14,7 +14,7 @@ interface TagRow {
   updated_at: Date;
 }
 
-const withLayers = { layers: { orderBy: { position: 'asc' } } } as const;
+const withLayers = { layers: { orderBy: { position: "asc" } } } as const;
 
 /**
  * The engine's MetadataStore over PostgreSQL. Give it the application's client, or the
@@ -47,7 +47,7 @@ export class PrismaMetadataStore implements MetadataStore {
   async listImages(): Promise<ImageRecord[]> {
     const rows = await this.db.image.findMany({
       include: withLayers,
-      orderBy: [{ loadedAt: 'desc' }, { id: 'asc' }],
+      orderBy: [{ loadedAt: "desc" }, { id: "asc" }],
     });
     return rows.map(toImageRecord);
   }
@@ -63,8 +63,8 @@ export class PrismaMetadataStore implements MetadataStore {
             architecture: image.architecture,
             os: image.os,
             variant: image.variant,
-            size: toBigInt(image.size, 'size'),
-            configSize: toBigInt(image.configSize, 'configSize'),
+            size: toBigInt(image.size, "size"),
+            configSize: toBigInt(image.configSize, "configSize"),
             labels: image.labels,
             parentId: image.parentId?.toString() ?? null,
             manifestDigest: image.manifestDigest?.toString() ?? null,
@@ -84,8 +84,8 @@ export class PrismaMetadataStore implements MetadataStore {
             position,
             diffId: layer.diffId.toString(),
             blob: layer.blob.toString(),
-            blobSize: toBigInt(layer.blobSize, 'blobSize'),
-            size: toBigInt(layer.size, 'size'),
+            blobSize: toBigInt(layer.blobSize, "blobSize"),
+            size: toBigInt(layer.size, "size"),
             mediaType: layer.mediaType,
           })),
         });
@@ -94,10 +94,7 @@ export class PrismaMetadataStore implements MetadataStore {
     });
   }
 
-  async updateImage(
-    id: Digest,
-    patch: Partial<Pick<ImageRecord, 'pinned' | 'lastTagTime'>>,
-  ): Promise<void> {
+  async updateImage(id: Digest, patch: Partial<Pick<ImageRecord, "pinned" | "lastTagTime">>): Promise<void> {
     const data: Prisma.ImageUpdateManyMutationInput = {};
     if (patch.pinned !== undefined) data.pinned = patch.pinned;
     if (patch.lastTagTime !== undefined) data.lastTagTime = patch.lastTagTime;
@@ -110,9 +107,7 @@ export class PrismaMetadataStore implements MetadataStore {
       // Checked first: the foreign key would refuse too, but abort the caller's transaction.
       const tags = await tx.tag.count({ where: { imageId: id.toString() } });
       if (tags > 0) {
-        throw new ConflictError(
-          `image ${id.short} is still tagged (${tags} tags); remove its tags first`,
-        );
+        throw new ConflictError(`image ${id.short} is still tagged (${tags} tags); remove its tags first`);
       }
       // Layer rows go with it (ON DELETE CASCADE).
       await tx.image.deleteMany({ where: { id: id.toString() } });
@@ -198,8 +193,8 @@ function toImageRecord(row: ImageRow): ImageRecord {
     architecture: row.architecture,
     os: row.os,
     variant: row.variant,
-    size: toNumber(row.size, 'size'),
-    configSize: toNumber(row.configSize, 'config_size'),
+    size: toNumber(row.size, "size"),
+    configSize: toNumber(row.configSize, "config_size"),
     layers: row.layers.map(toLayerRecord),
     labels: toLabels(row.labels),
     parentId: row.parentId === null ? null : Digest.parse(row.parentId),
@@ -215,8 +210,8 @@ function toLayerRecord(row: LayerRow): LayerRecord {
   return {
     diffId: Digest.parse(row.diffId),
     blob: Digest.parse(row.blob),
-    blobSize: toNumber(row.blobSize, 'blob_size'),
-    size: toNumber(row.size, 'size'),
+    blobSize: toNumber(row.blobSize, "blob_size"),
+    size: toNumber(row.size, "size"),
     mediaType: row.mediaType,
   };
 }
@@ -232,9 +227,9 @@ function toTagRecord(row: TagRow): TagRecord {
 
 function toLabels(value: Prisma.JsonValue): Record<string, string> {
   const labels: Record<string, string> = {};
-  if (value && typeof value === 'object' && !Array.isArray(value)) {
+  if (value && typeof value === "object" && !Array.isArray(value)) {
     for (const [key, label] of Object.entries(value)) {
-      if (typeof label === 'string') labels[key] = label;
+      if (typeof label === "string") labels[key] = label;
     }
   }
   return labels;
@@ -249,8 +244,7 @@ function toBigInt(value: number, field: string): bigint {
 
 function toNumber(value: bigint, field: string): number {
   const number = Number(value);
-  if (!Number.isSafeInteger(number))
-    throw new RangeError(`${field} ${value} exceeds Number.MAX_SAFE_INTEGER`);
+  if (!Number.isSafeInteger(number)) throw new RangeError(`${field} ${value} exceeds Number.MAX_SAFE_INTEGER`);
   return number;
 }
 

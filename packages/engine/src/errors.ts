@@ -32,14 +32,20 @@ export class NoSuchImageError extends EngineError {
 }
 
 export class AmbiguousImageError extends EngineError {
-  constructor(readonly prefix: string, readonly matches: number) {
+  constructor(
+    readonly prefix: string,
+    readonly matches: number,
+  ) {
     super("CONFLICT", `image ID prefix "${prefix}" is ambiguous: it matches ${matches} images`);
   }
 }
 
 export class InvalidReferenceError extends EngineError {
   /** `message` is docker's own text (e.g. `invalid reference format: repository name (library/UPPER) must be lowercase`). */
-  constructor(readonly reference: string, message = "invalid reference format") {
+  constructor(
+    readonly reference: string,
+    message = "invalid reference format",
+  ) {
     super("INVALID_ARGUMENT", message);
   }
 }
@@ -51,13 +57,21 @@ export class BlobNotFoundError extends EngineError {
 }
 
 export class DigestMismatchError extends EngineError {
-  constructor(what: string, readonly expected: string, readonly actual: string) {
+  constructor(
+    what: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
     super("DIGEST_MISMATCH", `${what}: digest mismatch: expected ${expected}, got ${actual}`);
   }
 }
 
 export class SizeMismatchError extends EngineError {
-  constructor(what: string, readonly expected: number, readonly actual: number) {
+  constructor(
+    what: string,
+    readonly expected: number,
+    readonly actual: number,
+  ) {
     super("DIGEST_MISMATCH", `${what}: size mismatch: expected ${expected} bytes, got ${actual}`);
   }
 }

@@ -5,13 +5,7 @@ import { Readable, Writable } from "node:stream";
 
 import type { BlobIngest, BlobStore } from "./blob-store";
 import { Digest } from "./digest";
-import {
-  BlobNotFoundError,
-  DigestMismatchError,
-  EngineError,
-  InvalidArgumentError,
-  SizeMismatchError,
-} from "./errors";
+import { BlobNotFoundError, DigestMismatchError, EngineError, InvalidArgumentError, SizeMismatchError } from "./errors";
 
 const HEX_RE = /^[a-f0-9]{64}$/;
 
@@ -54,9 +48,7 @@ export class FsBlobStore implements BlobStore {
       const { size } = await handle.stat();
       const end = Math.min(range.end ?? size, size);
       if (!Number.isSafeInteger(range.start) || range.start < 0 || range.start > size || end < range.start) {
-        throw new InvalidArgumentError(
-          `range ${range.start}-${range.end ?? ""} is outside blob ${digest.toString()} of ${size} bytes`,
-        );
+        throw new InvalidArgumentError(`range ${range.start}-${range.end ?? ""} is outside blob ${digest.toString()} of ${size} bytes`);
       }
       if (end === range.start) {
         await handle.close();
@@ -75,10 +67,7 @@ export class FsBlobStore implements BlobStore {
     try {
       const { size } = await handle.stat();
       if (size > maxBytes) {
-        throw new EngineError(
-          "TOO_LARGE",
-          `blob ${digest.toString()} is ${size} bytes, more than the ${maxBytes} bytes allowed here`,
-        );
+        throw new EngineError("TOO_LARGE", `blob ${digest.toString()} is ${size} bytes, more than the ${maxBytes} bytes allowed here`);
       }
       return await handle.readFile();
     } finally {

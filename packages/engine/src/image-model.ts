@@ -251,9 +251,7 @@ export function imageRecordFromConfig(input: ImageRecordInput): ImageRecord {
   const config = input.config ?? parseConfig(input.configBytes);
   const diffIds = config.rootfs.diff_ids;
   if (diffIds.length !== input.layers.length) {
-    throw new InvalidArgumentError(
-      `image config lists ${diffIds.length} layers (rootfs.diff_ids) but ${input.layers.length} were given`,
-    );
+    throw new InvalidArgumentError(`image config lists ${diffIds.length} layers (rootfs.diff_ids) but ${input.layers.length} were given`);
   }
   input.layers.forEach((layer, i) => {
     if (!layer.diffId.equals(diffIds[i]!)) {

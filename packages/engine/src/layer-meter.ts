@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createGunzip, type Gunzip } from 'node:zlib';
+import { createHash } from "node:crypto";
+import { once } from "node:events";
+import { createGunzip, type Gunzip } from "node:zlib";
 
-import { Digest } from './digest';
+import { Digest } from "./digest";
 
 /**
  * Learns a layer's diff_id and uncompressed size while its bytes stream past, without a
@@ -11,18 +11,18 @@ import { Digest } from './digest';
  * Used by the archive reader (any member may turn out to be a layer) and by pulls.
  */
 export type LayerMeasure =
-  | { compression: 'gzip'; diffId: Digest; size: number }
-  | { compression: 'gzip'; error: string }
-  | { compression: 'none' }
-  | { compression: 'zstd' };
+  | { compression: "gzip"; diffId: Digest; size: number }
+  | { compression: "gzip"; error: string }
+  | { compression: "none" }
+  | { compression: "zstd" };
 
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 
 export class LayerMeter {
   private head = Buffer.alloc(0);
-  private sniffed: 'gzip' | 'zstd' | 'none' | undefined;
+  private sniffed: "gzip" | "zstd" | "none" | undefined;
   private z: Gunzip | undefined;
-  private readonly hash = createHash('sha256');
+  private readonly hash = createHash("sha256");
   private size = 0;
   private error: string | undefined;
   private ended: Promise<void> | undefined;
@@ -44,14 +44,14 @@ export class LayerMeter {
       this.sniff(this.head);
       await this.feed(this.head);
     }
-    if (this.sniffed !== 'gzip') return { compression: this.sniffed ?? 'none' };
+    if (this.sniffed !== "gzip") return { compression: this.sniffed ?? "none" };
     const z = this.z!;
     if (this.error === undefined && !z.destroyed) z.end();
     await this.ended;
-    if (this.error !== undefined) return { compression: 'gzip', error: this.error };
+    if (this.error !== undefined) return { compression: "gzip", error: this.error };
     return {
-      compression: 'gzip',
-      diffId: Digest.fromHex(this.hash.digest('hex')),
+      compression: "gzip",
+      diffId: Digest.fromHex(this.hash.digest("hex")),
       size: this.size,
     };
   }
@@ -62,22 +62,22 @@ export class LayerMeter {
 
   private sniff(head: Buffer): void {
     if (head[0] === 0x1f && head[1] === 0x8b) {
-      this.sniffed = 'gzip';
+      this.sniffed = "gzip";
       const z = createGunzip();
-      z.on('data', (out: Buffer) => {
+      z.on("data", (out: Buffer) => {
         this.hash.update(out);
         this.size += out.byteLength;
       });
       this.ended = new Promise((resolve) => {
-        z.once('end', resolve);
-        z.once('error', (err) => {
+        z.once("end", resolve);
+        z.once("error", (err) => {
           this.error ??= err.message;
           resolve();
         });
       });
       this.z = z;
     } else {
-      this.sniffed = head.subarray(0, 4).equals(ZSTD_MAGIC) ? 'zstd' : 'none';
+      this.sniffed = head.subarray(0, 4).equals(ZSTD_MAGIC) ? "zstd" : "none";
     }
   }
 
@@ -86,8 +86,7 @@ export class LayerMeter {
     if (!z || chunk.length === 0 || this.error !== undefined || z.destroyed) return;
     if (!z.write(chunk)) {
       // An error ends the wait too: it is recorded by the "error" listener.
-      await Promise.race([once(z, 'drain').catch(() => undefined), this.ended]);
+      await Promise.race([once(z, "drain").catch(() => undefined), this.ended]);
     }
   }
 }
-

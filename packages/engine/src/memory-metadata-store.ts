@@ -82,7 +82,11 @@ export class MemoryMetadataStore implements MetadataStore {
 
   listTags(filter?: { imageId?: Digest; repository?: string }): Promise<TagRecord[]> {
     const tags = [...this.tags.values()]
-      .filter((t) => (!filter?.imageId || t.imageId.equals(filter.imageId)) && (filter?.repository === undefined || t.repository === filter.repository))
+      .filter(
+        (t) =>
+          (!filter?.imageId || t.imageId.equals(filter.imageId)) &&
+          (filter?.repository === undefined || t.repository === filter.repository),
+      )
       .sort((a, b) => (a.repository === b.repository ? cmp(a.tag, b.tag) : cmp(a.repository, b.repository)))
       .map(cloneTag);
     return Promise.resolve(tags);

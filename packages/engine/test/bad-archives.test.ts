@@ -70,7 +70,10 @@ describe("readArchive rejects bad input and leaves no blob behind", () => {
   });
 
   it("stream that ends between members, without the end-of-archive marker", async () => {
-    await expectRejected(await packTar(good, { endMarker: false }), /truncated: it ends right after member "repositories", without the end-of-archive marker/);
+    await expectRejected(
+      await packTar(good, { endMarker: false }),
+      /truncated: it ends right after member "repositories", without the end-of-archive marker/,
+    );
   });
 
   it("upload stream that fails half-way (client cut off)", async () => {
@@ -144,8 +147,14 @@ describe("readArchive rejects bad input and leaves no blob behind", () => {
   });
 
   it("member names with .. or absolute paths", async () => {
-    await expectRejected(await packTar(edited({}, [{ name: "../evil", data: Buffer.from("x") }])), /member "\.\.\/evil" has a "\.\." path segment/);
-    await expectRejected(await packTar(edited({}, [{ name: "/etc/cron.d/evil", data: Buffer.from("x") }])), /member "\/etc\/cron\.d\/evil" has an absolute path/);
+    await expectRejected(
+      await packTar(edited({}, [{ name: "../evil", data: Buffer.from("x") }])),
+      /member "\.\.\/evil" has a "\.\." path segment/,
+    );
+    await expectRejected(
+      await packTar(edited({}, [{ name: "/etc/cron.d/evil", data: Buffer.from("x") }])),
+      /member "\/etc\/cron\.d\/evil" has an absolute path/,
+    );
   });
 
   it("symlinks or hard links standing for metadata files", async () => {
@@ -156,11 +165,13 @@ describe("readArchive rejects bad input and leaves no blob behind", () => {
     );
     const config = member(configName());
     await expectRejected(
-      await packTar(edited({ [config.name]: { name: config.name, type: "link", linkname: "elsewhere" } }, [{ ...config, name: "elsewhere" }])),
+      await packTar(
+        edited({ [config.name]: { name: config.name, type: "link", linkname: "elsewhere" } }, [{ ...config, name: "elsewhere" }]),
+      ),
       new RegExp(`member "${configName()}" is a link; metadata files must be regular files`),
     );
     await expectRejected(
-      await packTar(edited({ "repositories": { name: "repositories", type: "symlink", linkname: "manifest.json" } })),
+      await packTar(edited({ repositories: { name: "repositories", type: "symlink", linkname: "manifest.json" } })),
       /member "repositories" is a symlink/,
     );
   });
@@ -179,9 +190,13 @@ describe("readArchive rejects bad input and leaves no blob behind", () => {
   });
 
   it("JSON member larger than the cap", async () => {
-    const err = await expectRejected(await packTar(good), /member "[0-9a-f]{64}\.json" is 1391 bytes, more than the 1000-byte limit for JSON/, {
-      maxJsonBytes: 1000,
-    });
+    const err = await expectRejected(
+      await packTar(good),
+      /member "[0-9a-f]{64}\.json" is 1391 bytes, more than the 1000-byte limit for JSON/,
+      {
+        maxJsonBytes: 1000,
+      },
+    );
     expect((err as unknown as EngineError).code).toBe("TOO_LARGE");
   });
 

@@ -71,13 +71,13 @@ describe("Go text/template: actions", () => {
     expect(run('{{printf "%.2f %x %t %%" 3.14159 255 true}}', data)).toBe("3.14 ff true %");
     expect(run('{{printf "%d"}} {{printf "%d" "s"}}', data)).toBe("%!d(MISSING) %!d(string=s)");
     expect(run("{{println .S 1}}", data)).toBe("hello world 1\n");
-    expect(run("{{upper .S}} {{lower \"AB\"}} {{title .S}}", data)).toBe("HELLO WORLD ab Hello World");
+    expect(run('{{upper .S}} {{lower "AB"}} {{title .S}}', data)).toBe("HELLO WORLD ab Hello World");
     expect(run('{{split "a:b" ":"}}', data)).toBe("[a b]");
     expect(run('{{pad "x" 1 2}}|{{truncate .S 5}}', data)).toBe(" x  |hello");
   });
   it("pipelines pass the value as the last argument; parentheses group", () => {
     expect(run('{{.S | printf "<%s>"}}', { S: "x" })).toBe("<x>");
-    expect(run("{{.L | len | printf \"%d items\"}}", { L: [1, 2] })).toBe("2 items");
+    expect(run('{{.L | len | printf "%d items"}}', { L: [1, 2] })).toBe("2 items");
     expect(run('{{(index .M "k").Name}}', { M: { k: { Name: "n" } } })).toBe("n");
   });
   it("eq/ne/lt/and/or/not", () => {

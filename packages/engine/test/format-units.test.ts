@@ -62,9 +62,15 @@ describe("HumanDuration as go-units words it", () => {
 
 describe("tabwriter as docker tables use it", () => {
   it("pads every column to max(cell + 3, 10); the last cell is not padded", () => {
-    expect(renderTable(["REPOSITORY", "TAG", "SIZE"], [["fixtures/app", "1.0", "1.07MB"], ["a", "latest", "0B"]])).toBe(
-      "REPOSITORY     TAG       SIZE\nfixtures/app   1.0       1.07MB\na              latest    0B\n",
-    );
+    expect(
+      renderTable(
+        ["REPOSITORY", "TAG", "SIZE"],
+        [
+          ["fixtures/app", "1.0", "1.07MB"],
+          ["a", "latest", "0B"],
+        ],
+      ),
+    ).toBe("REPOSITORY     TAG       SIZE\nfixtures/app   1.0       1.07MB\na              latest    0B\n");
   });
   it("a line without tabs ends a column block", () => {
     expect(tabwrite("a\tb\nno tabs here at all\nlonger-cell\tc\n")).toBe("a         b\nno tabs here at all\nlonger-cell   c\n");

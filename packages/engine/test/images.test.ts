@@ -49,7 +49,7 @@ async function addImage(env: Env, spec: ImageSpec = {}): Promise<ImageRecord> {
     size,
     mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
   }));
-  const created = spec.created ?? `2024-01-${String(counter % 28 + 1).padStart(2, "0")}T00:00:00Z`;
+  const created = spec.created ?? `2024-01-${String((counter % 28) + 1).padStart(2, "0")}T00:00:00Z`;
   const config = {
     created,
     architecture: "amd64",
@@ -104,7 +104,16 @@ describe("resolveImage", () => {
     await addImage(env);
     const { meta } = env;
     const id = app.id.toString();
-    for (const ref of [id, app.id.hex, app.id.hex.slice(0, 12), `sha256:${app.id.hex.slice(0, 12)}`, "fixtures/app:1.0", "redis", "redis:latest", "docker.io/library/redis"]) {
+    for (const ref of [
+      id,
+      app.id.hex,
+      app.id.hex.slice(0, 12),
+      `sha256:${app.id.hex.slice(0, 12)}`,
+      "fixtures/app:1.0",
+      "redis",
+      "redis:latest",
+      "docker.io/library/redis",
+    ]) {
       expect((await resolveImage({ meta, ref })).id.toString(), ref).toBe(id);
     }
   });
@@ -143,7 +152,12 @@ describe("resolveImage", () => {
 describe("listImages (docker images)", () => {
   it("one row per tag, <none> for dangling images, intermediates only with -a, newest first", async () => {
     const parent = await addImage(env, { created: "2024-01-01T00:00:00Z" });
-    const app = await addImage(env, { tags: ["fixtures/app:1.0", "fixtures/app:latest", "ghcr.io/org/app:v1"], parent, created: "2024-01-03T00:00:00Z", manifest: "m" });
+    const app = await addImage(env, {
+      tags: ["fixtures/app:1.0", "fixtures/app:latest", "ghcr.io/org/app:v1"],
+      parent,
+      created: "2024-01-03T00:00:00Z",
+      manifest: "m",
+    });
     await addImage(env, { created: "2024-01-02T00:00:00Z" });
     const rows = await listImages({ meta: env.meta });
     expect(rows.map(rowKey)).toEqual(["fixtures/app:1.0", "fixtures/app:latest", "ghcr.io/org/app:v1", "<none>:<none>"]);
@@ -181,8 +195,20 @@ describe("listImages (docker images)", () => {
   });
 
   it("shared and unique sizes count layers other images use too (by diffId)", async () => {
-    await addImage(env, { tags: ["a"], layers: [["base", 4000], ["a", 100]] });
-    await addImage(env, { tags: ["b"], layers: [["base", 4000], ["b", 200]] });
+    await addImage(env, {
+      tags: ["a"],
+      layers: [
+        ["base", 4000],
+        ["a", 100],
+      ],
+    });
+    await addImage(env, {
+      tags: ["b"],
+      layers: [
+        ["base", 4000],
+        ["b", 200],
+      ],
+    });
     const rows = await listImages({ meta: env.meta });
     const a = rows.find((r) => r.repository === "a");
     expect(a).toMatchObject({ size: 4100, sharedSize: 4000, uniqueSize: 100 });
@@ -203,8 +229,20 @@ describe("inspectImage", () => {
     });
     const out = await inspectImage({ meta: env.meta, blobs: env.blobs, ref: "fixtures/app:1.0" });
     expect(Object.keys(out)).toEqual([
-      "Id", "RepoTags", "RepoDigests", "Parent", "Comment", "Created", "DockerVersion", "Author", "Config",
-      "Architecture", "Os", "Size", "RootFS", "Metadata",
+      "Id",
+      "RepoTags",
+      "RepoDigests",
+      "Parent",
+      "Comment",
+      "Created",
+      "DockerVersion",
+      "Author",
+      "Config",
+      "Architecture",
+      "Os",
+      "Size",
+      "RootFS",
+      "Metadata",
     ]);
     expect(out).toMatchObject({
       Id: image.id.toString(),
@@ -264,7 +302,14 @@ describe("imageHistory", () => {
 
   it("names rows of a locally built parent that is still present", async () => {
     const parent = await addImage(env, { history: [{ created_by: "p" }], layers: [["p", 1]] });
-    const child = await addImage(env, { parent, history: [{ created_by: "p" }, { created_by: "c" }], layers: [["p", 1], ["c", 2]] });
+    const child = await addImage(env, {
+      parent,
+      history: [{ created_by: "p" }, { created_by: "c" }],
+      layers: [
+        ["p", 1],
+        ["c", 2],
+      ],
+    });
     const rows = await imageHistory({ meta: env.meta, blobs: env.blobs, ref: child.id.toString() });
     expect(rows.map((r) => r.id)).toEqual([child.id.toString(), parent.id.toString()]);
   });
@@ -365,7 +410,14 @@ describe("pruneImages", () => {
 
   it("all: every untagged image that is not pinned", async () => {
     const parent = await addImage(env, { layers: [["p", 300]] });
-    await addImage(env, { parent, tags: ["kid:1"], layers: [["p", 300], ["k", 1]] });
+    await addImage(env, {
+      parent,
+      tags: ["kid:1"],
+      layers: [
+        ["p", 300],
+        ["k", 1],
+      ],
+    });
     const out = await pruneImages({ meta: env.meta, all: true });
     expect(out.deleted).toEqual([parent.id.toString()]);
     expect(out.spaceReclaimed).toBe(0); // its layer is still used by kid:1
@@ -373,7 +425,13 @@ describe("pruneImages", () => {
 
   it("an untagged parent goes with its last dangling child", async () => {
     const parent = await addImage(env, { layers: [["p", 300]] });
-    const child = await addImage(env, { parent, layers: [["p", 300], ["c", 50]] });
+    const child = await addImage(env, {
+      parent,
+      layers: [
+        ["p", 300],
+        ["c", 50],
+      ],
+    });
     const out = await pruneImages({ meta: env.meta });
     expect(out.deleted).toEqual([child.id.toString(), parent.id.toString()]);
     expect(out.spaceReclaimed).toBe(350);
@@ -387,19 +445,42 @@ describe("pruneImages", () => {
     expect(dry.deleted).toEqual([old.id.toString()]);
     expect(dry.blobsToCheck).toEqual([]);
     expect(await env.meta.getImage(old.id)).toBeDefined();
-    expect((await pruneImages({ meta: env.meta, filters: { until: ["2024-02-01T00:00:00Z"] }, dryRun: true })).deleted).toEqual([old.id.toString()]);
-    expect((await pruneImages({ meta: env.meta, filters: { "label!": ["keep=no"] }, dryRun: true })).deleted).toEqual([recent.id.toString()]);
+    expect((await pruneImages({ meta: env.meta, filters: { until: ["2024-02-01T00:00:00Z"] }, dryRun: true })).deleted).toEqual([
+      old.id.toString(),
+    ]);
+    expect((await pruneImages({ meta: env.meta, filters: { "label!": ["keep=no"] }, dryRun: true })).deleted).toEqual([
+      recent.id.toString(),
+    ]);
     expect((await pruneImages({ meta: env.meta, filters: { label: ["keep"] }, dryRun: true })).deleted).toEqual([old.id.toString()]);
-    await expect(pruneImages({ meta: env.meta, filters: { until: ["soon"] } })).rejects.toThrow('failed to parse value as time or duration: "soon"');
+    await expect(pruneImages({ meta: env.meta, filters: { until: ["soon"] } })).rejects.toThrow(
+      'failed to parse value as time or duration: "soon"',
+    );
     await expect(pruneImages({ meta: env.meta, filters: { reference: ["x"] } })).rejects.toThrow("invalid filter 'reference'");
   });
 });
 
 describe("diskUsage (docker system df)", () => {
   it("counts shared layers once; active = tagged; reclaimable = layers only untagged images use", async () => {
-    await addImage(env, { tags: ["a:1"], layers: [["base", 4000], ["a", 100]] });
-    await addImage(env, { tags: ["b:1"], layers: [["base", 4000], ["b", 200]] });
-    await addImage(env, { layers: [["base", 4000], ["old", 700]] });
+    await addImage(env, {
+      tags: ["a:1"],
+      layers: [
+        ["base", 4000],
+        ["a", 100],
+      ],
+    });
+    await addImage(env, {
+      tags: ["b:1"],
+      layers: [
+        ["base", 4000],
+        ["b", 200],
+      ],
+    });
+    await addImage(env, {
+      layers: [
+        ["base", 4000],
+        ["old", 700],
+      ],
+    });
     const du = await diskUsage({ meta: env.meta, verbose: true });
     expect(du.images).toEqual({ total: 3, active: 2, size: 5000, reclaimable: 700 });
     expect(formatReclaimable(du.images.reclaimable, du.images.size)).toBe("700B (14%)");

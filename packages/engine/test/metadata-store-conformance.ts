@@ -153,12 +153,17 @@ export function describeMetadataStore(name: string, factory: MetadataStoreFactor
           "docker.io/fixtures/app:latest",
           "docker.io/library/redis:7",
         ]);
-        expect((await store.listTags({ imageId: b.id })).map(key).sort()).toEqual(["docker.io/fixtures/app:latest", "docker.io/library/redis:7"]);
+        expect((await store.listTags({ imageId: b.id })).map(key).sort()).toEqual([
+          "docker.io/fixtures/app:latest",
+          "docker.io/library/redis:7",
+        ]);
         expect((await store.listTags({ repository: "docker.io/fixtures/app" })).map(key).sort()).toEqual([
           "docker.io/fixtures/app:1.0",
           "docker.io/fixtures/app:latest",
         ]);
-        expect((await store.listTags({ repository: "docker.io/fixtures/app", imageId: a.id })).map(key)).toEqual(["docker.io/fixtures/app:1.0"]);
+        expect((await store.listTags({ repository: "docker.io/fixtures/app", imageId: a.id })).map(key)).toEqual([
+          "docker.io/fixtures/app:1.0",
+        ]);
 
         await store.deleteTag("docker.io/fixtures/app", "1.0");
         await store.deleteTag("docker.io/fixtures/app", "absent");

@@ -42,7 +42,10 @@ describe("readArchive: docker save archives (legacy form, written by skopeo)", (
       expect(image.size).toBe(image.layers.reduce((s, l) => s + l.size, 0));
       expect(image).toMatchObject({ pinned: false, lastTagTime: null, manifestDigest: null, os: "linux" });
       expect(createdBlobs.map(String).sort()).toEqual(
-        [image.id, ...image.layers.map((l) => l.blob)].map(String).filter((d, i, a) => a.indexOf(d) === i).sort(),
+        [image.id, ...image.layers.map((l) => l.blob)]
+          .map(String)
+          .filter((d, i, a) => a.indexOf(d) === i)
+          .sort(),
       );
     }
   });
@@ -80,9 +83,7 @@ describe("readArchive: OCI image layout packed as a tar", () => {
       const file = which === "plain" ? plainTar : gzipTar;
       const { images, createdBlobs } = await readArchive(createReadStream(file), { blobs: store });
       const singles = fx.images.filter((i) => i.configDigest);
-      expect(images.map((i) => i.image.id.toString()).sort()).toEqual(
-        [...new Set(singles.map((i) => i.configDigest!))].sort(),
-      );
+      expect(images.map((i) => i.image.id.toString()).sort()).toEqual([...new Set(singles.map((i) => i.configDigest!))].sort());
       for (const fixture of singles) {
         const loaded = images.find((i) => i.image.id.toString() === fixture.configDigest)!;
         expect(loaded.repoTags, fixture.ref).toContain(fixture.ref);

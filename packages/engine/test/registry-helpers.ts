@@ -58,8 +58,7 @@ export async function startUpstream(): Promise<Upstream> {
   copyFileSync(join(shared.out, ".make-stamp"), join(out, ".make-stamp"));
   const port = await freePort();
   const env = { ...process.env, OUT: out, UPSTREAM_PORT: String(port), SKIP_INSTALL: "1" };
-  const run = (...args: string[]) =>
-    execFileSync("bash", [script, ...args], { env, stdio: ["ignore", "ignore", "pipe"] });
+  const run = (...args: string[]) => execFileSync("bash", [script, ...args], { env, stdio: ["ignore", "ignore", "pipe"] });
   try {
     run("start-upstream", storage);
     run("push");
@@ -91,11 +90,7 @@ export interface ExtraRegistry {
 }
 
 /** Runs `docker-registry serve` over existing storage with an extra `auth:` section (YAML, indented by 2). */
-export async function startRegistry(
-  storage: string,
-  authYaml: string,
-  tls?: { cert: string; key: string },
-): Promise<ExtraRegistry> {
+export async function startRegistry(storage: string, authYaml: string, tls?: { cert: string; key: string }): Promise<ExtraRegistry> {
   const dir = mkdtempSync(join(tmpdir(), "berth-registry-cfg-"));
   const port = await freePort();
   const config = join(dir, "config.yml");
@@ -187,15 +182,11 @@ export async function startProxy(target: string, hooks: ProxyHooks = {}, bind = 
   const server = http.createServer((req, res) => {
     requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });
     if (hooks.intercept?.(req, res)) return;
-    const upstream = http.request(
-      `http://${target}${req.url}`,
-      { method: req.method, headers: { ...req.headers, host: target } },
-      (up) => {
-        if (hooks.respond?.(req, up, res)) return;
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
+    const upstream = http.request(`http://${target}${req.url}`, { method: req.method, headers: { ...req.headers, host: target } }, (up) => {
+      if (hooks.respond?.(req, up, res)) return;
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
     upstream.on("error", () => res.destroy());
     req.pipe(upstream);
   });
@@ -271,10 +262,8 @@ export async function startTokenServer(user: string, password: string): Promise<
     }
     const access = [];
     const m = scope ? /^repository:([^:]+):(.+)$/.exec(scope) : null;
-    if (m && !(scope && denyOnce.delete(scope)))
-      access.push({ type: "repository", name: m[1], actions: m[2]!.split(",") });
-    if (scope === "registry:catalog:*" && req.headers.authorization)
-      access.push({ type: "registry", name: "catalog", actions: ["*"] });
+    if (m && !(scope && denyOnce.delete(scope))) access.push({ type: "repository", name: m[1], actions: m[2]!.split(",") });
+    if (scope === "registry:catalog:*" && req.headers.authorization) access.push({ type: "registry", name: "catalog", actions: ["*"] });
     const now = Math.floor(Date.now() / 1000);
     const claims = {
       iss: "berth-test-issuer",

@@ -77,13 +77,7 @@ describe("RegistryClient against the CNCF registry", () => {
         const isIndex = img.repo === "fixtures/multi";
         const oci = tag.endsWith("-oci");
         expect(byTag.mediaType).toBe(
-          isIndex
-            ? oci
-              ? MediaType.ociIndex
-              : MediaType.dockerManifestList
-            : oci
-              ? MediaType.ociManifest
-              : MediaType.dockerManifest,
+          isIndex ? (oci ? MediaType.ociIndex : MediaType.dockerManifestList) : oci ? MediaType.ociManifest : MediaType.dockerManifest,
         );
       }
     }
@@ -148,12 +142,7 @@ describe("RegistryClient against the CNCF registry", () => {
   it("lists the catalog with the registry's Link pagination (n=1)", async () => {
     const p = await proxy({});
     const c = client(p.host);
-    expect(await c.catalog({ pageSize: 1 })).toEqual([
-      "fixtures/app",
-      "fixtures/base",
-      "fixtures/big",
-      "fixtures/multi",
-    ]);
+    expect(await c.catalog({ pageSize: 1 })).toEqual(["fixtures/app", "fixtures/base", "fixtures/big", "fixtures/multi"]);
     expect(p.requests.filter((r) => r.url.startsWith("/v2/_catalog")).length).toBe(4);
     expect(await c.catalog()).toHaveLength(4);
   });
@@ -177,8 +166,7 @@ describe("RegistryClient against the CNCF registry", () => {
           const rest = body.tags.sort().filter((t) => last === null || t > last);
           const page = rest.slice(0, n);
           const headers: Record<string, string> = { "content-type": "application/json" };
-          if (rest.length > n)
-            headers.link = `<${url.pathname}?n=${n}&last=${encodeURIComponent(page.at(-1)!)}>; rel="next"`;
+          if (rest.length > n) headers.link = `<${url.pathname}?n=${n}&last=${encodeURIComponent(page.at(-1)!)}>; rel="next"`;
           res.writeHead(200, headers);
           res.end(JSON.stringify({ name: body.name, tags: page }));
         });
@@ -316,9 +304,7 @@ describe("RegistryClient against the CNCF registry", () => {
         return true;
       },
     });
-    expect((await client(p.host).getManifest("fixtures/app", "1.0")).digest.toString()).toBe(
-      image("fixtures/app:1.0").upstreamDigest,
-    );
+    expect((await client(p.host).getManifest("fixtures/app", "1.0")).digest.toString()).toBe(image("fixtures/app:1.0").upstreamDigest);
     failures = 10;
     const err = (await client(p.host, { retries: 1 })
       .getManifest("fixtures/app", "1.0")
@@ -341,15 +327,9 @@ describe("RegistryClient over TLS", () => {
     const reg = await startRegistry(up.storage, "", tls);
     try {
       const digest = image("fixtures/app:1.0").upstreamDigest;
-      expect(
-        (await client(reg.host, { insecure: false, ca: tls.pem }).getManifest("fixtures/app", "1.0")).digest.toString(),
-      ).toBe(digest);
-      await expect(client(reg.host, { insecure: false, retries: 0 }).ping()).rejects.toThrow(
-        /cannot reach registry.*certificate/,
-      );
-      expect((await client(reg.host, { insecure: true }).getManifest("fixtures/app", "1.0")).digest.toString()).toBe(
-        digest,
-      );
+      expect((await client(reg.host, { insecure: false, ca: tls.pem }).getManifest("fixtures/app", "1.0")).digest.toString()).toBe(digest);
+      await expect(client(reg.host, { insecure: false, retries: 0 }).ping()).rejects.toThrow(/cannot reach registry.*certificate/);
+      expect((await client(reg.host, { insecure: true }).getManifest("fixtures/app", "1.0")).digest.toString()).toBe(digest);
     } finally {
       await reg.stop();
     }
@@ -363,10 +343,7 @@ describe("RegistryClient authentication", () => {
   it("Basic: pulls with credentials, names a refusal without leaking them", async () => {
     const htpasswd = join(await tempDir(), "htpasswd");
     await writeFile(htpasswd, htpasswdLine(user, password));
-    const reg = await startRegistry(
-      up.storage,
-      ["  htpasswd:", "    realm: berth-test", `    path: ${htpasswd}`].join("\n"),
-    );
+    const reg = await startRegistry(up.storage, ["  htpasswd:", "    realm: berth-test", `    path: ${htpasswd}`].join("\n"));
     try {
       const c = client(reg.host, { credentials: { username: user, password } });
       expect(await c.ping()).toEqual({ authScheme: "basic" });
@@ -400,24 +377,19 @@ describe("RegistryClient authentication", () => {
       const c = client(reg.host, { credentials: { username: user, password } });
       expect(await c.ping()).toEqual({ authScheme: "bearer" });
       const app = image("fixtures/app:1.0");
-      for (let i = 0; i < 3; i++)
-        expect((await c.getManifest("fixtures/app", "1.0")).digest.toString()).toBe(app.upstreamDigest);
+      for (let i = 0; i < 3; i++) expect((await c.getManifest("fixtures/app", "1.0")).digest.toString()).toBe(app.upstreamDigest);
       const appScopes = tokens.requests.filter((r) => r.scope === "repository:fixtures/app:pull");
       expect(appScopes).toHaveLength(1);
       expect(appScopes[0]!.authorization).toMatch(/^Basic /);
 
       // A token without the access the registry wants: the client asks once more.
       tokens.denyOnce.add("repository:fixtures/base:pull");
-      expect((await c.getManifest("fixtures/base", "1.0")).digest.toString()).toBe(
-        image("fixtures/base:1.0").upstreamDigest,
-      );
+      expect((await c.getManifest("fixtures/base", "1.0")).digest.toString()).toBe(image("fixtures/base:1.0").upstreamDigest);
       expect(tokens.requests.filter((r) => r.scope === "repository:fixtures/base:pull")).toHaveLength(2);
       expect(await c.catalog()).toEqual(["fixtures/app", "fixtures/base", "fixtures/big", "fixtures/multi"]);
 
       // Anonymous pull with an anonymous token works; a bad password does not.
-      expect((await client(reg.host).getManifest("fixtures/app", "2.0")).digest.toString()).toBe(
-        image("fixtures/app:2.0").upstreamDigest,
-      );
+      expect((await client(reg.host).getManifest("fixtures/app", "2.0")).digest.toString()).toBe(image("fixtures/app:2.0").upstreamDigest);
       const bad = client(reg.host, { credentials: { username: user, password: "nope-nope" } });
       const err = (await bad.getManifest("fixtures/app", "1.0").catch((e: unknown) => e)) as RegistryError;
       expect(err.kind).toBe("unauthorized");
@@ -441,9 +413,9 @@ describe("RegistryClient authentication", () => {
       const store = await tempStore();
       const cfg = Digest.parse(app.configDigest!);
       expect((await viaRedirect.fetchBlob("fixtures/app", cfg, { blobs: store })).created).toBe(true);
-      expect(
-        front.requests.filter((r) => r.url.includes("/blobs/")).map((r) => r.headers.authorization?.split(" ")[0]),
-      ).toEqual(["Bearer"]);
+      expect(front.requests.filter((r) => r.url.includes("/blobs/")).map((r) => r.headers.authorization?.split(" ")[0])).toEqual([
+        "Bearer",
+      ]);
       expect(storage.requests.map((r) => r.headers.authorization)).toEqual([undefined]);
     } finally {
       await reg.stop();

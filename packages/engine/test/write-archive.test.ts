@@ -85,7 +85,10 @@ describe("writeArchive", () => {
 
   it("is accepted by skopeo: inspect, and copy to an OCI layout that loads again", async () => {
     const file = await save(pick("fixtures/base:1.0", "fixtures/app:2.0"));
-    const inspected = JSON.parse(skopeo("inspect", `docker-archive:${file}:fixtures/app:2.0`)) as { Layers: string[]; Architecture: string };
+    const inspected = JSON.parse(skopeo("inspect", `docker-archive:${file}:fixtures/app:2.0`)) as {
+      Layers: string[];
+      Architecture: string;
+    };
     expect(inspected.Layers).toEqual(fx.image("fixtures/app:2.0").layers.map((l) => l.diffID));
 
     const dir = await tempDir("berth-skopeo-oci-");

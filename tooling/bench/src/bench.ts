@@ -68,7 +68,9 @@ function percentile(sorted: number[], p: number): number {
 
 async function main() {
   console.log(`# Berth benchmark — ${new Date().toISOString()}`);
-  console.log(`command: pnpm bench (BIG_MB=${bigMb}); machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, ${fmt(os.totalmem() / 1024 ** 3, 0)} GiB, Node ${process.version}`);
+  console.log(
+    `command: pnpm bench (BIG_MB=${bigMb}); machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, ${fmt(os.totalmem() / 1024 ** 3, 0)} GiB, Node ${process.version}`,
+  );
 
   const script = path.join(repo, "tooling/fixtures/make-images.sh");
   const fixtureEnv = { ...env, OUT: out, BIG_MB: String(bigMb), MULTI: "0" };
@@ -83,11 +85,22 @@ async function main() {
   // As root, the embedded PostgreSQL runs as `postgres`, which must reach its data directory.
   await chmod(work, 0o755);
   // The server runs as its own Node process (tsx loader) so its memory can be watched.
-  const server = spawn(process.execPath, ["--import", "tsx", path.join(repo, "tooling/bench/src/serve.ts"), path.join(work, "data"), path.join(work, "data/blobs"), "bench-password"], {
-    cwd: path.join(repo, "tooling/bench"),
-    stdio: ["ignore", "pipe", "inherit"],
-    env,
-  });
+  const server = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      path.join(repo, "tooling/bench/src/serve.ts"),
+      path.join(work, "data"),
+      path.join(work, "data/blobs"),
+      "bench-password",
+    ],
+    {
+      cwd: path.join(repo, "tooling/bench"),
+      stdio: ["ignore", "pipe", "inherit"],
+      env,
+    },
+  );
   try {
     const ready = await new Promise<{ url: string; databaseUrl: string; pid: number }>((resolve, reject) => {
       let buf = "";
@@ -133,7 +146,18 @@ async function main() {
       await quiet();
       // curl is the client (`curl -T`, as a script would upload): the figures are the server's.
       const load = await peakRss(serverPid, () =>
-        timeAsync("curl", ["-sSf", "-X", "POST", "-H", `authorization: ${auth.authorization}`, "-T", archive, "-o", "/dev/null", `${ready.url}/api/images/load?source=big.tar`]),
+        timeAsync("curl", [
+          "-sSf",
+          "-X",
+          "POST",
+          "-H",
+          `authorization: ${auth.authorization}`,
+          "-T",
+          archive,
+          "-o",
+          "/dev/null",
+          `${ready.url}/api/images/load?source=big.tar`,
+        ]),
       );
       berthLoad.push(load.result);
       loadPeak = Math.max(loadPeak, load.peak);
@@ -141,13 +165,29 @@ async function main() {
     const skopeoSaveRun = async () => {
       await rm(`${work}/skopeo-save.tar`, { force: true });
       await quiet();
-      skopeoSave.push(timeSync("skopeo", ["--policy", policy, "copy", "-q", `oci:${work}/skopeo-oci:big`, `docker-archive:${work}/skopeo-save.tar:fixtures/big:1.0`]));
+      skopeoSave.push(
+        timeSync("skopeo", [
+          "--policy",
+          policy,
+          "copy",
+          "-q",
+          `oci:${work}/skopeo-oci:big`,
+          `docker-archive:${work}/skopeo-save.tar:fixtures/big:1.0`,
+        ]),
+      );
     };
     const berthSaveRun = async () => {
       await rm(`${work}/berth-save.tar`, { force: true });
       await quiet();
       const save = await peakRss(serverPid, () =>
-        timeAsync("curl", ["-sSf", "-H", `authorization: ${auth.authorization}`, "-o", `${work}/berth-save.tar`, `${ready.url}/api/images/save?ref=fixtures/big:1.0`]),
+        timeAsync("curl", [
+          "-sSf",
+          "-H",
+          `authorization: ${auth.authorization}`,
+          "-o",
+          `${work}/berth-save.tar`,
+          `${ready.url}/api/images/save?ref=fixtures/big:1.0`,
+        ]),
       );
       berthSave.push(save.result);
       savePeak = Math.max(savePeak, save.peak);
@@ -178,27 +218,38 @@ async function main() {
     console.log(`\n## archives (1 GiB image; median of ${ROUNDS} runs each, taking turns at going first)`);
     console.log(line("load", berthLoad, skopeoLoad, "skopeo docker-archive→oci", size));
     console.log(line("save", berthSave, skopeoSave, "skopeo oci→docker-archive", savedSize));
-    console.log(`server RSS: baseline ${fmt(baseRss / MiB, 0)} MiB, peak growth during loads ${fmt((loadPeak - baseRss) / MiB, 0)} MiB, during saves ${fmt((savePeak - baseRss) / MiB, 0)} MiB (target ≤ 150 MiB)`);
+    console.log(
+      `server RSS: baseline ${fmt(baseRss / MiB, 0)} MiB, peak growth during loads ${fmt((loadPeak - baseRss) / MiB, 0)} MiB, during saves ${fmt((savePeak - baseRss) / MiB, 0)} MiB (target ≤ 150 MiB)`,
+    );
 
     // --- images list with many images and tags, seeded straight into the database
     const db = new pg.Client({ connectionString: ready.databaseUrl });
     await db.connect();
-    await db.query(`
+    await db.query(
+      `
       INSERT INTO images (id, created, architecture, os, size, config_size, labels, loaded_at)
       SELECT 'sha256:' || encode(sha256(('bench' || g)::bytea), 'hex'), now() - g * interval '1 minute', 'amd64', 'linux',
              1000000 + g, 1000, '{}'::jsonb, now()
-      FROM generate_series(1, $1) g`, [listImages]);
-    await db.query(`
+      FROM generate_series(1, $1) g`,
+      [listImages],
+    );
+    await db.query(
+      `
       INSERT INTO image_layers (image_id, position, diff_id, blob, blob_size, size, media_type)
       SELECT 'sha256:' || encode(sha256(('bench' || g)::bytea), 'hex'), p,
              'sha256:' || encode(sha256(('layer' || (CASE WHEN p = 0 THEN 0 ELSE g END))::bytea), 'hex'),
              'sha256:' || encode(sha256(('layer' || (CASE WHEN p = 0 THEN 0 ELSE g END))::bytea), 'hex'),
              500000, 500000, 'application/vnd.oci.image.layer.v1.tar'
-      FROM generate_series(1, $1) g, generate_series(0, 1) p`, [listImages]);
-    await db.query(`
+      FROM generate_series(1, $1) g, generate_series(0, 1) p`,
+      [listImages],
+    );
+    await db.query(
+      `
       INSERT INTO tags (repository, tag, image_id)
       SELECT 'docker.io/bench/repo' || (t % 500), 'v' || t, 'sha256:' || encode(sha256(('bench' || (1 + t % $1))::bytea), 'hex')
-      FROM generate_series(1, $2) t`, [listImages, listTags]);
+      FROM generate_series(1, $2) t`,
+      [listImages, listTags],
+    );
     await db.query("ANALYZE");
     await db.end();
 
@@ -215,10 +266,18 @@ async function main() {
     const page = await measure(() => api.images.page.query({ limit: 50 }));
     const search = await measure(() => api.images.page.query({ limit: 50, search: "repo42", sort: { column: "size", dir: "desc" } }));
     const full = await measure(() => api.images.list.query({ all: false, filters: {} }));
-    console.log(`\n## images list (${listImages} images, ${listTags} tags → ${rows} rows; 100 calls each over HTTP, after 10 warm-up calls)`);
-    console.log(`dashboard page of 50 (newest first): p50 ${fmt(percentile(page, 50))} ms, p95 ${fmt(percentile(page, 95))} ms (target p95 ≤ 50 ms)`);
-    console.log(`dashboard page of 50 with search + size sort: p50 ${fmt(percentile(search, 50))} ms, p95 ${fmt(percentile(search, 95))} ms`);
-    console.log(`full \`images\` list (all ${rows} rows, as the CLI prints them): p50 ${fmt(percentile(full, 50))} ms, p95 ${fmt(percentile(full, 95))} ms`);
+    console.log(
+      `\n## images list (${listImages} images, ${listTags} tags → ${rows} rows; 100 calls each over HTTP, after 10 warm-up calls)`,
+    );
+    console.log(
+      `dashboard page of 50 (newest first): p50 ${fmt(percentile(page, 50))} ms, p95 ${fmt(percentile(page, 95))} ms (target p95 ≤ 50 ms)`,
+    );
+    console.log(
+      `dashboard page of 50 with search + size sort: p50 ${fmt(percentile(search, 50))} ms, p95 ${fmt(percentile(search, 95))} ms`,
+    );
+    console.log(
+      `full \`images\` list (all ${rows} rows, as the CLI prints them): p50 ${fmt(percentile(full, 50))} ms, p95 ${fmt(percentile(full, 95))} ms`,
+    );
   } finally {
     const exited = new Promise((r) => server.once("exit", r));
     server.kill("SIGTERM");

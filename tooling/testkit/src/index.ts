@@ -1,16 +1,16 @@
 // Test helpers over a real PostgreSQL: one server per test run, a fresh migrated database per
 // test file (or test). Never a mock.
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { applyMigrations, createPrismaClient, startEmbeddedPostgres } from '@berth/db';
-import type { PrismaClient } from '@berth/db';
-import pg from 'pg';
-import { configuredTestServerUrl, setRunServerUrl } from './env';
+import { randomBytes } from "node:crypto";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { applyMigrations, createPrismaClient, startEmbeddedPostgres } from "@berth/db";
+import type { PrismaClient } from "@berth/db";
+import pg from "pg";
+import { configuredTestServerUrl, setRunServerUrl } from "./env";
 
-export { configuredTestServerUrl, TEST_PG_URL_ENV } from './env';
+export { configuredTestServerUrl, TEST_PG_URL_ENV } from "./env";
 
 export interface TestPostgres {
   /** URL of a database on the server with the right to CREATE DATABASE. */
@@ -29,7 +29,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   const external = configuredTestServerUrl();
   if (external) return { adminUrl: external, stop: async () => {} };
   processServer ??= startEmbeddedTestServer().then((server) => {
-    process.once('exit', () => rmSync(server.dir, { recursive: true, force: true }));
+    process.once("exit", () => rmSync(server.dir, { recursive: true, force: true }));
     return server;
   });
   return processServer;
@@ -47,11 +47,11 @@ export async function globalSetup(): Promise<() => Promise<void>> {
 }
 
 async function startEmbeddedTestServer(): Promise<TestPostgres & { dir: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-test-pg-'));
+  const dir = await mkdtemp(join(tmpdir(), "berth-test-pg-"));
   // When running as root the server runs as `postgres`, which must reach its data directory.
   await chmod(dir, 0o755);
   try {
-    const server = await startEmbeddedPostgres({ dataDir: join(dir, 'data') });
+    const server = await startEmbeddedPostgres({ dataDir: join(dir, "data") });
     return {
       adminUrl: server.adminUrl,
       dir,
@@ -81,10 +81,8 @@ let counter = 0;
 export async function createTestDatabase(): Promise<TestDatabase> {
   const { adminUrl } = await startTestPostgres();
   counter += 1;
-  const name = `berth_test_${process.pid}_${counter}_${randomBytes(4).toString('hex')}`;
-  await withAdmin(adminUrl, (client) =>
-    client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`),
-  );
+  const name = `berth_test_${process.pid}_${counter}_${randomBytes(4).toString("hex")}`;
+  await withAdmin(adminUrl, (client) => client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`));
   const url = databaseUrl(adminUrl, name);
   try {
     await applyMigrations(url);
@@ -114,9 +112,7 @@ export function databaseUrl(url: string, database: string): string {
 }
 
 async function dropDatabase(adminUrl: string, name: string): Promise<void> {
-  await withAdmin(adminUrl, (client) =>
-    client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`),
-  );
+  await withAdmin(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`));
 }
 
 async function withAdmin<T>(adminUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {

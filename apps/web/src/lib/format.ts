@@ -67,7 +67,15 @@ export function formatRelative(value: unknown, now = Date.now()): string {
     [86_400 * 365, "month"],
     [Infinity, "year"],
   ];
-  const divisors: Record<string, number> = { second: 1, minute: 60, hour: 3600, day: 86_400, week: 604_800, month: 2_592_000, year: 31_536_000 };
+  const divisors: Record<string, number> = {
+    second: 1,
+    minute: 60,
+    hour: 3600,
+    day: 86_400,
+    week: 604_800,
+    month: 2_592_000,
+    year: 31_536_000,
+  };
   for (const [limit, unit] of steps) {
     if (abs < limit) {
       const v = Math.round(seconds / divisors[unit]!);
@@ -80,7 +88,14 @@ export function formatRelative(value: unknown, now = Date.now()): string {
 export function formatDateTime(value: unknown): string {
   const d = asDate(value);
   if (!d) return "—";
-  return d.toLocaleString(undefined, { year: "numeric", month: "short", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  return d.toLocaleString(undefined, {
+    year: "numeric",
+    month: "short",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  });
 }
 
 /** The message of any error (tRPC, fetch, thrown strings) as the server wrote it. */

@@ -13,10 +13,7 @@ export interface Actor {
 
 export const TOKEN_PREFIX = "berth_";
 
-export async function actorFromCredentials(
-  db: Database,
-  creds: { bearer?: string; session?: string },
-): Promise<Actor | null> {
+export async function actorFromCredentials(db: Database, creds: { bearer?: string; session?: string }): Promise<Actor | null> {
   const now = new Date();
   if (creds.bearer) {
     const token = await db.apiToken.findUnique({

@@ -60,7 +60,11 @@ async function handleSignIn(req: Request, ctx: Context): Promise<Response> {
 
 async function handleSignOut(req: Request, ctx: Context): Promise<Response> {
   const cookie = req.headers.get("cookie") ?? "";
-  const secret = cookie.split(";").map((c) => c.trim()).find((c) => c.startsWith(`${SESSION_COOKIE}=`))?.slice(SESSION_COOKIE.length + 1);
+  const secret = cookie
+    .split(";")
+    .map((c) => c.trim())
+    .find((c) => c.startsWith(`${SESSION_COOKIE}=`))
+    ?.slice(SESSION_COOKIE.length + 1);
   await signOut(ctx, secret);
   return json({ ok: true }, 200, { "set-cookie": sessionCookie("", null, false) });
 }
@@ -108,12 +112,14 @@ function handleAuditExport(req: Request, ctx: Context): Promise<Response> {
   const format = params.format === "jsonl" || params.format === "json" ? "jsonl" : "csv";
   const filter = auditFilter.parse(params);
   const lines = exportAudit(ctx, filter, format);
-  return Promise.resolve(streamResponse(Readable.from(lines), {
-    headers: {
-      "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson",
-      "content-disposition": `attachment; filename="berth-audit.${format}"`,
-    },
-  }));
+  return Promise.resolve(
+    streamResponse(Readable.from(lines), {
+      headers: {
+        "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson",
+        "content-disposition": `attachment; filename="berth-audit.${format}"`,
+      },
+    }),
+  );
 }
 
 type Route = (req: Request, ctx: Context) => Promise<Response>;

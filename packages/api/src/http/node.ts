@@ -51,7 +51,10 @@ export async function sendFetchResponse(res: http.ServerResponse, response: Resp
       res.destroy();
       resolve();
     });
-    res.on("close", () => { body.destroy(); resolve(); });
+    res.on("close", () => {
+      body.destroy();
+      resolve();
+    });
     body.pipe(res);
   });
 }

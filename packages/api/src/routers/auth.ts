@@ -33,7 +33,5 @@ export const tokensRouter = {
     .mutation(({ ctx, input }) =>
       createToken(ctx, input.name, input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : null),
     ),
-  revoke: protectedProcedure
-    .input(z.object({ id: z.string().uuid() }))
-    .mutation(({ ctx, input }) => revokeToken(ctx, input.id)),
+  revoke: protectedProcedure.input(z.object({ id: z.string().uuid() })).mutation(({ ctx, input }) => revokeToken(ctx, input.id)),
 } satisfies TRPCRouterRecord;

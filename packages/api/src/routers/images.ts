@@ -38,9 +38,7 @@ export const imagesRouter = {
     )
     .query(({ ctx, input }) => pageImagesFor(ctx, input)),
 
-  inspect: protectedProcedure
-    .input(z.object({ refs: z.array(ref).min(1) }))
-    .query(({ ctx, input }) => inspectImagesFor(ctx, input.refs)),
+  inspect: protectedProcedure.input(z.object({ refs: z.array(ref).min(1) })).query(({ ctx, input }) => inspectImagesFor(ctx, input.refs)),
 
   history: protectedProcedure
     .input(z.object({ ref, noTrunc: z.boolean().default(false) }))

@@ -69,11 +69,9 @@ export const jobsRouter = {
     .query(async ({ ctx, input }) => (await listJobs(ctx.services.db, { limit: input.limit })).map(jobView)),
 
   /** A queued job is cancelled; a running one is aborted (by whichever replica runs it). */
-  cancel: protectedProcedure
-    .input(z.object({ id: z.uuid() }))
-    .mutation(async ({ ctx, input }) => {
-      const job = await cancelJob(ctx.services.db, input.id);
-      if (job?.state === "cancelled") abortLocalJob(input.id);
-      return found(job, input.id);
-    }),
+  cancel: protectedProcedure.input(z.object({ id: z.uuid() })).mutation(async ({ ctx, input }) => {
+    const job = await cancelJob(ctx.services.db, input.id);
+    if (job?.state === "cancelled") abortLocalJob(input.id);
+    return found(job, input.id);
+  }),
 } satisfies TRPCRouterRecord;

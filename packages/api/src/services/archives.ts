@@ -138,12 +138,7 @@ async function selectForSave(ctx: Ctx, refs: string[]) {
 }
 
 /** `docker save`: streams one archive of the selected images to `out`. Audited when it ends. */
-export async function saveImagesFor(
-  ctx: Ctx,
-  refs: string[],
-  out: Writable,
-  opts: { signal?: AbortSignal } = {},
-): Promise<void> {
+export async function saveImagesFor(ctx: Ctx, refs: string[], out: Writable, opts: { signal?: AbortSignal } = {}): Promise<void> {
   const spec = { action: "image.save", targets: refs.map((ref) => ({ ref })) };
   let selected: Awaited<ReturnType<typeof selectForSave>>;
   try {

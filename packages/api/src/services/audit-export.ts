@@ -2,7 +2,20 @@ import { listAuditEvents } from "@berth/db";
 import type { Context } from "../context";
 import type { AuditFilter } from "../routers/audit";
 
-const COLUMNS = ["id", "at", "actorName", "action", "result", "error", "interface", "ip", "userAgent", "targets", "details", "hash"] as const;
+const COLUMNS = [
+  "id",
+  "at",
+  "actorName",
+  "action",
+  "result",
+  "error",
+  "interface",
+  "ip",
+  "userAgent",
+  "targets",
+  "details",
+  "hash",
+] as const;
 
 function cellText(value: unknown): string {
   if (value == null) return "";

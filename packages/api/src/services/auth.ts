@@ -26,9 +26,7 @@ export async function ensureAdmin(db: Database, configured?: string): Promise<{ 
 async function checkPassword(ctx: Ctx, username: string, password: string, action: string) {
   const user = await ctx.services.db.user.findUnique({ where: { username } });
   // Verify against a dummy hash for unknown users so timing does not reveal who exists.
-  const ok = user
-    ? await verifyPassword(user.passwordHash, password)
-    : (await verifyPassword(await dummyHash(), password), false);
+  const ok = user ? await verifyPassword(user.passwordHash, password) : (await verifyPassword(await dummyHash(), password), false);
   if (!user || !ok || user.disabledAt) {
     await recordFailure({ ...ctx, actorName: username }, { action, targets: [{ ref: `user:${username}` }] }, new Error(INVALID), "denied");
     throw new TRPCError({ code: "UNAUTHORIZED", message: INVALID });
@@ -70,13 +68,10 @@ export async function createToken(ctx: Ctx, name: string, expiresAt: Date | null
   const actor = ctx.actor;
   if (!actor) throw new TRPCError({ code: "UNAUTHORIZED", message: "sign in first" });
   const token = newSecret(TOKEN_PREFIX);
-  const row = await audited(
-    ctx,
-    { action: "token.create", targets: [{ ref: `token:${name}` }], details: { expiresAt } },
-    (tx) =>
-      tx.apiToken.create({
-        data: { userId: actor.userId, name, tokenHash: hashSecret(token), tokenPrefix: token.slice(0, 12), expiresAt },
-      }),
+  const row = await audited(ctx, { action: "token.create", targets: [{ ref: `token:${name}` }], details: { expiresAt } }, (tx) =>
+    tx.apiToken.create({
+      data: { userId: actor.userId, name, tokenHash: hashSecret(token), tokenPrefix: token.slice(0, 12), expiresAt },
+    }),
   );
   return { id: row.id, name: row.name, token, expiresAt: row.expiresAt, createdAt: row.createdAt };
 }

@@ -76,14 +76,14 @@ export async function pageImageRows(ctx: Ctx, query: ImagePageQuery) {
   if (!sorted) {
     const by = compare(query.sort.column);
     const sign = query.sort.dir === "asc" ? 1 : -1;
-    const tie = (a: ImageListRow, b: ImageListRow) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) || (a.repository + a.tag < b.repository + b.tag ? -1 : 1);
+    const tie = (a: ImageListRow, b: ImageListRow) =>
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) || (a.repository + a.tag < b.repository + b.tag ? -1 : 1);
     sorted = [...rows].sort((a, b) => sign * by(a, b) || tie(a, b));
     entry.sorted.set(sortKey, sorted);
   }
   const q = query.search.trim().toLowerCase();
   const idPrefix = q.replace(/^sha256:/, "");
-  const matches = (r: ImageListRow) =>
-    !q || `${r.repository}:${r.tag}`.toLowerCase().includes(q) || r.id.slice(7).startsWith(idPrefix);
+  const matches = (r: ImageListRow) => !q || `${r.repository}:${r.tag}`.toLowerCase().includes(q) || r.id.slice(7).startsWith(idPrefix);
   const counts = { all: 0, tagged: 0, dangling: 0 };
   const selected: ImageListRow[] = [];
   for (const row of sorted) {

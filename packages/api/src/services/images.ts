@@ -96,10 +96,7 @@ export async function removeImagesFor(ctx: Ctx, refs: string[], force: boolean) 
   };
 }
 
-export async function pruneImagesFor(
-  ctx: Ctx,
-  opts: { all: boolean; filters: Record<string, string[]>; dryRun: boolean },
-) {
+export async function pruneImagesFor(ctx: Ctx, opts: { all: boolean; filters: Record<string, string[]>; dryRun: boolean }) {
   const run = (meta: MetadataStore) => pruneImages({ meta, ...opts });
   if (opts.dryRun) {
     const { blobsToCheck: _unused, ...report } = await run(reader(ctx).meta);

@@ -1,14 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import {
-  claimNextJob,
-  finishJob,
-  releaseJob,
-  requeueStaleJobs,
-  updateJobProgress,
-  type Job,
-  type JobProgress,
-} from "@berth/db";
+import { claimNextJob, finishJob, releaseJob, requeueStaleJobs, updateJobProgress, type Job, type JobProgress } from "@berth/db";
 import type { PullProgressEvent } from "@berth/engine";
 import type { Services } from "../context";
 import type { Role } from "../auth/actor";

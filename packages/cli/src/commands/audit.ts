@@ -7,7 +7,20 @@ import type { Runtime } from "../runtime";
 import { act, filterOption, flagError, parseTimeArg, type Filters } from "./shared";
 
 export const AUDIT_FILTER_KEYS = ["actor", "action", "repository"] as const;
-const CSV_COLUMNS = ["id", "at", "actorName", "action", "result", "error", "interface", "ip", "userAgent", "targets", "details", "hash"] as const;
+const CSV_COLUMNS = [
+  "id",
+  "at",
+  "actorName",
+  "action",
+  "result",
+  "error",
+  "interface",
+  "ip",
+  "userAgent",
+  "targets",
+  "details",
+  "hash",
+] as const;
 const PAGE_MAX = 500;
 
 export interface AuditOptions {
@@ -47,7 +60,11 @@ export async function fetchEvents(api: BerthApi, query: Omit<AuditQuery, "limit"
   const events: AuditEvent[] = [];
   let cursor: string | undefined;
   while (events.length < limit) {
-    const page = await api.audit({ ...query, limit: Math.min(PAGE_MAX, limit - events.length), ...(cursor !== undefined ? { cursor } : {}) });
+    const page = await api.audit({
+      ...query,
+      limit: Math.min(PAGE_MAX, limit - events.length),
+      ...(cursor !== undefined ? { cursor } : {}),
+    });
     events.push(...page.events);
     if (page.nextCursor === null || page.events.length === 0) break;
     cursor = page.nextCursor;
@@ -56,14 +73,7 @@ export async function fetchEvents(api: BerthApi, query: Omit<AuditQuery, "limit"
 }
 
 function csvCell(value: unknown): string {
-  const text =
-    value == null
-      ? ""
-      : value instanceof Date
-        ? value.toISOString()
-        : typeof value === "string"
-          ? value
-          : JSON.stringify(value);
+  const text = value == null ? "" : value instanceof Date ? value.toISOString() : typeof value === "string" ? value : JSON.stringify(value);
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
@@ -102,13 +112,12 @@ export function registerAudit(parent: Command, rt: Runtime): Command {
     .addOption(new Option("--format <format>", "Output format").choices(["table", "json", "csv"]).default("table"))
     .option("--no-trunc", "Don't truncate output")
     .addOption(
-      new Option("--limit <n>", "Maximum number of events")
-        .default(50)
-        .argParser((value: string) => {
-          const n = Number(value);
-          if (!Number.isInteger(n) || n < 1) throw flagError(cmd, `invalid argument "${value}" for "--limit" flag: must be a positive integer`);
-          return n;
-        }),
+      new Option("--limit <n>", "Maximum number of events").default(50).argParser((value: string) => {
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < 1)
+          throw flagError(cmd, `invalid argument "${value}" for "--limit" flag: must be a positive integer`);
+        return n;
+      }),
     );
   filterOption(cmd, "Filter events: actor=NAME, action=ACTION, repository=REPO (repeatable)");
   return cmd.action(act(rt, (opts: AuditOptions) => runAudit(rt, opts)));

@@ -17,16 +17,17 @@ export interface DiskUsageContext {
 
 export function diskUsageContext(row: DiskUsageRow): DiskUsageContext {
   const reclaimable =
-    row.size > 0
-      ? `${humanSize(row.reclaimable)} (${Math.trunc((row.reclaimable * 100) / row.size)}%)`
-      : humanSize(row.reclaimable);
-  return formattingContext<DiskUsageContext>({
-    Type: row.type,
-    TotalCount: String(row.totalCount),
-    Active: String(row.active),
-    Size: humanSize(row.size),
-    Reclaimable: reclaimable,
-  }, "*formatter.diskUsageImagesContext");
+    row.size > 0 ? `${humanSize(row.reclaimable)} (${Math.trunc((row.reclaimable * 100) / row.size)}%)` : humanSize(row.reclaimable);
+  return formattingContext<DiskUsageContext>(
+    {
+      Type: row.type,
+      TotalCount: String(row.totalCount),
+      Active: String(row.active),
+      Size: humanSize(row.size),
+      Reclaimable: reclaimable,
+    },
+    "*formatter.diskUsageImagesContext",
+  );
 }
 
 const HEADERS: Record<keyof DiskUsageContext, string> = {

@@ -17,14 +17,17 @@ export interface HistoryContext {
 
 export function historyContext(row: HistoryRow, opts: { human: boolean; noTrunc: boolean; now: Date }): HistoryContext {
   const createdBy = row.createdBy.replaceAll("\t", " ");
-  return formattingContext<HistoryContext>({
-    ID: row.id === "<missing>" || opts.noTrunc ? row.id : truncateId(row.id),
-    CreatedSince: opts.human ? timeAgo(row.created, opts.now) : rfc3339(row.created),
-    CreatedAt: rfc3339(row.created),
-    CreatedBy: opts.noTrunc ? createdBy : ellipsis(createdBy, 45),
-    Size: opts.human ? imageSize(row.size) : String(row.size),
-    Comment: row.comment,
-  }, "*formatter.historyContext");
+  return formattingContext<HistoryContext>(
+    {
+      ID: row.id === "<missing>" || opts.noTrunc ? row.id : truncateId(row.id),
+      CreatedSince: opts.human ? timeAgo(row.created, opts.now) : rfc3339(row.created),
+      CreatedAt: rfc3339(row.created),
+      CreatedBy: opts.noTrunc ? createdBy : ellipsis(createdBy, 45),
+      Size: opts.human ? imageSize(row.size) : String(row.size),
+      Comment: row.comment,
+    },
+    "*formatter.historyContext",
+  );
 }
 
 const HEADERS: Record<keyof HistoryContext, string> = {

@@ -22,19 +22,22 @@ export interface ImageContext {
 
 export function imageContext(row: ImageRow, opts: { noTrunc: boolean; now: Date }): ImageContext {
   const optionalSize = (n: number) => (n < 0 ? "N/A" : imageSize(n));
-  return formattingContext<ImageContext>({
-    Containers: row.containers < 0 ? "N/A" : String(row.containers),
-    CreatedAt: goTimeString(row.created),
-    CreatedSince: timeAgo(row.created, opts.now),
-    Digest: row.digest ?? "<none>",
-    ID: opts.noTrunc ? row.id : truncateId(row.id),
-    Repository: row.repository,
-    SharedSize: optionalSize(row.sharedSize),
-    Size: imageSize(row.size),
-    Tag: row.tag,
-    UniqueSize: optionalSize(row.uniqueSize),
-    VirtualSize: imageSize(row.size),
-  }, "*formatter.imageContext");
+  return formattingContext<ImageContext>(
+    {
+      Containers: row.containers < 0 ? "N/A" : String(row.containers),
+      CreatedAt: goTimeString(row.created),
+      CreatedSince: timeAgo(row.created, opts.now),
+      Digest: row.digest ?? "<none>",
+      ID: opts.noTrunc ? row.id : truncateId(row.id),
+      Repository: row.repository,
+      SharedSize: optionalSize(row.sharedSize),
+      Size: imageSize(row.size),
+      Tag: row.tag,
+      UniqueSize: optionalSize(row.uniqueSize),
+      VirtualSize: imageSize(row.size),
+    },
+    "*formatter.imageContext",
+  );
 }
 
 export const IMAGE_HEADERS: Record<keyof ImageContext, string> = {

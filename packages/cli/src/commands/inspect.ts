@@ -43,11 +43,13 @@ export async function runInspect(
 export function registerInspect(parent: Command, rt: Runtime, name: string, missingMessage: (ref: string) => string): Command {
   return parent
     .command(name)
-    .description(name === "inspect" ? "Return low-level information on Berth objects" : "Display detailed information on one or more images")
+    .description(
+      name === "inspect" ? "Return low-level information on Berth objects" : "Display detailed information on one or more images",
+    )
     .usage("[OPTIONS] IMAGE [IMAGE...]")
     .argument("<IMAGE...>")
     .option("-f, --format <string>", "Format output using a custom template")
-    .option("--type <string>", "Return JSON for specified type (only \"image\" is supported)")
+    .option("--type <string>", 'Return JSON for specified type (only "image" is supported)')
     .action(
       act(rt, async (refs: string[], opts: InspectOptions & { type?: string }) => {
         if (opts.type && opts.type !== "image") {

@@ -20,7 +20,9 @@ export async function runLoad(rt: Runtime, opts: { input?: string; quiet?: boole
       if (info.isDirectory()) throw new LocalError(`read ${opts.input}: is a directory`);
     } catch (err) {
       if (err instanceof LocalError) throw err;
-      throw new LocalError(`open ${opts.input}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (err as Error).message}`);
+      throw new LocalError(
+        `open ${opts.input}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (err as Error).message}`,
+      );
     }
     body = createReadStream(file);
     source = basename(file);

@@ -56,7 +56,10 @@ export async function runLogin(rt: Runtime, server: string | undefined, opts: Lo
   await writeLogin(rt.env.configPath, { url, token, ...(tokenId ? { tokenId } : {}), username });
   // The token this login replaces is of no further use: revoke it (best effort).
   if (previous?.tokenId && normalizeUrl(previous.url) === url && previous.tokenId !== tokenId) {
-    await rt.apiFor(url, previous.token).revokeToken(previous.tokenId).catch(() => undefined);
+    await rt
+      .apiFor(url, previous.token)
+      .revokeToken(previous.tokenId)
+      .catch(() => undefined);
   }
   if (rt.env.token) write(io.stderr, "WARNING! BERTH_TOKEN is set and overrides the stored login.\n");
   println(io.stdout, "Login Succeeded");
@@ -73,7 +76,10 @@ export async function runLogout(rt: Runtime, server: string | undefined): Promis
   println(rt.io.stdout, `Removing login credentials for ${url}`);
   if (stored.tokenId) {
     const target = resolveTarget({ url }, stored);
-    await rt.apiFor(target.url, target.token).revokeToken(stored.tokenId).catch(() => undefined);
+    await rt
+      .apiFor(target.url, target.token)
+      .revokeToken(stored.tokenId)
+      .catch(() => undefined);
   }
   await removeLogin(rt.env.configPath);
 }

@@ -6,9 +6,7 @@ import type { StoredMember } from "./store-member";
 
 /** A member as the reader remembers it after the streaming pass. */
 export type Member =
-  | { kind: "metadata"; bytes: Buffer }
-  | { kind: "blob"; stored: StoredMember }
-  | { kind: "link"; type: "symlink" | "link"; target: string };
+  { kind: "metadata"; bytes: Buffer } | { kind: "blob"; stored: StoredMember } | { kind: "link"; type: "symlink" | "link"; target: string };
 
 const MAX_LINK_HOPS = 8;
 

@@ -1,13 +1,6 @@
 import { Digest } from "../digest";
 import { DigestMismatchError, EngineError, InvalidArchiveError, SizeMismatchError } from "../errors";
-import {
-  imageRecordFromConfig,
-  parseConfig,
-  parseIndex,
-  parseManifest,
-  type Descriptor,
-  type ImageConfig,
-} from "../image-model";
+import { imageRecordFromConfig, parseConfig, parseIndex, parseManifest, type Descriptor, type ImageConfig } from "../image-model";
 import { isIndexMediaType, isManifestMediaType, MediaType } from "../media-types";
 import type { ImageRecord, LayerRecord } from "../metadata";
 import type { ArchiveMembers } from "./archive-members";
@@ -28,7 +21,9 @@ export interface LoadedImage {
 export async function resolveImages(members: ArchiveMembers, loadedAt: Date): Promise<LoadedImage[]> {
   const found = new ImageCollector();
   if (members.has("manifest.json")) {
-    const manifestsByConfig = members.has("index.json") ? await manifestsInIndex(members) : new Map<string, { digest: Digest; mediaType: string }>();
+    const manifestsByConfig = members.has("index.json")
+      ? await manifestsInIndex(members)
+      : new Map<string, { digest: Digest; mediaType: string }>();
     await resolveDockerManifest(members, found, manifestsByConfig, loadedAt);
   } else if (members.has("index.json")) {
     await resolveOciIndex(members, found, loadedAt);
@@ -84,7 +79,7 @@ function parseDockerManifest(bytes: Buffer): DockerManifestEntry[] {
     if (e.RepoTags !== undefined && e.RepoTags !== null && !isStrings(e.RepoTags)) {
       throw new InvalidArchiveError(`manifest.json[${i}]: "RepoTags" must be an array of strings`);
     }
-    return { Config: e.Config, Layers: e.Layers, RepoTags: (e.RepoTags ?? []) };
+    return { Config: e.Config, Layers: e.Layers, RepoTags: e.RepoTags ?? [] };
   });
 }
 
@@ -188,11 +183,7 @@ function pickTaggedChild(children: Descriptor[]): Descriptor | undefined {
   return amd64 ?? (images.length === 1 ? images[0] : undefined);
 }
 
-async function imageFromManifest(
-  members: ArchiveMembers,
-  descriptor: Descriptor,
-  loadedAt: Date,
-): Promise<ImageRecord | undefined> {
+async function imageFromManifest(members: ArchiveMembers, descriptor: Descriptor, loadedAt: Date): Promise<ImageRecord | undefined> {
   const { manifest, name } = await readManifest(members, descriptor);
   const configType = manifest.config.mediaType;
   // Attestations and other artifacts use the manifest shape with a non-image config.

@@ -35,10 +35,7 @@ type Pack = ReturnType<typeof tarPack>;
  * and skopeo read. Layers go out uncompressed (docker's archive form), streamed from the
  * store and gunzipped on the fly when stored compressed; each is written once.
  */
-export async function writeArchive(
-  images: { image: ImageRecord; repoTags: string[] }[],
-  opts: WriteArchiveOptions,
-): Promise<void> {
+export async function writeArchive(images: { image: ImageRecord; repoTags: string[] }[], opts: WriteArchiveOptions): Promise<void> {
   const pack = tarPack();
   const piped = new Promise<void>((resolve, reject) => {
     pack.pipe(opts.out as never, (err?: Error | null) => (err ? reject(err) : resolve()));
@@ -59,11 +56,7 @@ export async function writeArchive(
   }
 }
 
-async function writeEntries(
-  pack: Pack,
-  images: { image: ImageRecord; repoTags: string[] }[],
-  opts: WriteArchiveOptions,
-): Promise<void> {
+async function writeEntries(pack: Pack, images: { image: ImageRecord; repoTags: string[] }[], opts: WriteArchiveOptions): Promise<void> {
   const written = new Set<string>();
   const manifestJson: { Config: string; RepoTags: string[]; Layers: string[] }[] = [];
   const indexEntries: object[] = [];
@@ -177,17 +170,13 @@ function wrapStoreError(err: unknown, what: string): unknown {
 
 function addBuffer(pack: Pack, name: string, data: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    pack.entry({ name, size: data.length, mode: 0o444, mtime: MTIME }, data, (err?: Error | null) =>
-      err ? reject(err) : resolve(),
-    );
+    pack.entry({ name, size: data.length, mode: 0o444, mtime: MTIME }, data, (err?: Error | null) => (err ? reject(err) : resolve()));
   });
 }
 
 function addDirectory(pack: Pack, name: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    pack.entry({ name, type: "directory", mode: 0o755, mtime: MTIME }, (err?: Error | null) =>
-      err ? reject(err) : resolve(),
-    );
+    pack.entry({ name, type: "directory", mode: 0o755, mtime: MTIME }, (err?: Error | null) => (err ? reject(err) : resolve()));
   });
 }
 

@@ -31,7 +31,10 @@ export function formatItems({ format, items, header = {}, defaultTableFormat }: 
   if (source.trim() === "table" && defaultTableFormat) source = defaultTableFormat;
   const table = isTableFormat(source);
   if (table) source = source.slice("table".length);
-  source = source.replace(/^ +| +$/g, "").replace(/\\t/g, "\t").replace(/\\n/g, "\n");
+  source = source
+    .replace(/^ +| +$/g, "")
+    .replace(/\\t/g, "\t")
+    .replace(/\\n/g, "\n");
   const template = parseTemplate(source);
   let body = "";
   for (const item of items) body += `${template.execute(item)}\n`;

@@ -98,7 +98,9 @@ export function formatGoValue(value: unknown, top = true): string {
   const stringer = stringerText(value);
   if (stringer !== undefined) return stringer;
   if (structName(value)) {
-    return `{${Object.values(value).map((v) => formatGoValue(v, false)).join(" ")}}`;
+    return `{${Object.values(value)
+      .map((v) => formatGoValue(v, false))
+      .join(" ")}}`;
   }
   const obj = value as Record<string, unknown>;
   const keys = Object.keys(obj).sort(compareGoStrings);
@@ -117,7 +119,9 @@ export function formatRFC3339Nano(d: Date): string {
 }
 
 function quoteJsonString(s: string): string {
-  return JSON.stringify(s).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return JSON.stringify(s)
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 }
 
 /** encoding/json with SetEscapeHTML(false): map keys sorted, struct fields in order. */

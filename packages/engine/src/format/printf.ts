@@ -113,7 +113,12 @@ export function goSprintf(format: string, args: readonly unknown[]): string {
         if (prec !== undefined) s = [...s].slice(0, prec).join("");
         break;
       case "q":
-        s = typeof arg === "string" ? goQuote(arg) : Array.isArray(arg) ? `[${arg.map((a) => (typeof a === "string" ? goQuote(a) : formatGoValue(a, false))).join(" ")}]` : bad(verb, arg);
+        s =
+          typeof arg === "string"
+            ? goQuote(arg)
+            : Array.isArray(arg)
+              ? `[${arg.map((a) => (typeof a === "string" ? goQuote(a) : formatGoValue(a, false))).join(" ")}]`
+              : bad(verb, arg);
         break;
       case "d":
         if (typeof arg === "number" && Number.isInteger(arg)) {

@@ -139,7 +139,12 @@ function lexAction(s: string, line: number, col0: number): Tok[] {
       const raw = s.slice(i, j + 1);
       let v: string;
       try {
-        v = JSON.parse(raw.replace(/\\a/g, "\\u0007").replace(/\\v/g, "\\u000b").replace(/\\x([0-9a-fA-F]{2})/g, "\\u00$1")) as string;
+        v = JSON.parse(
+          raw
+            .replace(/\\a/g, "\\u0007")
+            .replace(/\\v/g, "\\u000b")
+            .replace(/\\x([0-9a-fA-F]{2})/g, "\\u00$1"),
+        ) as string;
       } catch {
         throw parseError(line, `bad quoted string ${raw}`);
       }
@@ -592,7 +597,12 @@ export class Template {
 
   /** Runs the template over `data`. `funcs` replaces functions by name (e.g. header functions). */
   execute(data: unknown, funcs?: FuncMap): string {
-    const scope: Scope = { vars: [{ name: "$", value: data }], funcs: { ...this.funcs, ...funcs }, out: [], pos: { line: 1, col: 0, text: "" } };
+    const scope: Scope = {
+      vars: [{ name: "$", value: data }],
+      funcs: { ...this.funcs, ...funcs },
+      out: [],
+      pos: { line: 1, col: 0, text: "" },
+    };
     try {
       this.walkList(scope, this.nodes, data);
     } catch (e) {

@@ -50,7 +50,14 @@ export async function diskUsage({ meta, verbose = false }: DiskUsageOptions): Pr
     const rows: DiskUsageImageRow[] = [];
     for (const image of listed.sort((a, b) => createdMs(b) - createdMs(a) || compareStrings(a.id.hex, b.id.hex))) {
       const { shared, unique } = sharedAndUnique(image, usage);
-      const base = { id: image.id.toString(), created: image.created, size: image.size, sharedSize: shared, uniqueSize: unique, containers: 0 };
+      const base = {
+        id: image.id.toString(),
+        created: image.created,
+        size: image.size,
+        sharedSize: shared,
+        uniqueSize: unique,
+        containers: 0,
+      };
       const tags = tagsOf(graph, image.id);
       if (tags.length === 0) rows.push({ repository: "<none>", tag: "<none>", ...base });
       for (const tag of tags) rows.push({ repository: familiarRepository(tag.repository), tag: tag.tag, ...base });

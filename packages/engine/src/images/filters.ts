@@ -52,8 +52,8 @@ export function getBool(filters: FilterArgs, name: string, fallback: boolean): b
 const DURATION_UNITS: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,
-  "µs": 1e-3,
-  "μs": 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
   ms: 1,
   s: 1000,
   m: 60_000,

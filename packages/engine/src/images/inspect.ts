@@ -120,7 +120,11 @@ function containerConfig(c: ContainerConfigFields | null | undefined): InspectCo
 }
 
 /** Builds the inspect object from a record, its tags and its parsed config. */
-export function buildImageInspect(image: ImageRecord, tags: readonly { repository: string; tag: string }[], config: ConfigFields): ImageInspect {
+export function buildImageInspect(
+  image: ImageRecord,
+  tags: readonly { repository: string; tag: string }[],
+  config: ConfigFields,
+): ImageInspect {
   const tagRecords = tags.map((t) => ({ ...t, imageId: image.id, updatedAt: new Date(0) }));
   const inspect: Record<string, unknown> = {
     Id: image.id.toString(),
@@ -140,7 +144,10 @@ export function buildImageInspect(image: ImageRecord, tags: readonly { repositor
   if (config["os.version"]) inspect.OsVersion = config["os.version"];
   inspect.Size = image.size;
   const layers = config.rootfs?.diff_ids ?? image.layers.map((l) => l.diffId.toString());
-  inspect.RootFS = markStruct(layers.length > 0 ? { Type: config.rootfs?.type ?? "layers", Layers: layers } : { Type: config.rootfs?.type ?? "layers" }, "image.RootFS");
+  inspect.RootFS = markStruct(
+    layers.length > 0 ? { Type: config.rootfs?.type ?? "layers", Layers: layers } : { Type: config.rootfs?.type ?? "layers" },
+    "image.RootFS",
+  );
   inspect.Metadata = markStruct({ LastTagTime: image.lastTagTime ? dateToRFC3339Nano(image.lastTagTime) : GO_ZERO_TIME }, "image.Metadata");
   return markStruct(inspect, "image.InspectResponse") as unknown as ImageInspect;
 }

@@ -33,7 +33,13 @@ const ACCEPTED = ["dangling", "label", "label!", "until"];
  * with `all`, every untagged image. Deleting an image also removes its untagged parent once
  * no other image needs it, as `docker rmi` does.
  */
-export async function pruneImages({ meta, all = false, filters = {}, dryRun = false, now }: PruneImagesOptions): Promise<PruneImagesResult> {
+export async function pruneImages({
+  meta,
+  all = false,
+  filters = {},
+  dryRun = false,
+  now,
+}: PruneImagesOptions): Promise<PruneImagesResult> {
   validateFilters(filters, ACCEPTED);
   const danglingOnly = !all && getBool(filters, "dangling", true);
   const untilValues = filters.until ?? [];

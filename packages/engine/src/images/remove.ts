@@ -124,7 +124,8 @@ async function deleteHelper(ctx: RemoveContext, image: ImageRecord, force: boole
   const children = await childrenOf(meta, image.id);
   let conflict: ImageDeleteConflictError | undefined;
   if (children.length > 0) conflict = new ImageDeleteConflictError(image.id, true, "image has dependent child images");
-  else if (!force && tags.length > 0) conflict = new ImageDeleteConflictError(image.id, false, "image is referenced in multiple repositories");
+  else if (!force && tags.length > 0)
+    conflict = new ImageDeleteConflictError(image.id, false, "image is referenced in multiple repositories");
   if (conflict) {
     const dangling = tags.length === 0 && children.length === 0;
     if (quiet && !dangling) return;

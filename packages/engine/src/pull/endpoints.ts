@@ -1,7 +1,7 @@
-import { EngineError, InvalidArgumentError } from '../errors';
-import type { Credentials } from '../registry/auth';
-import { RegistryClient } from '../registry/client';
-import { abortError } from '../registry/errors';
+import { EngineError, InvalidArgumentError } from "../errors";
+import type { Credentials } from "../registry/auth";
+import { RegistryClient } from "../registry/client";
+import { abortError } from "../registry/errors";
 
 /**
  * Where a pull may fetch from: mirrors in order, then the origin. The repository path is
@@ -31,7 +31,7 @@ export interface EndpointResult {
   /** Bytes received (manifest body or blob bytes, including those of a failed attempt). */
   bytes: number;
   /** What was asked for. */
-  kind: 'manifest' | 'blob';
+  kind: "manifest" | "blob";
 }
 
 /** An endpoint with its client, created once per pull. */
@@ -43,7 +43,7 @@ export interface Source {
 }
 
 export function openSources(endpoints: readonly Endpoint[], userAgent?: string): Source[] {
-  if (endpoints.length === 0) throw new InvalidArgumentError('pull: no registry endpoint given');
+  if (endpoints.length === 0) throw new InvalidArgumentError("pull: no registry endpoint given");
   const sources: Source[] = [];
   try {
     for (const endpoint of endpoints) {
@@ -74,20 +74,17 @@ function hostOf(endpoint: Endpoint): { host: string; insecure: boolean } {
     } catch {
       throw new InvalidArgumentError(`invalid registry endpoint URL "${endpoint.url}"`);
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new InvalidArgumentError(
-        `invalid registry endpoint URL "${endpoint.url}": expected http:// or https://`,
-      );
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      throw new InvalidArgumentError(`invalid registry endpoint URL "${endpoint.url}": expected http:// or https://`);
     }
-    if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username) {
+    if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash || url.username) {
       throw new InvalidArgumentError(
         `invalid registry endpoint URL "${endpoint.url}": path, query, credentials or fragment are not allowed`,
       );
     }
-    return { host: url.host, insecure: endpoint.insecure ?? url.protocol === 'http:' };
+    return { host: url.host, insecure: endpoint.insecure ?? url.protocol === "http:" };
   }
-  if (endpoint.host === undefined)
-    throw new InvalidArgumentError('registry endpoint needs a url or a host');
+  if (endpoint.host === undefined) throw new InvalidArgumentError("registry endpoint needs a url or a host");
   return { host: endpoint.host, insecure: endpoint.insecure ?? false };
 }
 
@@ -99,7 +96,7 @@ function hostOf(endpoint: Endpoint): { host: string; insecure: boolean } {
 export async function firstThatServes<T>(
   sources: readonly Source[],
   what: string,
-  kind: EndpointResult['kind'],
+  kind: EndpointResult["kind"],
   attempt: (source: Source, count: (bytes: number) => void) => Promise<T>,
   opts: { signal: AbortSignal; report?: (endpoint: Endpoint, result: EndpointResult) => void },
 ): Promise<{ value: T; source: Source }> {
@@ -133,12 +130,12 @@ export async function firstThatServes<T>(
   }
   const last = failures.at(-1)!.error;
   if (failures.length === 1) throw last;
-  const summary = failures.map((f) => `${f.source.name}: ${f.error.message}`).join('; ');
+  const summary = failures.map((f) => `${f.source.name}: ${f.error.message}`).join("; ");
   const error = new EngineError(
-    last instanceof EngineError ? last.code : 'UPSTREAM_UNAVAILABLE',
+    last instanceof EngineError ? last.code : "UPSTREAM_UNAVAILABLE",
     `${what}: no endpoint could serve it (${summary})`,
   );
-  Object.defineProperty(error, 'cause', { value: last });
+  Object.defineProperty(error, "cause", { value: last });
   throw error;
 }
 

@@ -1,21 +1,17 @@
-import { Writable } from 'node:stream';
+import { Writable } from "node:stream";
 
-import type { BlobIngest, BlobStore } from '../blob-store';
-import type { Digest } from '../digest';
-import { LayerMeter, type LayerMeasure } from '../layer-meter';
+import type { BlobIngest, BlobStore } from "../blob-store";
+import type { Digest } from "../digest";
+import { LayerMeter, type LayerMeasure } from "../layer-meter";
 
 export type { LayerMeasure };
 
 /** Streams a stored blob through a meter (for layers already in the store). */
-export async function measureStoredLayer(
-  blobs: BlobStore,
-  digest: Digest,
-  signal?: AbortSignal,
-): Promise<LayerMeasure> {
+export async function measureStoredLayer(blobs: BlobStore, digest: Digest, signal?: AbortSignal): Promise<LayerMeasure> {
   const meter = new LayerMeter();
   const stream = await blobs.open(digest);
   const onAbort = () => stream.destroy(signal?.reason as Error);
-  signal?.addEventListener('abort', onAbort, { once: true });
+  signal?.addEventListener("abort", onAbort, { once: true });
   try {
     for await (const chunk of stream) await meter.write(chunk as Buffer);
     return await meter.finish();
@@ -23,7 +19,7 @@ export async function measureStoredLayer(
     meter.destroy();
     throw err;
   } finally {
-    signal?.removeEventListener('abort', onAbort);
+    signal?.removeEventListener("abort", onAbort);
     stream.destroy();
   }
 }
@@ -80,10 +76,7 @@ class MeteredIngest implements BlobIngest {
     this.writable = new Writable({
       write: (chunk: Buffer, _encoding, callback) => {
         const accepted = target.write(chunk);
-        Promise.all([accepted ? undefined : drained(target), this.meter.write(chunk)]).then(
-          () => callback(),
-          callback,
-        );
+        Promise.all([accepted ? undefined : drained(target), this.meter.write(chunk)]).then(() => callback(), callback);
       },
     });
   }
@@ -116,31 +109,30 @@ class MeteredIngest implements BlobIngest {
 function drained(writable: NodeJS.WritableStream): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = (err?: Error) => {
-      writable.off('drain', done);
-      writable.off('error', done);
+      writable.off("drain", done);
+      writable.off("error", done);
       if (err) reject(err);
       else resolve();
     };
-    writable.once('drain', done);
-    writable.once('error', done);
+    writable.once("drain", done);
+    writable.once("error", done);
   });
 }
 
 function finished(writable: Writable): Promise<void> {
   if (writable.writableFinished) return Promise.resolve();
-  if (writable.destroyed)
-    return Promise.reject(new Error('ingest stream was destroyed before commit'));
+  if (writable.destroyed) return Promise.reject(new Error("ingest stream was destroyed before commit"));
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => {
-      writable.off('finish', onFinish);
+      writable.off("finish", onFinish);
       reject(err);
     };
     const onFinish = () => {
-      writable.off('error', onError);
+      writable.off("error", onError);
       resolve();
     };
-    writable.once('error', onError);
-    writable.once('finish', onFinish);
+    writable.once("error", onError);
+    writable.once("finish", onFinish);
     if (!writable.writableEnded) writable.end();
   });
 }

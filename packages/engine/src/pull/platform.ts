@@ -1,5 +1,5 @@
-import { EngineError } from '../errors';
-import type { Descriptor, Platform } from '../image-model';
+import { EngineError } from "../errors";
+import type { Descriptor, Platform } from "../image-model";
 
 /** No entry of a manifest list matches the platform asked for; `available` lists what there is. */
 export class NoMatchingPlatformError extends EngineError {
@@ -9,16 +9,16 @@ export class NoMatchingPlatformError extends EngineError {
     subject: string,
   ) {
     super(
-      'NOT_FOUND',
+      "NOT_FOUND",
       `no matching manifest for ${platformString(wanted)} in the manifest list entries of ${subject} (available: ${
-        available.length ? available.map(platformString).join(', ') : 'none'
+        available.length ? available.map(platformString).join(", ") : "none"
       })`,
     );
   }
 }
 
 export function platformString(p: Platform): string {
-  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
+  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ""}`;
 }
 
 /**
@@ -26,12 +26,8 @@ export function platformString(p: Platform): string {
  * architecture; a requested variant must match (arm64 without a variant is v8); without one,
  * an entry without a variant wins over the others, else the first one listed.
  */
-export function selectPlatform(
-  manifests: Descriptor[],
-  wanted: Platform,
-  subject: string,
-): Descriptor {
-  const variant = (p: Platform) => p.variant ?? (p.architecture === 'arm64' ? 'v8' : undefined);
+export function selectPlatform(manifests: Descriptor[], wanted: Platform, subject: string): Descriptor {
+  const variant = (p: Platform) => p.variant ?? (p.architecture === "arm64" ? "v8" : undefined);
   const candidates = manifests.filter(
     (m) =>
       m.platform &&
@@ -41,9 +37,7 @@ export function selectPlatform(
   );
   const chosen = candidates.find((m) => variant(m.platform!) === variant(wanted)) ?? candidates[0];
   if (!chosen) {
-    const available = manifests
-      .map((m) => m.platform)
-      .filter((p): p is Platform => p !== undefined && p.os !== 'unknown');
+    const available = manifests.map((m) => m.platform).filter((p): p is Platform => p !== undefined && p.os !== "unknown");
     throw new NoMatchingPlatformError(wanted, available, subject);
   }
   return chosen;

@@ -1,14 +1,8 @@
-import type { Digest } from '../digest';
-import { familiarString, withDefaultTag, type ImageReference } from '../reference';
+import type { Digest } from "../digest";
+import { familiarString, withDefaultTag, type ImageReference } from "../reference";
 
 /** Per-layer states, in docker's words. "Pull complete" means fetched and diff_id verified. */
-export type LayerStatus =
-  | 'Waiting'
-  | 'Downloading'
-  | 'Verifying Checksum'
-  | 'Download complete'
-  | 'Pull complete'
-  | 'Already exists';
+export type LayerStatus = "Waiting" | "Downloading" | "Verifying Checksum" | "Download complete" | "Pull complete" | "Already exists";
 
 /** docker's pull progress, one layer (`id` = 12-character short digest of the layer blob). */
 export interface PullLayerEvent {
@@ -33,29 +27,23 @@ export type PullProgressEvent = PullLayerEvent | PullStatusEvent;
  */
 export function pullFinalStatus(ref: ImageReference, upToDate: boolean): string {
   const name = familiarString(ref.digest ? { ...ref, tag: undefined } : withDefaultTag(ref));
-  return upToDate
-    ? `Status: Image is up to date for ${name}`
-    : `Status: Downloaded newer image for ${name}`;
+  return upToDate ? `Status: Image is up to date for ${name}` : `Status: Downloaded newer image for ${name}`;
 }
 
 const DOWNLOAD_EVENT_INTERVAL_MS = 100;
 
 /** Downloading events at most every 100 ms per layer, plus the first and the last. */
-export function downloadReporter(
-  digest: Digest,
-  total: number,
-  emit: (event: PullLayerEvent) => void,
-): (current: number) => void {
+export function downloadReporter(digest: Digest, total: number, emit: (event: PullLayerEvent) => void): (current: number) => void {
   let last = 0;
   let verifying = false;
   return (current) => {
     const now = performance.now();
     if (current < total && last !== 0 && now - last < DOWNLOAD_EVENT_INTERVAL_MS) return;
     last = now;
-    emit({ id: digest.short, status: 'Downloading', current, total });
+    emit({ id: digest.short, status: "Downloading", current, total });
     if (current === total && !verifying) {
       verifying = true;
-      emit({ id: digest.short, status: 'Verifying Checksum' });
+      emit({ id: digest.short, status: "Verifying Checksum" });
     }
   };
 }

@@ -1,6 +1,6 @@
-import type { BlobStore } from '../blob-store';
-import { Digest } from '../digest';
-import { BlobNotFoundError, EngineError, InvalidArgumentError } from '../errors';
+import type { BlobStore } from "../blob-store";
+import { Digest } from "../digest";
+import { BlobNotFoundError, EngineError, InvalidArgumentError } from "../errors";
 import {
   imageRecordFromConfig,
   parseConfig,
@@ -9,22 +9,15 @@ import {
   type Descriptor,
   type ImageConfig,
   type Platform,
-} from '../image-model';
-import { isIndexMediaType, isManifestMediaType, MediaType } from '../media-types';
-import type { ImageRecord, LayerRecord } from '../metadata';
-import { normalizedName, parseReference, withDefaultTag, type ImageReference } from '../reference';
-import { abortError } from '../registry/errors';
-import {
-  ContentError,
-  firstThatServes,
-  openSources,
-  type Endpoint,
-  type EndpointResult,
-  type Source,
-} from './endpoints';
-import { MeteringBlobStore, measureStoredLayer, type LayerMeasure } from './layer-meter';
-import { selectPlatform } from './platform';
-import { downloadReporter, pullFinalStatus, type PullProgressEvent } from './progress';
+} from "../image-model";
+import { isIndexMediaType, isManifestMediaType, MediaType } from "../media-types";
+import type { ImageRecord, LayerRecord } from "../metadata";
+import { normalizedName, parseReference, withDefaultTag, type ImageReference } from "../reference";
+import { abortError } from "../registry/errors";
+import { ContentError, firstThatServes, openSources, type Endpoint, type EndpointResult, type Source } from "./endpoints";
+import { MeteringBlobStore, measureStoredLayer, type LayerMeasure } from "./layer-meter";
+import { selectPlatform } from "./platform";
+import { downloadReporter, pullFinalStatus, type PullProgressEvent } from "./progress";
 
 /**
  * `docker pull` without the metadata store: resolves a reference on the first endpoint that
@@ -79,22 +72,20 @@ export interface PullImageResult {
 export type PullImageError = Error & { createdBlobs: Digest[] };
 
 const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
-const DEFAULT_PLATFORM: Platform = { os: 'linux', architecture: 'amd64' };
+const DEFAULT_PLATFORM: Platform = { os: "linux", architecture: "amd64" };
 const CONFIG_MEDIA_TYPES: readonly string[] = [MediaType.dockerConfig, MediaType.ociConfig];
 
 export async function pullImage(options: PullImageOptions): Promise<PullImageResult> {
   const concurrency = options.concurrency ?? 3;
   if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
-    throw new InvalidArgumentError(
-      `pull: concurrency must be a positive integer, got ${concurrency}`,
-    );
+    throw new InvalidArgumentError(`pull: concurrency must be a positive integer, got ${concurrency}`);
   }
   const ref = parseReference(options.ref);
   const sources = openSources(options.endpoints, options.userAgent);
   // Aborted by the caller's signal, or by the first failing layer to stop the others.
   const controller = new AbortController();
   const onAbort = () => controller.abort(options.signal?.reason);
-  options.signal?.addEventListener('abort', onAbort, { once: true });
+  options.signal?.addEventListener("abort", onAbort, { once: true });
   if (options.signal?.aborted) onAbort();
   const pull = new Pull(options, ref, sources, controller, concurrency);
   try {
@@ -102,11 +93,10 @@ export async function pullImage(options: PullImageOptions): Promise<PullImageRes
   } catch (err) {
     controller.abort(err);
     const error = (options.signal?.aborted ? abortError(options.signal) : err) as PullImageError;
-    if (typeof error === 'object' && error !== null)
-      error.createdBlobs = [...pull.created.values()];
+    if (typeof error === "object" && error !== null) error.createdBlobs = [...pull.created.values()];
     throw error;
   } finally {
-    options.signal?.removeEventListener('abort', onAbort);
+    options.signal?.removeEventListener("abort", onAbort);
     for (const s of sources) s.client.close();
   }
 }
@@ -137,7 +127,7 @@ class Pull {
     const top = await firstThatServes(
       this.sources,
       `manifest ${this.subject(reference)}`,
-      'manifest',
+      "manifest",
       async (s, count) => {
         const m = await s.client.getManifest(this.repo, reference, { signal: this.signal });
         count(m.bytes.length);
@@ -152,17 +142,13 @@ class Pull {
     let indexDigest: Digest | undefined;
     if (isIndexMediaType(manifest.mediaType)) {
       const index = parseIndex(manifest.bytes, `manifest list ${this.subject(reference)}`);
-      const chosen = selectPlatform(
-        index.manifests,
-        this.options.platform ?? DEFAULT_PLATFORM,
-        this.subject(reference),
-      );
+      const chosen = selectPlatform(index.manifests, this.options.platform ?? DEFAULT_PLATFORM, this.subject(reference));
       indexDigest = manifest.digest;
       await this.storeBytes(manifest.bytes, manifest.digest);
       const child = await firstThatServes(
         sources,
         `manifest ${this.subject(chosen.digest.toString())}`,
-        'manifest',
+        "manifest",
         async (s, count) => {
           const m = await s.client.getManifest(this.repo, chosen.digest.toString(), {
             signal: this.signal,
@@ -175,7 +161,7 @@ class Pull {
       manifest = child.value;
       if (!isManifestMediaType(manifest.mediaType)) {
         throw new ContentError(
-          'INVALID_ARGUMENT',
+          "INVALID_ARGUMENT",
           `manifest list ${this.subject(reference)} points at a ${manifest.mediaType} for its platform, not an image manifest`,
         );
       }
@@ -183,16 +169,12 @@ class Pull {
     await this.storeBytes(manifest.bytes, manifest.digest);
     this.emit({ status: `Digest: ${(indexDigest ?? manifest.digest).toString()}` });
 
-    const parsed = parseManifest(
-      manifest.bytes,
-      `manifest ${this.subject(manifest.digest.toString())}`,
-    );
+    const parsed = parseManifest(manifest.bytes, `manifest ${this.subject(manifest.digest.toString())}`);
     const { configBytes, config } = await this.fetchConfig(parsed.config, sources);
-    if (!indexDigest && this.options.platform)
-      checkPlatform(config, this.options.platform, this.subject(reference));
+    if (!indexDigest && this.options.platform) checkPlatform(config, this.options.platform, this.subject(reference));
     if (config.rootfs.diff_ids.length !== parsed.layers.length) {
       throw new ContentError(
-        'INVALID_ARGUMENT',
+        "INVALID_ARGUMENT",
         `image ${this.subject(reference)}: the manifest lists ${parsed.layers.length} layers but the config's rootfs.diff_ids ${config.rootfs.diff_ids.length}`,
       );
     }
@@ -221,22 +203,13 @@ class Pull {
 
   // --- config ---------------------------------------------------------------------------
 
-  private async fetchConfig(
-    desc: Descriptor,
-    sources: Source[],
-  ): Promise<{ configBytes: Buffer; config: ImageConfig }> {
+  private async fetchConfig(desc: Descriptor, sources: Source[]): Promise<{ configBytes: Buffer; config: ImageConfig }> {
     const what = `config ${this.subject(desc.digest.toString())}`;
     if (!CONFIG_MEDIA_TYPES.includes(desc.mediaType)) {
-      throw new ContentError(
-        'INVALID_ARGUMENT',
-        `${what} has media type ${desc.mediaType}: not a container image`,
-      );
+      throw new ContentError("INVALID_ARGUMENT", `${what} has media type ${desc.mediaType}: not a container image`);
     }
     if (desc.size > MAX_CONFIG_BYTES) {
-      throw new ContentError(
-        'TOO_LARGE',
-        `${what} is ${desc.size} bytes, more than the ${MAX_CONFIG_BYTES} allowed`,
-      );
+      throw new ContentError("TOO_LARGE", `${what} is ${desc.size} bytes, more than the ${MAX_CONFIG_BYTES} allowed`);
     }
     await this.fetchBlob(desc, sources);
     const configBytes = await this.options.blobs.read(desc.digest, MAX_CONFIG_BYTES);
@@ -245,53 +218,34 @@ class Pull {
 
   // --- layers ---------------------------------------------------------------------------
 
-  private async fetchLayers(
-    descs: Descriptor[],
-    diffIds: Digest[],
-    sources: Source[],
-  ): Promise<LayerRecord[]> {
+  private async fetchLayers(descs: Descriptor[], diffIds: Digest[], sources: Source[]): Promise<LayerRecord[]> {
     const has = (d: Digest) => (this.options.has ? this.options.has(d) : this.options.blobs.has(d));
     // A blob listed twice (repeated empty layers) is fetched once.
     const unique = new Map<string, { desc: Descriptor; diffId: Digest; present: boolean }>();
     for (const [i, desc] of descs.entries()) {
-      if (!unique.has(desc.digest.hex))
-        unique.set(desc.digest.hex, { desc, diffId: diffIds[i]!, present: false });
+      if (!unique.has(desc.digest.hex)) unique.set(desc.digest.hex, { desc, diffId: diffIds[i]!, present: false });
     }
     for (const entry of unique.values()) {
       // A caller's `has` may know layers this store lacks: those are downloaded after all.
-      entry.present =
-        (await has(entry.desc.digest)) &&
-        (!this.options.has || (await this.options.blobs.has(entry.desc.digest)));
+      entry.present = (await has(entry.desc.digest)) && (!this.options.has || (await this.options.blobs.has(entry.desc.digest)));
       this.emit({
         id: entry.desc.digest.short,
-        status: entry.present ? 'Already exists' : 'Waiting',
+        status: entry.present ? "Already exists" : "Waiting",
       });
     }
     const records = new Map<string, LayerRecord>();
     const abort = (reason: unknown) => this.controller.abort(reason);
-    await runPool(
-      [...unique.values()],
-      this.concurrency,
-      this.signal,
-      abort,
-      async ({ desc, diffId, present }) => {
-        records.set(desc.digest.hex, await this.pullLayer(desc, diffId, present, sources));
-      },
-    );
+    await runPool([...unique.values()], this.concurrency, this.signal, abort, async ({ desc, diffId, present }) => {
+      records.set(desc.digest.hex, await this.pullLayer(desc, diffId, present, sources));
+    });
     return descs.map((desc, i) => {
       const record = records.get(desc.digest.hex)!;
-      if (!record.diffId.equals(diffIds[i]!))
-        throw diffIdMismatch(this.subject(desc.digest.toString()), diffIds[i]!, record.diffId);
+      if (!record.diffId.equals(diffIds[i]!)) throw diffIdMismatch(this.subject(desc.digest.toString()), diffIds[i]!, record.diffId);
       return record;
     });
   }
 
-  private async pullLayer(
-    desc: Descriptor,
-    diffId: Digest,
-    present: boolean,
-    sources: Source[],
-  ): Promise<LayerRecord> {
+  private async pullLayer(desc: Descriptor, diffId: Digest, present: boolean, sources: Source[]): Promise<LayerRecord> {
     const what = `layer ${this.subject(desc.digest.toString())}`;
     const record = (measure: { diffId: Digest; size: number }, blobSize: number): LayerRecord => {
       if (!measure.diffId.equals(diffId)) throw diffIdMismatch(what, diffId, measure.diffId);
@@ -310,12 +264,7 @@ class Pull {
       if (stat) {
         try {
           return record(
-            this.uncompressed(
-              await measureStoredLayer(this.options.blobs, desc.digest, this.signal),
-              desc.digest,
-              stat.size,
-              what,
-            ),
+            this.uncompressed(await measureStoredLayer(this.options.blobs, desc.digest, this.signal), desc.digest, stat.size, what),
             stat.size,
           );
         } catch (err) {
@@ -325,29 +274,19 @@ class Pull {
       // "Present" by the caller's account but not in this store (or gone since): download it.
     }
     const metering = await this.fetchBlob(desc, sources, true);
-    this.emit({ id: desc.digest.short, status: 'Download complete' });
-    const measure =
-      metering.measured ?? (await measureStoredLayer(this.options.blobs, desc.digest, this.signal));
+    this.emit({ id: desc.digest.short, status: "Download complete" });
+    const measure = metering.measured ?? (await measureStoredLayer(this.options.blobs, desc.digest, this.signal));
     const result = record(this.uncompressed(measure, desc.digest, desc.size, what), desc.size);
-    this.emit({ id: desc.digest.short, status: 'Pull complete' });
+    this.emit({ id: desc.digest.short, status: "Pull complete" });
     return result;
   }
 
-  private uncompressed(
-    measure: LayerMeasure,
-    blob: Digest,
-    blobSize: number,
-    what: string,
-  ): { diffId: Digest; size: number } {
-    if (measure.compression === 'none') return { diffId: blob, size: blobSize };
-    if (measure.compression === 'zstd') {
-      throw new ContentError(
-        'INVALID_ARGUMENT',
-        `${what} is zstd-compressed, which this version cannot decompress`,
-      );
+  private uncompressed(measure: LayerMeasure, blob: Digest, blobSize: number, what: string): { diffId: Digest; size: number } {
+    if (measure.compression === "none") return { diffId: blob, size: blobSize };
+    if (measure.compression === "zstd") {
+      throw new ContentError("INVALID_ARGUMENT", `${what} is zstd-compressed, which this version cannot decompress`);
     }
-    if ('error' in measure)
-      throw new ContentError('INVALID_ARGUMENT', `${what} is not valid gzip: ${measure.error}`);
+    if ("error" in measure) throw new ContentError("INVALID_ARGUMENT", `${what} is not valid gzip: ${measure.error}`);
     return measure;
   }
 
@@ -357,20 +296,14 @@ class Pull {
    * Fetches one blob into the store, verified, from the first source that serves correct
    * bytes. `meter` measures a layer's uncompressed content as it streams.
    */
-  private async fetchBlob(
-    desc: Descriptor,
-    sources: Source[],
-    meter = false,
-  ): Promise<MeteringBlobStore> {
+  private async fetchBlob(desc: Descriptor, sources: Source[], meter = false): Promise<MeteringBlobStore> {
     const what = `blob ${this.subject(desc.digest.toString())}`;
-    const report = meter
-      ? downloadReporter(desc.digest, desc.size, (e) => this.emit(e))
-      : undefined;
+    const report = meter ? downloadReporter(desc.digest, desc.size, (e) => this.emit(e)) : undefined;
     let store = new MeteringBlobStore(this.options.blobs);
     const { value } = await firstThatServes(
       sources,
       what,
-      'blob',
+      "blob",
       async (s, count) => {
         store = new MeteringBlobStore(this.options.blobs);
         let attemptBytes = 0;
@@ -402,7 +335,7 @@ class Pull {
     const ingest = await this.options.blobs.ingest();
     try {
       await new Promise<void>((resolve, reject) => {
-        ingest.writable.once('error', reject);
+        ingest.writable.once("error", reject);
         ingest.writable.end(bytes, () => resolve());
       });
       const { created } = await ingest.commit({ digest, size: bytes.length });
@@ -429,7 +362,7 @@ class Pull {
 
 function diffIdMismatch(what: string, expected: Digest, actual: Digest): ContentError {
   return new ContentError(
-    'DIGEST_MISMATCH',
+    "DIGEST_MISMATCH",
     `${what}: its uncompressed content (diff_id) ${actual.toString()} does not match the config's ${expected.toString()}`,
   );
 }
@@ -437,10 +370,10 @@ function diffIdMismatch(what: string, expected: Digest, actual: Digest): Content
 /** A single-platform image pulled for an explicit platform must be that platform (as docker checks). */
 function checkPlatform(config: ImageConfig, wanted: Platform, subject: string): void {
   if (config.os === wanted.os && config.architecture === wanted.architecture) return;
-  const found = `${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ''}`;
+  const found = `${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ""}`;
   throw new EngineError(
-    'NOT_FOUND',
-    `image ${subject} was found but is ${found}, not the requested ${wanted.os}/${wanted.architecture}${wanted.variant ? `/${wanted.variant}` : ''}`,
+    "NOT_FOUND",
+    `image ${subject} was found but is ${found}, not the requested ${wanted.os}/${wanted.architecture}${wanted.variant ? `/${wanted.variant}` : ""}`,
   );
 }
 

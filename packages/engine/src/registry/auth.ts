@@ -98,8 +98,7 @@ export class Authenticator {
     // Prefer Bearer when a registry offers both.
     const challenge = challenges.find((c) => c?.scheme === "bearer") ?? challenges.find((c) => c !== undefined);
     if (!challenge) return false;
-    const changed =
-      challenge.scheme !== this.challenge?.scheme || challenge.params.realm !== this.challenge?.params.realm;
+    const changed = challenge.scheme !== this.challenge?.scheme || challenge.params.realm !== this.challenge?.params.realm;
     this.challenge = challenge;
     this.tokens.delete(scope ?? "");
     if (challenge.scheme === "basic") return (changed || !hadAuthorization) && this.credentials !== undefined;
@@ -136,19 +135,11 @@ export class Authenticator {
     }
     if (res.status !== 200) {
       await readErrorBody(res.body);
-      throw new RegistryError(
-        res.status >= 500 ? "unavailable" : "protocol",
-        `token server answered HTTP ${res.status} for ${what}`,
-        {
-          status: res.status,
-        },
-      );
+      throw new RegistryError(res.status >= 500 ? "unavailable" : "protocol", `token server answered HTTP ${res.status} for ${what}`, {
+        status: res.status,
+      });
     }
-    const body = await readCapped(
-      res.body,
-      TOKEN_MAX_BYTES,
-      () => new RegistryError("protocol", `token response too large for ${what}`),
-    );
+    const body = await readCapped(res.body, TOKEN_MAX_BYTES, () => new RegistryError("protocol", `token response too large for ${what}`));
     let parsed: {
       token?: unknown;
       access_token?: unknown;
@@ -161,10 +152,8 @@ export class Authenticator {
       throw new RegistryError("protocol", `token server sent invalid JSON for ${what}`);
     }
     const token = typeof parsed.token === "string" && parsed.token ? parsed.token : parsed.access_token;
-    if (typeof token !== "string" || !token)
-      throw new RegistryError("protocol", `token server sent no token for ${what}`);
-    const seconds =
-      typeof parsed.expires_in === "number" && parsed.expires_in > 0 ? parsed.expires_in : DEFAULT_TOKEN_SECONDS;
+    if (typeof token !== "string" || !token) throw new RegistryError("protocol", `token server sent no token for ${what}`);
+    const seconds = typeof parsed.expires_in === "number" && parsed.expires_in > 0 ? parsed.expires_in : DEFAULT_TOKEN_SECONDS;
     const issued = typeof parsed.issued_at === "string" ? Date.parse(parsed.issued_at) : NaN;
     // Trust our clock over the server's unless its issued_at is sane.
     const start = Number.isFinite(issued) && Math.abs(issued - this.now()) < 60_000 ? issued : this.now();

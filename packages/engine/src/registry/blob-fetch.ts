@@ -63,10 +63,7 @@ export async function fetchBlobInto(
         const start = /^bytes (\d+)-/.exec(res.headers["content-range"] ?? "")?.[1];
         if (Number(start) !== offset) {
           res.body.destroy();
-          throw new RegistryError(
-            "protocol",
-            `registry sent the wrong range for ${subject} (asked from byte ${offset})`,
-          );
+          throw new RegistryError("protocol", `registry sent the wrong range for ${subject} (asked from byte ${offset})`);
         }
       }
       const length = res.headers["content-length"] ? Number(res.headers["content-length"]) : undefined;
@@ -99,11 +96,7 @@ export async function fetchBlobInto(
 }
 
 /** Pipes the response into the ingest without ending it, honouring back-pressure. */
-async function copyBody(
-  res: TransportResponse,
-  writable: NodeJS.WritableStream,
-  onBytes: (n: number) => void,
-): Promise<void> {
+async function copyBody(res: TransportResponse, writable: NodeJS.WritableStream, onBytes: (n: number) => void): Promise<void> {
   let n = 0;
   try {
     for await (const chunk of res.body) {

@@ -3,13 +3,7 @@ import { DigestMismatchError } from "../errors";
 import { MediaType } from "../media-types";
 import { Authenticator, CATALOG_SCOPE, pullScope, type Credentials } from "./auth";
 import { fetchBlobInto, type FetchBlobOptions, type FetchBlobResult } from "./blob-fetch";
-import {
-  RegistryError,
-  RegistryUnauthorizedError,
-  UnsupportedMediaTypeError,
-  errorFromResponse,
-  isSchema1,
-} from "./errors";
+import { RegistryError, RegistryUnauthorizedError, UnsupportedMediaTypeError, errorFromResponse, isSchema1 } from "./errors";
 import { Transport, readCapped, readErrorBody, type TransportResponse } from "./transport";
 
 /**
@@ -110,15 +104,11 @@ export class RegistryClient {
       const res = await this.call({ method: "GET", path: "/v2/", what, signal: opts.signal });
       await readErrorBody(res.body);
       if (res.status !== 200) throw errorFromResponse(res.status, undefined, `${this.host}/v2/`);
-      if (
-        res.headers["docker-distribution-api-version"] === undefined &&
-        res.headers["content-type"]?.includes("text/html")
-      ) {
+      if (res.headers["docker-distribution-api-version"] === undefined && res.headers["content-type"]?.includes("text/html")) {
         throw new RegistryError("protocol", `${this.host} does not look like a registry (no v2 API)`);
       }
     } catch (err) {
-      if (err instanceof RegistryUnauthorizedError && !this.auth.hasCredentials)
-        return { authScheme: this.auth.scheme };
+      if (err instanceof RegistryUnauthorizedError && !this.auth.hasCredentials) return { authScheme: this.auth.scheme };
       throw err;
     }
     return { authScheme: this.auth.scheme };
@@ -139,12 +129,7 @@ export class RegistryClient {
       throw tooLarge();
     }
     const bytes = await readCapped(res.body, maxBytes, tooLarge);
-    const mediaType = manifestMediaType(
-      res.headers["content-type"],
-      bytes,
-      subject,
-      opts.accept ?? DEFAULT_MANIFEST_ACCEPT,
-    );
+    const mediaType = manifestMediaType(res.headers["content-type"], bytes, subject, opts.accept ?? DEFAULT_MANIFEST_ACCEPT);
     const actual = Digest.of(bytes);
     const expected = Digest.tryParse(reference) ?? headerDigest(res, subject);
     if (expected && !expected.equals(actual)) {
@@ -242,8 +227,7 @@ export class RegistryClient {
     });
     if (res.status !== 200) {
       const body = method === "GET" ? await readErrorBody(res.body) : (res.body.resume(), undefined);
-      if (res.status === 404 && !body)
-        throw new RegistryError("not-found", `manifest unknown: ${subject}`, { status: 404 });
+      if (res.status === 404 && !body) throw new RegistryError("not-found", `manifest unknown: ${subject}`, { status: 404 });
       throw errorFromResponse(res.status, body, subject);
     }
     return res;
@@ -254,16 +238,11 @@ export class RegistryClient {
     let next: string | undefined = path + (opts.pageSize ? `?n=${opts.pageSize}` : "");
     const seen = new Set<string>();
     while (next) {
-      if (seen.has(next) || seen.size >= MAX_PAGES)
-        throw new RegistryError("protocol", `pagination of ${what} does not end`);
+      if (seen.has(next) || seen.size >= MAX_PAGES) throw new RegistryError("protocol", `pagination of ${what} does not end`);
       seen.add(next);
       const res = await this.call({ method: "GET", path: next, scope, what, signal: opts.signal });
       if (res.status !== 200) throw errorFromResponse(res.status, await readErrorBody(res.body), what);
-      const body = await readCapped(
-        res.body,
-        16 * 1024 * 1024,
-        () => new RegistryError("too-large", `${what}: page too large`),
-      );
+      const body = await readCapped(res.body, 16 * 1024 * 1024, () => new RegistryError("too-large", `${what}: page too large`));
       let page: unknown;
       try {
         page = JSON.parse(body.toString("utf8"));
@@ -280,8 +259,7 @@ export class RegistryClient {
     const base = await this.baseUrl(call.signal);
     const url = new URL(call.path, base);
     for (const [k, v] of Object.entries(call.query ?? {})) url.searchParams.set(k, v);
-    if (url.origin !== new URL(base).origin)
-      throw new RegistryError("protocol", `registry ${this.host} sent a link to another host`);
+    if (url.origin !== new URL(base).origin) throw new RegistryError("protocol", `registry ${this.host} sent a link to another host`);
     for (let attempt = 0; ; attempt++) {
       const authorization = await this.auth.authorization(call.scope, call.signal);
       const res = await this.transport.send({
@@ -294,9 +272,7 @@ export class RegistryClient {
       });
       if (res.status !== 401) return res;
       await readErrorBody(res.body);
-      const retry =
-        attempt === 0 &&
-        this.auth.onUnauthorized(res.headers["www-authenticate"], call.scope, authorization !== undefined);
+      const retry = attempt === 0 && this.auth.onUnauthorized(res.headers["www-authenticate"], call.scope, authorization !== undefined);
       if (!retry) {
         throw new RegistryUnauthorizedError(
           this.host,
@@ -346,18 +322,12 @@ function headerDigest(res: TransportResponse, subject: string): Digest | undefin
   const value = res.headers["docker-content-digest"];
   if (typeof value !== "string" || value === "") return undefined;
   const digest = Digest.tryParse(value.trim());
-  if (!digest)
-    throw new RegistryError("protocol", `registry sent an unsupported Docker-Content-Digest "${value}" for ${subject}`);
+  if (!digest) throw new RegistryError("protocol", `registry sent an unsupported Docker-Content-Digest "${value}" for ${subject}`);
   return digest;
 }
 
 /** The media type from Content-Type, or from the manifest's own `mediaType` when the header is generic. */
-function manifestMediaType(
-  contentType: string | undefined,
-  bytes: Buffer,
-  subject: string,
-  accepted: readonly string[],
-): string {
+function manifestMediaType(contentType: string | undefined, bytes: Buffer, subject: string, accepted: readonly string[]): string {
   const header = contentType?.split(";")[0]?.trim() ?? "";
   let type = header;
   if (!header || header === "application/json" || header === "text/plain" || header === "application/octet-stream") {

@@ -49,14 +49,10 @@ export class RegistryError extends EngineError {
 /** The registry wants credentials we do not have, or rejected the ones we sent. */
 export class RegistryUnauthorizedError extends RegistryError {
   constructor(host: string, what: string, detail?: string) {
-    super(
-      "unauthorized",
-      `unauthorized: authentication required for ${what} on ${host}${detail ? ` (${detail})` : ""}`,
-      {
-        status: 401,
-        registryCode: "UNAUTHORIZED",
-      },
-    );
+    super("unauthorized", `unauthorized: authentication required for ${what} on ${host}${detail ? ` (${detail})` : ""}`, {
+      status: 401,
+      registryCode: "UNAUTHORIZED",
+    });
   }
 }
 
@@ -75,10 +71,7 @@ export class UnsupportedMediaTypeError extends RegistryError {
 
 export class RegistryTimeoutError extends RegistryError {
   constructor(what: string, ms: number, phase: "headers" | "body") {
-    super(
-      "timeout",
-      `timed out after ${ms} ms waiting for ${phase === "headers" ? "a response" : "data"} from ${what}`,
-    );
+    super("timeout", `timed out after ${ms} ms waiting for ${phase === "headers" ? "a response" : "data"} from ${what}`);
   }
 }
 
@@ -139,10 +132,6 @@ export function errorFromResponse(status: number, body: Buffer | undefined, subj
   const code = typeof first?.code === "string" ? first.code : undefined;
   const kind = (code && CODE_KINDS[code]) || kindOfStatus(status);
   const text =
-    typeof first?.message === "string" && first.message
-      ? first.message
-      : code
-        ? code.toLowerCase().replace(/_/g, " ")
-        : `HTTP ${status}`;
+    typeof first?.message === "string" && first.message ? first.message : code ? code.toLowerCase().replace(/_/g, " ") : `HTTP ${status}`;
   return new RegistryError(kind, `${text}: ${subject}`, { status, registryCode: code });
 }

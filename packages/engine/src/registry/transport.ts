@@ -145,10 +145,7 @@ export class Transport {
         request.destroy(err);
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      const headersTimer = setTimeout(
-        () => request.destroy(new RegistryTimeoutError(req.what, this.timeoutMs, "headers")),
-        this.timeoutMs,
-      );
+      const headersTimer = setTimeout(() => request.destroy(new RegistryTimeoutError(req.what, this.timeoutMs, "headers")), this.timeoutMs);
       request.once("error", (err) => {
         clearTimeout(headersTimer);
         signal?.removeEventListener("abort", onAbort);

@@ -140,12 +140,7 @@ export default function ImagesPage() {
             >
               Download{selectedRefs.length ? ` (${selectedRefs.length})` : ""}
             </Button>
-            <Button
-              variant="danger"
-              disabled={selectedRefs.length === 0}
-              onClick={() => setRemoveOpen(true)}
-              data-testid="images-remove"
-            >
+            <Button variant="danger" disabled={selectedRefs.length === 0} onClick={() => setRemoveOpen(true)} data-testid="images-remove">
               Remove{selectedRefs.length ? ` (${selectedRefs.length})` : ""}
             </Button>
           </>

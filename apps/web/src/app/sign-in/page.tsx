@@ -38,7 +38,10 @@ export default function SignInPage() {
     <main className="grid min-h-screen place-items-center px-4">
       <div className="w-full max-w-sm">
         <div className="mb-6 flex flex-col items-center gap-2 text-center">
-          <span aria-hidden className="grid size-10 place-items-center rounded-lg bg-sky-600 text-lg text-white dark:bg-sky-500 dark:text-slate-950">
+          <span
+            aria-hidden
+            className="grid size-10 place-items-center rounded-lg bg-sky-600 text-lg text-white dark:bg-sky-500 dark:text-slate-950"
+          >
             ⚓
           </span>
           <h1 className="text-xl font-semibold tracking-tight">Sign in to Berth</h1>

@@ -36,20 +36,62 @@ export function PasswordCard() {
       <CardHeader title="Password" description="Changing it signs out your other browser sessions; tokens keep working." />
       <form onSubmit={onSubmit} className="grid items-end gap-3 sm:grid-cols-[1fr_1fr_1fr_auto]" aria-label="Change password">
         <Field label="Current password">
-          {(id) => <Input id={id} type="password" autoComplete="current-password" required value={current} onChange={(e) => setCurrent(e.target.value)} data-testid="password-current" />}
+          {(id) => (
+            <Input
+              id={id}
+              type="password"
+              autoComplete="current-password"
+              required
+              value={current}
+              onChange={(e) => setCurrent(e.target.value)}
+              data-testid="password-current"
+            />
+          )}
         </Field>
         <Field label="New password (8+ characters)">
-          {(id) => <Input id={id} type="password" autoComplete="new-password" minLength={8} required value={next} onChange={(e) => setNext(e.target.value)} data-testid="password-new" />}
+          {(id) => (
+            <Input
+              id={id}
+              type="password"
+              autoComplete="new-password"
+              minLength={8}
+              required
+              value={next}
+              onChange={(e) => setNext(e.target.value)}
+              data-testid="password-new"
+            />
+          )}
         </Field>
         <Field label="Repeat new password">
-          {(id) => <Input id={id} type="password" autoComplete="new-password" required value={repeat} onChange={(e) => setRepeat(e.target.value)} aria-invalid={mismatch} data-testid="password-repeat" />}
+          {(id) => (
+            <Input
+              id={id}
+              type="password"
+              autoComplete="new-password"
+              required
+              value={repeat}
+              onChange={(e) => setRepeat(e.target.value)}
+              aria-invalid={mismatch}
+              data-testid="password-repeat"
+            />
+          )}
         </Field>
-        <Button type="submit" variant="primary" loading={change.isPending} disabled={!current || next.length < 8 || next !== repeat} data-testid="password-submit">
+        <Button
+          type="submit"
+          variant="primary"
+          loading={change.isPending}
+          disabled={!current || next.length < 8 || next !== repeat}
+          data-testid="password-submit"
+        >
           Change password
         </Button>
       </form>
       {mismatch ? <p className="mt-2 text-xs text-rose-600">The two new passwords differ.</p> : null}
-      {done ? <p className="mt-2 text-sm text-emerald-700 dark:text-emerald-400" data-testid="password-done">Password changed.</p> : null}
+      {done ? (
+        <p className="mt-2 text-sm text-emerald-700 dark:text-emerald-400" data-testid="password-done">
+          Password changed.
+        </p>
+      ) : null}
       {change.error ? <ErrorState className="mt-3" title="Could not change the password" message={errorMessage(change.error)} /> : null}
     </Card>
   );

@@ -9,17 +9,7 @@ import { useTRPC } from "~/trpc/react";
 import { OutputLines } from "./output-lines";
 
 /** Confirms `images.remove` for the given references and shows docker's lines afterwards. */
-export function RemoveDialog({
-  refs,
-  open,
-  onClose,
-  onDone,
-}: {
-  refs: string[];
-  open: boolean;
-  onClose: () => void;
-  onDone?: () => void;
-}) {
+export function RemoveDialog({ refs, open, onClose, onDone }: { refs: string[]; open: boolean; onClose: () => void; onDone?: () => void }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [force, setForce] = useState(false);
@@ -49,9 +39,7 @@ export function RemoveDialog({
       }}
       testId="remove-dialog"
       title={finished ? "Removed" : `Remove ${refs.length === 1 ? "1 image reference" : `${refs.length} image references`}?`}
-      description={
-        finished ? undefined : "Tags are untagged; an image whose last tag goes is deleted, with layers no other image uses."
-      }
+      description={finished ? undefined : "Tags are untagged; an image whose last tag goes is deleted, with layers no other image uses."}
       footer={
         finished ? (
           <Button
@@ -68,12 +56,7 @@ export function RemoveDialog({
         ) : (
           <>
             <Button onClick={onClose}>Cancel</Button>
-            <Button
-              variant="danger"
-              data-testid="remove-confirm"
-              loading={remove.isPending}
-              onClick={() => remove.mutate({ refs, force })}
-            >
+            <Button variant="danger" data-testid="remove-confirm" loading={remove.isPending} onClick={() => remove.mutate({ refs, force })}>
               Remove
             </Button>
           </>

@@ -21,7 +21,10 @@ const nav = [
 function Logo() {
   return (
     <Link href="/" className="flex items-center gap-2 px-2 text-base font-semibold tracking-tight">
-      <span aria-hidden className="grid size-7 place-items-center rounded-md bg-sky-600 text-sm text-white dark:bg-sky-500 dark:text-slate-950">
+      <span
+        aria-hidden
+        className="grid size-7 place-items-center rounded-md bg-sky-600 text-sm text-white dark:bg-sky-500 dark:text-slate-950"
+      >
         ⚓
       </span>
       Berth

@@ -58,9 +58,7 @@ export function Dialog({
             {description ? <div className="mt-1 text-sm text-slate-500 dark:text-slate-400">{description}</div> : null}
           </div>
           <div className="min-h-0 flex-1 overflow-y-auto px-5 py-4 text-sm">{children}</div>
-          {footer ? (
-            <div className="flex justify-end gap-2 border-t border-slate-200 px-5 py-3 dark:border-slate-800">{footer}</div>
-          ) : null}
+          {footer ? <div className="flex justify-end gap-2 border-t border-slate-200 px-5 py-3 dark:border-slate-800">{footer}</div> : null}
         </div>
       ) : null}
     </dialog>

@@ -47,11 +47,7 @@ export function Field({
 export function Checkbox({ label, className, ...props }: InputHTMLAttributes<HTMLInputElement> & { label: ReactNode }) {
   return (
     <label className={cn("inline-flex cursor-pointer items-center gap-2 text-sm text-slate-700 dark:text-slate-300", className)}>
-      <input
-        type="checkbox"
-        className="size-4 rounded border-slate-300 accent-sky-600 dark:border-slate-600"
-        {...props}
-      />
+      <input type="checkbox" className="size-4 rounded border-slate-300 accent-sky-600 dark:border-slate-600" {...props} />
       {label}
     </label>
   );

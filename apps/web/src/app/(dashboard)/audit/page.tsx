@@ -90,10 +90,20 @@ export default function AuditPage() {
       />
 
       <Card className="mb-4">
-        <form onSubmit={onSubmit} className="grid items-end gap-3 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-[repeat(3,minmax(0,1fr))_repeat(2,minmax(13rem,1fr))_auto]" aria-label="Audit filters">
+        <form
+          onSubmit={onSubmit}
+          className="grid items-end gap-3 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-[repeat(3,minmax(0,1fr))_repeat(2,minmax(13rem,1fr))_auto]"
+          aria-label="Audit filters"
+        >
           <Field label="Person">
             {(id) => (
-              <Input id={id} placeholder="username" value={draft.actor} onChange={(e) => setDraft({ ...draft, actor: e.target.value })} data-testid="audit-filter-actor" />
+              <Input
+                id={id}
+                placeholder="username"
+                value={draft.actor}
+                onChange={(e) => setDraft({ ...draft, actor: e.target.value })}
+                data-testid="audit-filter-actor"
+              />
             )}
           </Field>
           <Field label="Action">
@@ -117,11 +127,19 @@ export default function AuditPage() {
           </Field>
           <Field label="Repository">
             {(id) => (
-              <Input id={id} placeholder="e.g. team/app" value={draft.repository} onChange={(e) => setDraft({ ...draft, repository: e.target.value })} data-testid="audit-filter-repository" />
+              <Input
+                id={id}
+                placeholder="e.g. team/app"
+                value={draft.repository}
+                onChange={(e) => setDraft({ ...draft, repository: e.target.value })}
+                data-testid="audit-filter-repository"
+              />
             )}
           </Field>
           <Field label="From">
-            {(id) => <Input id={id} type="datetime-local" value={draft.from} onChange={(e) => setDraft({ ...draft, from: e.target.value })} />}
+            {(id) => (
+              <Input id={id} type="datetime-local" value={draft.from} onChange={(e) => setDraft({ ...draft, from: e.target.value })} />
+            )}
           </Field>
           <Field label="To">
             {(id) => <Input id={id} type="datetime-local" value={draft.to} onChange={(e) => setDraft({ ...draft, to: e.target.value })} />}

@@ -5,21 +5,7 @@ import Link from "next/link";
 import { useMemo } from "react";
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { PageHeader } from "~/components/shell/app-shell";
-import {
-  Card,
-  CardHeader,
-  EmptyState,
-  ErrorState,
-  Skeleton,
-  Stat,
-  Table,
-  TableSkeleton,
-  TBody,
-  Td,
-  Th,
-  THead,
-  Tr,
-} from "~/components/ui";
+import { Card, CardHeader, EmptyState, ErrorState, Skeleton, Stat, Table, TableSkeleton, TBody, Td, Th, THead, Tr } from "~/components/ui";
 import { errorMessage, formatBytes, formatRelative, shortId } from "~/lib/format";
 import { imageHref, isDangling, type DiskUsageRow } from "~/lib/models";
 import { useTRPC } from "~/trpc/react";
@@ -117,13 +103,20 @@ export default function DiskUsagePage() {
             <Stat label="Images" value={totals.total ?? "—"} testId="df-total" />
             <Stat label="Active" value={totals.active ?? "—"} hint="tagged images" />
             <Stat label="Size" value={formatBytes(totals.size)} hint="layers stored once" testId="df-size" />
-            <Stat label="Reclaimable" value={formatBytes(totals.reclaimable)} hint={reclaimablePct.trim() || "not used by any tagged image"} />
+            <Stat
+              label="Reclaimable"
+              value={formatBytes(totals.reclaimable)}
+              hint={reclaimablePct.trim() || "not used by any tagged image"}
+            />
           </>
         )}
       </div>
 
       <Card className="mt-4">
-        <CardHeader title="Space per repository" description="Unique bytes are freed by removing the repository's images; shared bytes are layers other images use too." />
+        <CardHeader
+          title="Space per repository"
+          description="Unique bytes are freed by removing the repository's images; shared bytes are layers other images use too."
+        />
         {df.isPending ? (
           <Skeleton className="h-64" />
         ) : df.error ? (

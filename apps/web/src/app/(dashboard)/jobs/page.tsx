@@ -61,10 +61,7 @@ export default function JobsPage() {
             {jobs.map((job) => (
               <Tr key={job.id} data-testid="jobs-row" data-state={job.state}>
                 <Td className="max-w-sm font-mono text-xs break-all">
-                  <Link
-                    href={`/jobs/${encodeURIComponent(job.id)}`}
-                    className="font-medium text-sky-700 hover:underline dark:text-sky-300"
-                  >
+                  <Link href={`/jobs/${encodeURIComponent(job.id)}`} className="font-medium text-sky-700 hover:underline dark:text-sky-300">
                     {job.ref}
                   </Link>
                   {job.platform ? <span className="ml-1 text-slate-500 dark:text-slate-400">({job.platform})</span> : null}

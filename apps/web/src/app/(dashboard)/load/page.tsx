@@ -101,9 +101,7 @@ export default function LoadPage() {
         onDrop={(e) => (busy ? e.preventDefault() : onDrop(e))}
         className={cn(
           "flex flex-col items-center justify-center gap-3 rounded-xl border-2 border-dashed px-6 py-14 text-center transition-colors",
-          dragging
-            ? "border-sky-500 bg-sky-50 dark:bg-sky-950/40"
-            : "border-slate-300 bg-white dark:border-slate-700 dark:bg-slate-900",
+          dragging ? "border-sky-500 bg-sky-50 dark:bg-sky-950/40" : "border-slate-300 bg-white dark:border-slate-700 dark:bg-slate-900",
         )}
       >
         <span aria-hidden className="text-3xl text-slate-400">
@@ -180,9 +178,7 @@ export default function LoadPage() {
         </Card>
       ) : null}
 
-      {state.kind === "error" ? (
-        <ErrorState className="mt-4" title={`Could not load ${state.file.name}`} message={state.message} />
-      ) : null}
+      {state.kind === "error" ? <ErrorState className="mt-4" title={`Could not load ${state.file.name}`} message={state.message} /> : null}
     </>
   );
 }

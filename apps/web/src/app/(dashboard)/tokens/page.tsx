@@ -74,14 +74,25 @@ export default function TokensPage() {
 
   return (
     <>
-      <PageHeader title="Tokens and password" description="Personal tokens for the CLI and scripts (a token acts as you), and your password." />
+      <PageHeader
+        title="Tokens and password"
+        description="Personal tokens for the CLI and scripts (a token acts as you), and your password."
+      />
 
       <Card className="mb-4">
         <CardHeader title="Create a token" />
         <form onSubmit={onCreate} className="grid items-end gap-3 sm:grid-cols-[1fr_12rem_auto]" aria-label="Create a token">
           <Field label="Name">
             {(id) => (
-              <Input id={id} required placeholder="ci-runner" value={name} maxLength={100} onChange={(e) => setName(e.target.value)} data-testid="token-name" />
+              <Input
+                id={id}
+                required
+                placeholder="ci-runner"
+                value={name}
+                maxLength={100}
+                onChange={(e) => setName(e.target.value)}
+                data-testid="token-name"
+              />
             )}
           </Field>
           <Field label="Expires after (days, optional)">
@@ -99,7 +110,13 @@ export default function TokensPage() {
               />
             )}
           </Field>
-          <Button type="submit" variant="primary" loading={create.isPending} disabled={!name.trim() || daysInvalid} data-testid="token-create">
+          <Button
+            type="submit"
+            variant="primary"
+            loading={create.isPending}
+            disabled={!name.trim() || daysInvalid}
+            data-testid="token-create"
+          >
             Create token
           </Button>
         </form>
@@ -112,7 +129,9 @@ export default function TokensPage() {
       ) : list.error ? (
         <ErrorState title="Could not list tokens" message={errorMessage(list.error)} onRetry={() => void list.refetch()} />
       ) : rows.length === 0 ? (
-        <EmptyState title="No tokens yet">Create one above, or run <code>berth login</code> from the CLI.</EmptyState>
+        <EmptyState title="No tokens yet">
+          Create one above, or run <code>berth login</code> from the CLI.
+        </EmptyState>
       ) : (
         <Table data-testid="tokens-table">
           <THead>
@@ -169,7 +188,10 @@ export default function TokensPage() {
       >
         {created ? (
           <div className="flex items-center gap-2">
-            <code data-testid="token-secret" className="min-w-0 flex-1 rounded-md bg-slate-100 px-2 py-2 font-mono text-xs break-all dark:bg-slate-800">
+            <code
+              data-testid="token-secret"
+              className="min-w-0 flex-1 rounded-md bg-slate-100 px-2 py-2 font-mono text-xs break-all dark:bg-slate-800"
+            >
               {created.token}
             </code>
             <CopyButton text={created.token} />

@@ -28,14 +28,7 @@ import {
   Tr,
 } from "~/components/ui";
 import { errorMessage, formatBytes, formatDateTime, formatRelative, shortId } from "~/lib/format";
-import {
-  layersWithSizes,
-  refFromParam,
-  splitReference,
-  toAuditEvents,
-  toInspectView,
-  type AuditEvent,
-} from "~/lib/models";
+import { layersWithSizes, refFromParam, splitReference, toAuditEvents, toInspectView, type AuditEvent } from "~/lib/models";
 import { useTRPC } from "~/trpc/react";
 
 function Row({ label, children }: { label: string; children: ReactNode }) {
@@ -103,10 +96,7 @@ export default function ImagePage() {
   const historyRows = useMemo(() => history.data ?? [], [history.data]);
   const layers = useMemo(() => (image ? layersWithSizes(image.layers, historyRows) : []), [image, historyRows]);
 
-  const repositories = useMemo(
-    () => [...new Set((image?.repoTags ?? []).map((t) => splitReference(t).repository))].slice(0, 5),
-    [image],
-  );
+  const repositories = useMemo(() => [...new Set((image?.repoTags ?? []).map((t) => splitReference(t).repository))].slice(0, 5), [image]);
   const auditQueries = useQueries({
     // Events in the image's repositories, plus recent events that name the image itself
     // (tags added in other repositories, removal by ID, prune).
@@ -146,9 +136,7 @@ export default function ImagePage() {
     );
   }
   if (inspect.error) {
-    return (
-      <ErrorState title="Could not load this image" message={errorMessage(inspect.error)} onRetry={() => void inspect.refetch()} />
-    );
+    return <ErrorState title="Could not load this image" message={errorMessage(inspect.error)} onRetry={() => void inspect.refetch()} />;
   }
   if (!image) {
     return (
@@ -389,8 +377,7 @@ export default function ImagePage() {
 
       <section className="mt-6" aria-labelledby="audit-heading">
         <h2 id="audit-heading" className="mb-2 text-sm font-semibold">
-          Activity{" "}
-          {repositories.length ? <span className="font-normal text-slate-500">in {repositories.join(", ")}</span> : null}
+          Activity {repositories.length ? <span className="font-normal text-slate-500">in {repositories.join(", ")}</span> : null}
         </h2>
         {auditLoading ? (
           <TableSkeleton rows={3} />
