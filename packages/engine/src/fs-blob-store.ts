@@ -6,6 +6,7 @@ import { Readable, Writable } from "node:stream";
 import type { BlobIngest, BlobStore } from "./blob-store";
 import { Digest } from "./digest";
 import { BlobNotFoundError, DigestMismatchError, EngineError, InvalidArgumentError, SizeMismatchError } from "./errors";
+import { finishWritable } from "./streams";
 
 const HEX_RE = /^[a-f0-9]{64}$/;
 
@@ -280,24 +281,6 @@ async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
   }
 }
 
-/** Ends the writable if the caller has not, and waits until every byte reached the file. */
-function finishWritable(writable: Writable): Promise<void> {
-  if (writable.writableFinished) return Promise.resolve();
-  if (writable.destroyed) return Promise.reject(new Error("ingest stream was destroyed before commit"));
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => {
-      writable.off("finish", onFinish);
-      reject(err);
-    };
-    const onFinish = () => {
-      writable.off("error", onError);
-      resolve();
-    };
-    writable.once("error", onError);
-    writable.once("finish", onFinish);
-    if (!writable.writableEnded) writable.end();
-  });
-}
 
 async function syncDir(dir: string): Promise<void> {
   const handle = await open(dir, "r");

@@ -3,6 +3,7 @@ import { Writable } from "node:stream";
 import type { BlobIngest, BlobStore } from "../blob-store";
 import type { Digest } from "../digest";
 import { LayerMeter, type LayerMeasure } from "../layer-meter";
+import { finishWritable } from "../streams";
 
 export type { LayerMeasure };
 
@@ -87,7 +88,7 @@ class MeteredIngest implements BlobIngest {
 
   async commit(expected?: { digest?: Digest; size?: number }) {
     try {
-      await finished(this.writable);
+      await finishWritable(this.writable);
       const measure = await this.meter.finish();
       // The inner commit checks digest and size; only bytes that pass are measured.
       const result = await this.inner.commit(expected);
@@ -119,20 +120,3 @@ function drained(writable: NodeJS.WritableStream): Promise<void> {
   });
 }
 
-function finished(writable: Writable): Promise<void> {
-  if (writable.writableFinished) return Promise.resolve();
-  if (writable.destroyed) return Promise.reject(new Error("ingest stream was destroyed before commit"));
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => {
-      writable.off("finish", onFinish);
-      reject(err);
-    };
-    const onFinish = () => {
-      writable.off("error", onError);
-      resolve();
-    };
-    writable.once("error", onError);
-    writable.once("finish", onFinish);
-    if (!writable.writableEnded) writable.end();
-  });
-}
