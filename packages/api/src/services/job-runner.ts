@@ -5,7 +5,8 @@ import type { PullProgressEvent } from "@berth/engine";
 import type { Services } from "../context";
 import type { Role } from "../auth/actor";
 import { errorMessage } from "../errors";
-import { PullInterrupted, runPull, type PullJobInput } from "./pull";
+import { jobHandlers, type JobOrigin } from "./job-kinds";
+import { PullInterrupted } from "./pull";
 
 export interface JobRunnerOptions {
   /** Jobs run at once by this process. */
@@ -119,12 +120,13 @@ export function startJobRunner(services: Services, options: JobRunnerOptions = {
   async function runJob(job: Job, controller: AbortController): Promise<void> {
     const reporter = new ProgressWriter(progressMs, heartbeatMs, async (progress) => {
       const mine = await updateJobProgress(db, job.id, workerId, progress);
-      if (!mine && !controller.signal.aborted) controller.abort(new Error("pull cancelled"));
+      if (!mine && !controller.signal.aborted) controller.abort(new Error(`${job.kind} cancelled`));
     });
-    const input = job.input as unknown as PullJobInput;
+    const input = job.input as unknown as JobOrigin & Record<string, unknown>;
     try {
-      if (job.kind !== "pull") throw new Error(`unknown job kind "${String(job.kind)}"`);
-      const result = await runPull(
+      const handler = Object.hasOwn(jobHandlers, job.kind) ? jobHandlers[job.kind] : undefined;
+      if (!handler) throw new Error(`unknown job kind "${String(job.kind)}"`);
+      const result = await handler(
         {
           services,
           // The person who queued the job; their role is not needed to run it.
@@ -148,7 +150,7 @@ export function startJobRunner(services: Services, options: JobRunnerOptions = {
         return;
       }
       const cancelled = controller.signal.aborted;
-      const message = cancelled ? "pull cancelled" : errorMessage(err);
+      const message = cancelled ? `${job.kind} cancelled` : errorMessage(err);
       reporter.progress.lines.push(cancelled ? "Cancelled" : `Error: ${message}`);
       // A job cancelled through jobs.cancel is already marked so; this records its final progress.
       await finishJob(db, job.id, workerId, {

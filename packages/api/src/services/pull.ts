@@ -8,7 +8,6 @@ import {
   pullImage,
   withDefaultTag,
   Digest,
-  type Endpoint,
   type ImageReference,
   type Platform,
   type PullImageError,
@@ -19,6 +18,8 @@ import { PrismaMetadataStore, type Transaction } from "@berth/db";
 import type { ClientInterface, Context, RequestInfo } from "../context";
 import type { Actor } from "../auth/actor";
 import { audited, recordFailure } from "../audit/record";
+import { endpointName, registryAccess } from "./registry-access";
+import type { JobCtx, RunJobOptions } from "./job-kinds";
 
 /** What a pull job stores as its input: the reference, and who asked from where (for the audit). */
 export interface PullJobInput {
@@ -44,18 +45,8 @@ export interface PullJobResult {
   status: string;
 }
 
-/** The person who started the job: the audit's actor, though the job runs without a request. */
-export interface PullCtx {
-  services: Context["services"];
-  actor: Actor | null;
-  actorName?: string;
-  request: RequestInfo;
-}
-
-export interface RunPullOptions {
-  signal?: AbortSignal;
-  onProgress?(event: PullProgressEvent): void;
-}
+export type PullCtx = JobCtx;
+export type RunPullOptions = RunJobOptions;
 
 /** A reason to abort a pull that is not its failure (a server shutting down): not audited. */
 export class PullInterrupted extends Error {
@@ -63,19 +54,6 @@ export class PullInterrupted extends Error {
     super(message);
     this.name = "PullInterrupted";
   }
-}
-
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
-
-/**
- * Where to fetch a registry's images from, in order. Docker Hub is served by
- * registry-1.docker.io; loopback registries speak plain HTTP, as Docker allows them to.
- * Mirrors (and per-registry credentials, CAs, insecure flags) will be added here.
- */
-export function endpointsFor(domain: string): Endpoint[] {
-  if (domain === "docker.io") return [{ url: "https://registry-1.docker.io" }];
-  if (LOOPBACK.test(domain)) return [{ url: `http://${domain}`, insecure: true }];
-  return [{ url: `https://${domain}` }];
 }
 
 /** `os/arch[/variant]` → Platform (the router has checked the shape). */
@@ -97,13 +75,15 @@ export async function runPull(ctx: PullCtx, input: PullJobInput, opts: RunPullOp
   const started = performance.now();
   let leftovers: Digest[] = [];
   try {
+    const access = await registryAccess(ctx.services, ref.domain);
     return await ctx.services.blobLock.shared(async () => {
       let pulled: PullImageResult;
       try {
         pulled = await pullImage({
           ref: input.ref,
           blobs: ctx.services.blobs,
-          endpoints: endpointsFor(ref.domain),
+          endpoints: access.pullEndpoints,
+          onEndpointResult: (endpoint, result) => access.report(endpoint, result),
           platform: input.platform ? parsePlatform(input.platform) : undefined,
           knownLayer: (blob) => knownLayer(ctx, blob),
           onProgress: (event) => opts.onProgress?.(event),
@@ -113,7 +93,7 @@ export async function runPull(ctx: PullCtx, input: PullJobInput, opts: RunPullOp
       } catch (err) {
         leftovers = (err as Partial<PullImageError>).createdBlobs ?? [];
         if (!(opts.signal?.aborted && opts.signal.reason instanceof PullInterrupted)) {
-          await recordFailure(ctx, { ...spec, details: { endpoints: endpointsFor(ref.domain).map(endpointName) } }, err);
+          await recordFailure(ctx, { ...spec, details: { endpoints: access.pullEndpoints.map(endpointName) } }, err);
         }
         throw err;
       }
@@ -206,8 +186,4 @@ async function knownLayer(ctx: PullCtx, blob: Digest): Promise<{ diffId: Digest;
   });
   const diffId = row ? Digest.tryParse(row.diffId) : undefined;
   return row && diffId ? { diffId, size: Number(row.size) } : undefined;
-}
-
-function endpointName(endpoint: Endpoint): string {
-  return endpoint.url ?? `${endpoint.insecure ? "http" : "https"}://${endpoint.host ?? ""}`;
 }

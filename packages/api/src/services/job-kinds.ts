@@ -1,0 +1,34 @@
+import type { JobKind } from "@berth/db";
+import type { PullProgressEvent } from "@berth/engine";
+import type { ClientInterface, Context, RequestInfo } from "../context";
+import type { Actor } from "../auth/actor";
+import { runPull, type PullJobInput } from "./pull";
+
+/** Who queued a job and from where: the audit's actor, though the job runs without a request. */
+export interface JobCtx {
+  services: Context["services"];
+  actor: Actor | null;
+  actorName?: string;
+  request: RequestInfo;
+}
+
+/** What every job's input holds besides its own fields: where the request came from, for the audit. */
+export interface JobOrigin {
+  interface: ClientInterface;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface RunJobOptions {
+  signal?: AbortSignal;
+  /** docker-style progress: `{status}` lines, or `{id, status, current?, total?}` per layer. */
+  onProgress?(event: PullProgressEvent): void;
+}
+
+/** Runs one kind of job; its result is stored on the job row as JSON. */
+export type JobHandler = (ctx: JobCtx, input: JobOrigin & Record<string, unknown>, opts: RunJobOptions) => Promise<object>;
+
+/** Every kind of server-side job, by the `kind` stored on its row. */
+export const jobHandlers: Record<JobKind, JobHandler> = {
+  pull: (ctx, input, opts) => runPull(ctx, input as unknown as PullJobInput, opts),
+};
