@@ -12,11 +12,9 @@ import {
   type Platform,
   type PullImageError,
   type PullImageResult,
-  type PullProgressEvent,
 } from "@berth/engine";
 import { PrismaMetadataStore, type Transaction } from "@berth/db";
-import type { ClientInterface, Context, RequestInfo } from "../context";
-import type { Actor } from "../auth/actor";
+import type { ClientInterface } from "../context";
 import { audited, recordFailure } from "../audit/record";
 import { endpointName, registryAccess } from "./registry-access";
 import type { JobCtx, RunJobOptions } from "./job-kinds";
