@@ -10,10 +10,9 @@
  * Exit code 0 on success; on failure the error is printed and a screenshot saved.
  */
 import { execFileSync } from "node:child_process";
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Page } from "playwright-core";
+import { assert, defaultOutDir, openBrowser, signIn } from "./browser";
 
 export interface DashboardE2EOptions {
   baseUrl: string;
@@ -25,58 +24,20 @@ export interface DashboardE2EOptions {
   log?: (line: string) => void;
 }
 
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(`assertion failed: ${message}`);
-}
-
 export async function runDashboardE2E(opts: DashboardE2EOptions): Promise<{ screenshots: string[] }> {
-  const outDir = opts.outDir ?? path.resolve(here, "../test-results");
+  const outDir = opts.outDir ?? defaultOutDir;
   const log = opts.log ?? ((line: string) => console.log(line));
-  await mkdir(outDir, { recursive: true });
-  const screenshots: string[] = [];
   const base = opts.baseUrl.replace(/\/$/, "");
-
-  const browser = await chromium.launch({
-    executablePath: opts.executablePath ?? "/usr/bin/chromium",
-    headless: true,
-    args: CHROMIUM_ARGS,
+  const { page, pageErrors, screenshots, shot, close } = await openBrowser({
+    outDir,
+    prefix: "dashboard",
+    executablePath: opts.executablePath,
   });
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  const pageErrors: string[] = [];
-  page.on("pageerror", (err) => pageErrors.push(err.message));
-
-  let step = 0;
-  async function shot(name: string, target: Page = page) {
-    const file = path.join(outDir, `${String(++step).padStart(2, "0")}-${name}.png`);
-    await target.screenshot({ path: file, fullPage: true });
-    screenshots.push(file);
-  }
 
   try {
     // 1. Sign in. Unauthenticated visitors are sent to /sign-in first.
     log("e2e: sign in");
-    await page.goto(`${base}/`);
-    await page.waitForURL(/\/sign-in/);
-    await page.getByTestId("sign-in-username").fill("admin");
-    await page.getByTestId("sign-in-password").fill(opts.adminPassword);
-    await shot("sign-in");
-    await page.getByTestId("sign-in-submit").click();
-    await page.waitForURL((url) => url.pathname === "/");
-    await page.getByTestId("current-user").filter({ hasText: "admin" }).waitFor();
+    await signIn(page, base, opts.adminPassword, () => shot("sign-in"));
     await shot("images-before");
 
     // 2. Load the archive through the upload page.
@@ -164,15 +125,13 @@ export async function runDashboardE2E(opts: DashboardE2EOptions): Promise<{ scre
     await page.waitForURL(/\/audit$/);
     await page.getByTestId("audit-row").first().waitFor();
     await shot("audit");
-    const rows = await page
-      .getByTestId("audit-row")
-      .evaluateAll((els) =>
-        els.map((el) => ({
-          action: el.getAttribute("data-action") ?? "",
-          actor: el.getAttribute("data-actor") ?? "",
-          text: el.textContent ?? "",
-        })),
-      );
+    const rows = await page.getByTestId("audit-row").evaluateAll((els) =>
+      els.map((el) => ({
+        action: el.getAttribute("data-action") ?? "",
+        actor: el.getAttribute("data-actor") ?? "",
+        text: el.textContent ?? "",
+      })),
+    );
     const expect = (action: string, mention?: string) => {
       const hit = rows.find((r) => r.action === action && r.actor === "admin" && (!mention || r.text.includes(mention)));
       assert(
@@ -194,7 +153,7 @@ export async function runDashboardE2E(opts: DashboardE2EOptions): Promise<{ scre
     await shot("failure").catch(() => undefined);
     throw err;
   } finally {
-    await browser.close();
+    await close();
   }
 }
 

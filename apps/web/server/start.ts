@@ -19,6 +19,7 @@ async function main() {
     blobDir: env.blobDir,
     databaseUrl: env.DATABASE_URL,
     adminPassword: env.BERTH_ADMIN_PASSWORD,
+    secretKey: env.BERTH_SECRET_KEY,
   });
   const app = next({ dev, dir: appDir, hostname: env.HOSTNAME, port: env.PORT });
   const handleNext = app.getRequestHandler();

@@ -12,7 +12,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtures } from "@berth/fixtures";
+import { startRegistry, type ExtraRegistry } from "@berth/fixtures/registry";
+import { startUpstream, type Upstream } from "../../../packages/engine/test/registry-helpers";
 import { runDashboardE2E } from "../e2e/dashboard.e2e";
+import { runRegistryE2E } from "../e2e/registry.e2e";
 
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const password = "e2e-admin-password";
@@ -105,6 +108,29 @@ describe("berth server", () => {
       log: () => {},
     });
   }, 240_000);
+
+  it("configures a mirror, pulls through it with live progress, and audits both", async () => {
+    let upstream: Upstream | undefined;
+    let mirror: ExtraRegistry | undefined;
+    try {
+      upstream = await startUpstream();
+      // A second registry over the same storage: a mirror that has everything the origin has.
+      mirror = await startRegistry(upstream.storage);
+      await runRegistryE2E({
+        baseUrl: `http://127.0.0.1:${port}`,
+        adminPassword: password,
+        origin: upstream.host,
+        mirrorUrl: `http://${mirror.host}`,
+        // Not loaded by the dashboard walk, so its layers come over the wire.
+        image: "fixtures/big:1.0",
+        outDir: path.join(appDir, "test-results"),
+        log: () => {},
+      });
+    } finally {
+      await mirror?.stop();
+      upstream?.stop();
+    }
+  }, 300_000);
 
   it("keeps users, images and the audit log across a restart", async () => {
     await stop();

@@ -5,12 +5,15 @@ import type { Services } from "./context";
 import { ensureAdmin } from "./services/auth";
 import { BlobLock } from "./services/blob-lock";
 import { startJobRunner } from "./services/job-runner";
+import { createSecretBox, loadSecretKey } from "./services/secret-box";
 
 export interface BootOptions {
   dataDir: string;
   blobDir: string;
   databaseUrl?: string;
   adminPassword?: string;
+  /** `BERTH_SECRET_KEY` (base64 of 32 bytes); else `<dataDir>/secret.key`, created once. */
+  secretKey?: string;
   log?: (line: string) => void;
 }
 
@@ -28,6 +31,8 @@ export interface Booted {
 export async function bootServer(opts: BootOptions): Promise<Booted> {
   const log = opts.log ?? ((line: string) => console.log(line));
   await mkdir(opts.dataDir, { recursive: true });
+  // Before the database: a bad BERTH_SECRET_KEY stops the start with nothing else begun.
+  const secretKey = await loadSecretKey({ dataDir: opts.dataDir, secretKey: opts.secretKey });
   const database = await resolveDatabase({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
   log(opts.databaseUrl ? "berth: using the PostgreSQL at DATABASE_URL" : `berth: embedded PostgreSQL in ${opts.dataDir}/postgres`);
   await applyMigrations(database.url);
@@ -41,8 +46,14 @@ export async function bootServer(opts: BootOptions): Promise<Booted> {
   } else if (admin.created) {
     log('berth: created user "admin" with the password from BERTH_ADMIN_PASSWORD');
   }
-  const services: Services = { db, blobs, reads: new CachedMetadataReads(db), blobLock: new BlobLock() };
-  const jobs = startJobRunner(services, { concurrency: 2, pollMs: 500, log });
+  const services: Services = {
+    db,
+    blobs,
+    reads: new CachedMetadataReads(db),
+    blobLock: new BlobLock(),
+    secrets: createSecretBox(secretKey.key),
+  };
+  const jobs = startJobRunner(services, { concurrency: 4, pollMs: 500, log });
   return {
     services,
     databaseUrl: database.url,

@@ -2,6 +2,7 @@ import type { BlobStore } from "@berth/engine";
 import type { CachedMetadataReads, Database } from "@berth/db";
 import { actorFromCredentials, type Actor } from "./auth/actor";
 import type { BlobLock } from "./services/blob-lock";
+import type { SecretBox } from "./services/secret-box";
 
 /** Long-lived things a request works with; created once per server process. */
 export interface Services {
@@ -11,6 +12,8 @@ export interface Services {
   reads: CachedMetadataReads;
   /** Loads hold it shared, blob garbage collection exclusively. */
   blobLock: BlobLock;
+  /** Seals secrets the server uses again (registry passwords) with the server key. */
+  secrets: SecretBox;
 }
 
 export type ClientInterface = "web" | "cli" | "api";

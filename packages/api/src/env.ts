@@ -9,6 +9,8 @@ const schema = z.object({
   BERTH_BLOB_DIR: z.string().optional(),
   DATABASE_URL: z.string().url().optional(),
   BERTH_ADMIN_PASSWORD: z.string().min(8, "BERTH_ADMIN_PASSWORD must be at least 8 characters").optional(),
+  /** Seals registry passwords; base64 of 32 bytes. Absent: `<data dir>/secret.key`, created once. */
+  BERTH_SECRET_KEY: z.string().optional(),
 });
 
 export type ServerEnv = z.infer<typeof schema> & { dataDir: string; blobDir: string };

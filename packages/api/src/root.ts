@@ -2,6 +2,8 @@ import { auditRouter } from "./routers/audit";
 import { authRouter, tokensRouter } from "./routers/auth";
 import { imagesRouter } from "./routers/images";
 import { jobsRouter } from "./routers/jobs";
+import { registriesRouter } from "./routers/registries";
+import { searchRouter } from "./routers/search";
 import { systemRouter } from "./routers/system";
 import { createTRPCRouter } from "./trpc";
 
@@ -12,6 +14,8 @@ export const appRouter = createTRPCRouter({
   system: systemRouter,
   audit: auditRouter,
   jobs: jobsRouter,
+  registries: registriesRouter,
+  search: searchRouter,
 });
 
 export type AppRouter = typeof appRouter;

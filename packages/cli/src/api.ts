@@ -13,6 +13,7 @@ import type { AppRouter, loadArchiveFor, RouterOutputs } from "@berth/api";
 import { transformer } from "@berth/api/transformer";
 import type { Target } from "./config";
 import { DaemonError, LocalError, PlainError } from "./errors";
+import { registriesApi, type RegistriesApi } from "./registries-api";
 
 // ---------------------------------------------------------------------------------------------
 // Views: what commands print
@@ -41,6 +42,9 @@ export interface ImageRow {
   /** -1 for `images` rows (docker prints N/A). */
   containers: number;
 }
+
+/** A `docker search` result, with what Berth adds (the reference to pull, whether it is in the store). */
+export type SearchRow = RouterOutputs["search"]["remote"]["rows"][number];
 
 /** `docker history` rows, as the server computes them (`id` is `<missing>` for foreign layers). */
 export type HistoryRow = RouterOutputs["images"]["history"][number];
@@ -154,8 +158,14 @@ export interface BerthApi {
   save(refs: string[]): Promise<Readable>;
   /** Starts a server-side pull job; the pull goes on when the client goes away. */
   pullImage(input: { ref: string; platform?: string }): Promise<{ id: string }>;
+  /** Starts a server-side push job (`-a`: every tag of the repository), with the team's registry credentials. */
+  pushImage(input: { ref: string; allTags?: boolean }): Promise<{ id: string }>;
   getJob(id: string): Promise<PullJob>;
   cancelJob(id: string): Promise<void>;
+  /** The team's registry settings: mirrors, insecure, CA, credentials (`berth registry …`). */
+  registries: RegistriesApi;
+  /** `docker search`: the server asks the registry the term names (docker.io by default). */
+  searchRemote(input: { term: string; limit?: number; filters: Record<string, string[]> }): Promise<SearchRow[]>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -384,8 +394,11 @@ export function createApi(target: Target, fetchImpl: typeof fetch = fetch): Bert
         return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
       }),
     pullImage: (input) => call(async () => ({ id: (await trpc.jobs.pull.mutate(input)).id })),
+    pushImage: (input) => call(async () => ({ id: (await trpc.jobs.push.mutate(input)).id })),
     getJob: (id) => call(async () => toPullJob(await trpc.jobs.get.query({ id }))),
     cancelJob: (id) => call(async () => void (await trpc.jobs.cancel.mutate({ id }))),
+    registries: registriesApi(trpc, call),
+    searchRemote: (input) => call(async () => (await trpc.search.remote.query(input)).rows),
   };
 }
 

@@ -8,8 +8,11 @@ import { registerLoad } from "./commands/load";
 import { registerLogin, registerLogout } from "./commands/login";
 import { registerPrune } from "./commands/prune";
 import { registerPull } from "./commands/pull";
+import { registerPush } from "./commands/push";
+import { registerRegistry } from "./commands/registry";
 import { registerRmi } from "./commands/rmi";
 import { registerSave } from "./commands/save";
+import { registerSearch } from "./commands/search";
 import { commandPath, flagError, rewriteBoolFlags } from "./commands/shared";
 import { registerTag } from "./commands/tag";
 import { PlainError, renderError, UsageError } from "./errors";
@@ -57,6 +60,8 @@ export function buildProgram(rt: Runtime): Command {
   registerSave(program, rt, "save");
   registerLoad(program, rt, "load");
   registerPull(program, rt, "pull");
+  registerPush(program, rt, "push");
+  registerSearch(program, rt);
 
   const image = program.command("image").description("Manage images").usage("COMMAND");
   registerImages(image, rt, "ls", ["list"]);
@@ -68,11 +73,13 @@ export function buildProgram(rt: Runtime): Command {
   registerSave(image, rt, "save");
   registerLoad(image, rt, "load");
   registerPull(image, rt, "pull");
+  registerPush(image, rt, "push");
 
   const system = program.command("system").description("Manage Berth").usage("COMMAND");
   registerDf(system, rt);
 
   registerAudit(program, rt);
+  registerRegistry(program, rt);
 
   // Every command reports parse failures with itself attached, for docker-style messages.
   const visit = (cmd: Command) => {

@@ -37,8 +37,19 @@ export function fakeApi(overrides: Partial<BerthApi> = {}): BerthApi {
     load: missing("load"),
     save: missing("save"),
     pullImage: missing("pullImage"),
+    pushImage: missing("pushImage"),
     getJob: missing("getJob"),
     cancelJob: missing("cancelJob"),
+    registries: {
+      list: missing("registries.list"),
+      save: missing("registries.save"),
+      remove: missing("registries.remove"),
+      login: missing("registries.login"),
+      logout: missing("registries.logout"),
+      testMirror: missing("registries.testMirror"),
+      daemonJson: missing("registries.daemonJson"),
+    },
+    searchRemote: missing("searchRemote"),
     ...overrides,
   };
 }

@@ -20,3 +20,14 @@ export type {
 } from "./audit";
 export { cancelJob, claimNextJob, enqueueJob, finishJob, getJob, listJobs, releaseJob, requeueStaleJobs, updateJobProgress } from "./jobs";
 export type { EnqueueJobInput, FinishJobInput, Job, JobKind, JobLayerProgress, JobProgress, JobState } from "./jobs";
+export {
+  clearRegistryCredentials,
+  getRegistry,
+  listRegistries,
+  recordMirrorFailure,
+  recordMirrorSuccess,
+  removeRegistry,
+  saveRegistry,
+  setRegistryCredentials,
+} from "./registries";
+export type { RegistryConfig, RegistryMirrorState, SaveRegistryInput } from "./registries";

@@ -2,13 +2,13 @@ import type { DbClient } from "./client";
 import { Prisma } from "./generated/prisma/client";
 
 /**
- * Server-side jobs (today: pulls), queued in PostgreSQL. Any replica claims the oldest queued
+ * Server-side jobs (pulls and pushes), queued in PostgreSQL. Any replica claims the oldest queued
  * job with `FOR UPDATE SKIP LOCKED`, so two never take the same one; the worker that claimed a
  * job heartbeats while it runs, and a job whose heartbeat stopped (a crashed replica) is queued
  * again by `requeueStaleJobs`. Every write by a worker is conditional on it still holding the
  * job, so a worker learns from a `false` that the job was cancelled or taken from it.
  */
-export type JobKind = "pull";
+export type JobKind = "pull" | "push";
 export type JobState = "queued" | "running" | "succeeded" | "failed" | "cancelled";
 
 /** One layer's docker-like progress. */

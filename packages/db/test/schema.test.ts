@@ -91,6 +91,9 @@ describe("the migrations produce schema.prisma", () => {
         "audit_events_action_at_idx",
         "audit_events_targets_idx",
         "settings_pkey",
+        "registries_pkey",
+        "registry_mirrors_pkey",
+        "registry_mirrors_registry_domain_position_idx",
       ]),
     );
   });

@@ -25,11 +25,22 @@ export type { RegistryClientOptions, RequestOptions, ManifestOptions, Manifest, 
 export type { FetchBlobOptions, FetchBlobResult } from "./registry/blob-fetch";
 export { parseChallenge, type Challenge, type Credentials } from "./registry/auth";
 export * from "./registry/errors";
+export type { GetJsonOptions } from "./registry/client";
+export * from "./registry/search";
 
 // Pull (docker pull without the metadata store): mirrors, platform choice, verified layers.
 export { pullImage } from "./pull/pull-image";
 export type { PullImageOptions, PullImageResult, PullImageError } from "./pull/pull-image";
 export type { Endpoint, EndpointResult } from "./pull/endpoints";
 export { NoMatchingPlatformError } from "./pull/platform";
+export { BlobFlights, blobFlightsFor } from "./pull/blob-flights";
 export { pullFinalStatus } from "./pull/progress";
 export type { LayerStatus, PullLayerEvent, PullStatusEvent, PullProgressEvent } from "./pull/progress";
+
+// Push (docker push without the metadata store): blob existence, cross-repository mounts, uploads, manifest last.
+export { pushImage } from "./push/push-image";
+export type { PushImageOptions, PushImageResult, PushedTag } from "./push/push-image";
+export { resolvePushTargets, NoSuchTagToPushError, type PushTargets } from "./push/push-targets";
+export { planManifest, type ManifestPlan } from "./push/manifest-plan";
+export type { PushLayerStatus, PushLayerEvent, PushStatusEvent, PushProgressEvent } from "./push/progress";
+export type { BlobSource, UploadOptions, UploadStart } from "./registry/upload";

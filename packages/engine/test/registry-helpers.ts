@@ -1,13 +1,14 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { X509Certificate, createPrivateKey, randomBytes, sign as cryptoSign } from "node:crypto";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import http from "node:http";
-import net from "node:net";
+import type net from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { fixtures } from "@berth/fixtures";
+import { freePort } from "@berth/fixtures/registry";
 
 /**
  * A private CNCF distribution registry for the registry tests, filled by
@@ -35,17 +36,6 @@ export interface Upstream {
   storage: string;
   images: UpstreamImage[];
   stop(): void;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 /** Starts the script's upstream on a free port with a fresh storage dir and pushes every fixture. */
@@ -84,70 +74,7 @@ export async function startUpstream(): Promise<Upstream> {
   };
 }
 
-export interface ExtraRegistry {
-  host: string;
-  stop(): Promise<void>;
-}
-
-/** Runs `docker-registry serve` over existing storage with an extra `auth:` section (YAML, indented by 2). */
-export async function startRegistry(storage: string, authYaml: string, tls?: { cert: string; key: string }): Promise<ExtraRegistry> {
-  const dir = mkdtempSync(join(tmpdir(), "berth-registry-cfg-"));
-  const port = await freePort();
-  const config = join(dir, "config.yml");
-  writeFileSync(
-    config,
-    [
-      "version: 0.1",
-      "log:",
-      "  level: error",
-      "  accesslog:",
-      "    disabled: true",
-      "storage:",
-      "  filesystem:",
-      `    rootdirectory: ${storage}`,
-      "  maintenance:",
-      "    uploadpurging:",
-      "      enabled: false",
-      "http:",
-      `  addr: 127.0.0.1:${port}`,
-      "  secret: registry-tests-not-a-secret",
-      ...(tls ? ["  tls:", `    certificate: ${tls.cert}`, `    key: ${tls.key}`] : []),
-      ...(authYaml ? ["auth:", authYaml] : []),
-      "",
-    ].join("\n"),
-  );
-  const child: ChildProcess = spawn("docker-registry", ["serve", config], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let stderr = "";
-  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-  const host = `127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`registry exited: ${stderr}`);
-    const up = await new Promise<boolean>((ok) => {
-      net
-        .connect(port, "127.0.0.1", function (this: net.Socket) {
-          this.destroy();
-          ok(true);
-        })
-        .on("error", () => ok(false));
-    });
-    if (up) break;
-    if (i > 100) throw new Error(`registry did not start: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    host,
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+export { freePort, startRegistry, type ExtraRegistry } from "@berth/fixtures/registry";
 
 /** A bcrypt htpasswd line (the CNCF registry accepts only bcrypt), via libc crypt() from perl-base. */
 export function htpasswdLine(user: string, password: string): string {

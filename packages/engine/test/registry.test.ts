@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import { createHash } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import type http from "node:http";
@@ -292,6 +293,42 @@ describe("RegistryClient against the CNCF registry", () => {
     expect(blobRequests.length).toBe(2);
     expect(blobRequests[1]!.headers.range).toMatch(/^bytes=\d+-$/);
     expect(await storeFiles(store)).toHaveLength(1);
+  });
+
+  it("times out a blob download that stalls midway and resumes it with Range", async () => {
+    const big = image("fixtures/big:1.0").layers!.at(-1)!;
+    let stalled = false;
+    const held: ServerResponse[] = [];
+    const p = await proxy({
+      respond(req, upstream, res) {
+        if (!isBlob(req) || stalled) return false;
+        stalled = true;
+        held.push(res);
+        res.writeHead(upstream.statusCode ?? 200, upstream.headers);
+        let sent = 0;
+        // A MiB, then silence with the connection left open: only the idle timeout notices.
+        upstream.on("data", (chunk: Buffer) => {
+          if (sent >= 1024 * 1024) return void upstream.pause();
+          sent += chunk.length;
+          res.write(chunk);
+        });
+        return true;
+      },
+    });
+    const store = await tempStore();
+    try {
+      const got = await client(p.host, { timeoutMs: 300 }).fetchBlob("fixtures/big", Digest.parse(big.digest), {
+        blobs: store,
+        expectedSize: big.size,
+      });
+      expect(got.size).toBe(big.size);
+      const blobRequests = p.requests.filter((r) => r.url.includes("/blobs/"));
+      expect(blobRequests.length).toBe(2);
+      expect(blobRequests[1]!.headers.range).toMatch(/^bytes=[1-9]\d*-$/);
+      expect(await storeFiles(store)).toHaveLength(1);
+    } finally {
+      for (const res of held) res.destroy();
+    }
   });
 
   it("retries 5xx with back-off, and reports a registry that stays down", async () => {

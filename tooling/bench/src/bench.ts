@@ -3,6 +3,8 @@
  *  - load and save throughput of a 1 GiB image (fixtures BIG_MB=1024) vs
  *    `skopeo copy docker-archive→oci` and `oci→docker-archive`, as ratios (skopeo time / Berth time);
  *  - peak RSS growth of the server process during them;
+ *  - pull from / push to a CNCF registry on loopback vs skopeo, and 10 concurrent pulls of one
+ *    image (bytes fetched upstream ÷ image size), see registry-bench.ts;
  *  - `images` list latency p50/p95 with 10,000 images and 20,000 tags.
  * Not part of the tests; prints figures only.
  */
@@ -16,6 +18,7 @@ import { createTRPCClient, httpLink } from "@trpc/client";
 import type { AppRouter } from "@berth/api";
 import pg from "pg";
 import { transformer } from "@berth/api/transformer";
+import { benchRegistry } from "./registry-bench";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 // eslint-disable-next-line no-restricted-properties -- bench knobs
@@ -27,7 +30,7 @@ const listTags = Number(env.BENCH_TAGS ?? 20_000);
 
 const MiB = 1024 * 1024;
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 4);
-const fmt = (n: number, d = 1) => n.toFixed(d);
+const fmt = (n: number, d = 1): string => n.toFixed(d);
 
 function timeSync(cmd: string, args: string[]): number {
   const t0 = performance.now();
@@ -60,6 +63,12 @@ async function peakRss<T>(pid: number, work: () => Promise<T>): Promise<{ result
   } finally {
     clearInterval(timer);
   }
+}
+
+function med(xs: number[]): number {
+  const sorted = [...xs].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -207,11 +216,6 @@ async function main() {
       }
     }
     const savedSize = statSync(`${work}/berth-save.tar`).size;
-    const med = (xs: number[]) => {
-      const sorted = [...xs].sort((x, y) => x - y);
-      const mid = Math.floor(sorted.length / 2);
-      return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-    };
     const line = (what: string, berth: number[], peer: number[], peerName: string, bytes: number) =>
       `${what}: Berth ${fmt(med(berth), 2)} s (${fmt(bytes / MiB / med(berth), 0)} MB/s) | ${peerName} ${fmt(med(peer), 2)} s (${fmt(bytes / MiB / med(peer), 0)} MB/s) | ratio ${fmt(med(peer) / med(berth), 2)} (target ≥ 1.2); runs Berth [${berth.map((x) => fmt(x, 2)).join(", ")}] peer [${peer.map((x) => fmt(x, 2)).join(", ")}]`;
 
@@ -221,6 +225,10 @@ async function main() {
     console.log(
       `server RSS: baseline ${fmt(baseRss / MiB, 0)} MiB, peak growth during loads ${fmt((loadPeak - baseRss) / MiB, 0)} MiB, during saves ${fmt((savePeak - baseRss) / MiB, 0)} MiB (target ≤ 150 MiB)`,
     );
+
+    if (env.BENCH_SKIP_REGISTRY !== "1") {
+      await benchRegistry({ api, serverPid, work, out, policy, rounds: ROUNDS, quiet, peakRss, rssOf, timeAsync, median: med, fmt });
+    }
 
     // --- images list with many images and tags, seeded straight into the database
     const db = new pg.Client({ connectionString: ready.databaseUrl });

@@ -36,9 +36,20 @@ export function formatDuration(from: Date | null, end: Date | null, now = Date.n
   return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
 
-/** Percentage of a layer's download, when the server reported its size. */
+/** A layer that needs nothing more: pulled, already there, pushed, or mounted from another repository. */
+export function isLayerDone(status: string): boolean {
+  return (
+    status === "Pull complete" ||
+    status === "Already exists" ||
+    status === "Pushed" ||
+    status === "Layer already exists" ||
+    status.startsWith("Mounted from ")
+  );
+}
+
+/** Percentage of a layer's download or upload, when the server reported its size. */
 export function layerPercent(current: number | undefined, total: number | undefined, status: string): number | null {
-  if (status === "Pull complete" || status === "Download complete" || status === "Already exists" || status === "Verifying Checksum") {
+  if (isLayerDone(status) || status === "Download complete" || status === "Verifying Checksum") {
     return 100;
   }
   if (!total || current === undefined) return null;

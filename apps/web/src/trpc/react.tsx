@@ -2,7 +2,7 @@
 
 import type { AppRouter } from "@berth/api";
 import { QueryCache, QueryClient, QueryClientProvider, MutationCache } from "@tanstack/react-query";
-import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { useState, type ReactNode } from "react";
 import { transformer } from "@berth/api/transformer";
@@ -34,6 +34,10 @@ function makeQueryClient() {
   });
 }
 
+function origin(): string {
+  return typeof window === "undefined" ? "http://localhost" : window.location.origin;
+}
+
 let browserQueryClient: QueryClient | undefined;
 function getQueryClient() {
   if (typeof window === "undefined") return makeQueryClient();
@@ -45,11 +49,16 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
   const [trpcClient] = useState(() =>
     createTRPCClient<AppRouter>({
       links: [
-        httpBatchLink({
-          url: typeof window === "undefined" ? "http://localhost/api/trpc" : `${window.location.origin}/api/trpc`,
-          transformer,
-          fetch: (url, init) => fetch(url, { ...init, credentials: "same-origin" }),
-          headers: () => ({ "x-berth-client": "web" }),
+        // Subscriptions (a job's live progress) arrive as server-sent events; the rest is batched.
+        splitLink({
+          condition: (op) => op.type === "subscription",
+          true: httpSubscriptionLink({ url: `${origin()}/api/trpc`, transformer }),
+          false: httpBatchLink({
+            url: `${origin()}/api/trpc`,
+            transformer,
+            fetch: (url, init) => fetch(url, { ...init, credentials: "same-origin" }),
+            headers: () => ({ "x-berth-client": "web" }),
+          }),
         }),
       ],
     }),

@@ -1,11 +1,16 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { cancelJob, enqueueJob, getJob, listJobs, type Job } from "@berth/db";
-import { parseReference } from "@berth/engine";
+import { cancelJob, enqueueJob, getJob, listJobs, PrismaMetadataStore, type Job } from "@berth/db";
+import { parseReference, resolvePushTargets } from "@berth/engine";
 import { protectedProcedure } from "../trpc";
 import { abortLocalJob, wakeJobRunners } from "../services/job-runner";
 import type { PullJobInput } from "../services/pull";
+import type { PushJobInput } from "../services/push";
+import { notifyJobChanged, waitForJobChange } from "../services/job-events";
+
+const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
+const WATCH_REREAD_MS = 1_000;
 
 const platform = z
   .string()
@@ -13,13 +18,15 @@ const platform = z
 
 /** A job as clients see it: without the requester's address. */
 function jobView(job: Job) {
-  const input = job.input as Partial<PullJobInput>;
+  const input = job.input as Partial<PullJobInput & PushJobInput>;
   return {
     id: job.id,
     kind: job.kind,
     state: job.state,
     ref: input.ref ?? null,
     platform: input.platform ?? null,
+    /** push -a: every tag of the repository. */
+    allTags: input.allTags ?? false,
     progress: job.progress,
     result: job.result,
     error: job.error,
@@ -59,9 +66,50 @@ export const jobsRouter = {
       return { id: job.id };
     }),
 
+  /** `docker push NAME[:TAG]` (or `-a NAME`) as a server-side job, with the team's credentials for the registry. */
+  push: protectedProcedure
+    .input(z.object({ ref: z.string().trim().min(1, "an image reference is required"), allTags: z.boolean().optional() }))
+    .mutation(async ({ ctx, input }) => {
+      // Docker's messages (bad reference, "An image does not exist locally with the tag: …"), before anything is queued.
+      await resolvePushTargets({ meta: new PrismaMetadataStore(ctx.services.db), ref: input.ref, allTags: input.allTags });
+      const jobInput: PushJobInput = {
+        ref: input.ref,
+        ...(input.allTags ? { allTags: true } : {}),
+        interface: ctx.request.interface,
+        ip: ctx.request.ip,
+        userAgent: ctx.request.userAgent,
+      };
+      const job = await enqueueJob(ctx.services.db, {
+        kind: "push",
+        input: { ...jobInput },
+        createdById: ctx.actor.userId,
+        createdByName: ctx.actor.username,
+      });
+      wakeJobRunners();
+      return { id: job.id };
+    }),
+
   get: protectedProcedure
     .input(z.object({ id: z.uuid() }))
     .query(async ({ ctx, input }) => found(await getJob(ctx.services.db, input.id), input.id)),
+
+  /**
+   * The job as it changes, until it ends (a tRPC subscription, served as server-sent events):
+   * woken at once by this replica's runner, and re-read every second for jobs another runs.
+   */
+  watch: protectedProcedure.input(z.object({ id: z.uuid() })).subscription(async function* ({ ctx, input, signal }) {
+    let last = "";
+    for (let round = 0; !signal?.aborted; round++) {
+      const view = found(await getJob(ctx.services.db, input.id), input.id);
+      const key = JSON.stringify([view.state, view.progress, view.result, view.error, view.startedAt]);
+      if (key !== last) {
+        last = key;
+        yield view;
+      }
+      if (FINISHED.has(view.state)) return;
+      await waitForJobChange(input.id, WATCH_REREAD_MS, signal);
+    }
+  }),
 
   /** Newest first. */
   list: protectedProcedure
@@ -72,6 +120,7 @@ export const jobsRouter = {
   cancel: protectedProcedure.input(z.object({ id: z.uuid() })).mutation(async ({ ctx, input }) => {
     const job = await cancelJob(ctx.services.db, input.id);
     if (job?.state === "cancelled") abortLocalJob(input.id);
+    notifyJobChanged(input.id);
     return found(job, input.id);
   }),
 } satisfies TRPCRouterRecord;

@@ -1,8 +1,9 @@
 import type { JobKind } from "@berth/db";
-import type { PullProgressEvent } from "@berth/engine";
+import type { PullProgressEvent, PushProgressEvent } from "@berth/engine";
 import type { ClientInterface, Context, RequestInfo } from "../context";
 import type { Actor } from "../auth/actor";
 import { runPull, type PullJobInput } from "./pull";
+import { runPush, type PushJobInput } from "./push";
 
 /** Who queued a job and from where: the audit's actor, though the job runs without a request. */
 export interface JobCtx {
@@ -22,8 +23,11 @@ export interface JobOrigin {
 export interface RunJobOptions {
   signal?: AbortSignal;
   /** docker-style progress: `{status}` lines, or `{id, status, current?, total?}` per layer. */
-  onProgress?(event: PullProgressEvent): void;
+  onProgress?(event: JobProgressEvent): void;
 }
+
+/** docker-style progress of any kind of job (pull and push share the shape). */
+export type JobProgressEvent = PullProgressEvent | PushProgressEvent;
 
 /** Runs one kind of job; its result is stored on the job row as JSON. */
 export type JobHandler = (ctx: JobCtx, input: JobOrigin & Record<string, unknown>, opts: RunJobOptions) => Promise<object>;
@@ -31,4 +35,5 @@ export type JobHandler = (ctx: JobCtx, input: JobOrigin & Record<string, unknown
 /** Every kind of server-side job, by the `kind` stored on its row. */
 export const jobHandlers: Record<JobKind, JobHandler> = {
   pull: (ctx, input, opts) => runPull(ctx, input as unknown as PullJobInput, opts),
+  push: (ctx, input, opts) => runPush(ctx, input as unknown as PushJobInput, opts),
 };

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { claimNextJob, finishJob, releaseJob, requeueStaleJobs, updateJobProgress, type Job, type JobProgress } from "@berth/db";
-import type { PullProgressEvent } from "@berth/engine";
 import type { Services } from "../context";
 import type { Role } from "../auth/actor";
 import { errorMessage } from "../errors";
-import { jobHandlers, type JobOrigin } from "./job-kinds";
+import { notifyJobChanged } from "./job-events";
+import { jobHandlers, type JobOrigin, type JobProgressEvent } from "./job-kinds";
 import { PullInterrupted } from "./pull";
 
 export interface JobRunnerOptions {
@@ -53,7 +53,7 @@ export function wakeJobRunners(): void {
  * is noticed at the next write and aborted.
  */
 export function startJobRunner(services: Services, options: JobRunnerOptions = {}): JobRunner {
-  const concurrency = options.concurrency ?? 2;
+  const concurrency = options.concurrency ?? 4;
   const pollMs = options.pollMs ?? 500;
   const progressMs = options.progressMs ?? 250;
   const heartbeatMs = options.heartbeatMs ?? 2_000;
@@ -91,6 +91,7 @@ export function startJobRunner(services: Services, options: JobRunnerOptions = {
         if (running.size < concurrency && !stopped) {
           const job = await claimNextJob(db, workerId);
           if (job && !stopped) {
+            notifyJobChanged(job.id);
             start(job);
             continue;
           }
@@ -120,6 +121,7 @@ export function startJobRunner(services: Services, options: JobRunnerOptions = {
   async function runJob(job: Job, controller: AbortController): Promise<void> {
     const reporter = new ProgressWriter(progressMs, heartbeatMs, async (progress) => {
       const mine = await updateJobProgress(db, job.id, workerId, progress);
+      notifyJobChanged(job.id);
       if (!mine && !controller.signal.aborted) controller.abort(new Error(`${job.kind} cancelled`));
     });
     const input = job.input as unknown as JobOrigin & Record<string, unknown>;
@@ -143,10 +145,12 @@ export function startJobRunner(services: Services, options: JobRunnerOptions = {
         progress: reporter.progress,
         result: result as unknown as Record<string, unknown>,
       });
+      notifyJobChanged(job.id);
     } catch (err) {
       await reporter.close();
       if (controller.signal.reason instanceof PullInterrupted) {
         await releaseJob(db, job.id, workerId);
+        notifyJobChanged(job.id);
         return;
       }
       const cancelled = controller.signal.aborted;
@@ -158,6 +162,7 @@ export function startJobRunner(services: Services, options: JobRunnerOptions = {
         progress: reporter.progress,
         error: message,
       });
+      notifyJobChanged(job.id);
     }
   }
 
@@ -205,7 +210,7 @@ class ProgressWriter {
     }, heartbeatMs);
   }
 
-  event(e: PullProgressEvent): void {
+  event(e: JobProgressEvent): void {
     if (this.closed) return;
     let statusChanged = true;
     if (e.id === undefined) {

@@ -16,7 +16,7 @@ import {
 import { PrismaMetadataStore, type Transaction } from "@berth/db";
 import type { ClientInterface } from "../context";
 import { audited, recordFailure } from "../audit/record";
-import { endpointName, registryAccess } from "./registry-access";
+import { endpointName, registryAccess, type RegistryAccess } from "./registry-access";
 import type { JobCtx, RunJobOptions } from "./job-kinds";
 
 /** What a pull job stores as its input: the reference, and who asked from where (for the audit). */
@@ -73,7 +73,14 @@ export async function runPull(ctx: PullCtx, input: PullJobInput, opts: RunPullOp
   const started = performance.now();
   let leftovers: Digest[] = [];
   try {
-    const access = await registryAccess(ctx.services, ref.domain);
+    let access: RegistryAccess;
+    try {
+      access = await registryAccess(ctx.services, ref.domain);
+    } catch (err) {
+      // Settings that cannot be used (credentials sealed with another key) fail the pull, audited.
+      await recordFailure(ctx, spec, err);
+      throw err;
+    }
     return await ctx.services.blobLock.shared(async () => {
       let pulled: PullImageResult;
       try {

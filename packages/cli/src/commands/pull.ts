@@ -1,15 +1,10 @@
 import type { Command } from "commander";
 import { referenceString, tryParseReference, withDefaultTag } from "@berth/engine";
 import type { PullJob } from "../api";
-import { DaemonError, LocalError, PlainError } from "../errors";
 import { println } from "../output";
 import type { Runtime } from "../runtime";
+import { followJob } from "./follow-job";
 import { act } from "./shared";
-
-/** How often the job is polled. */
-export const PULL_POLL_MS = 300;
-/** A pull that has not finished by then is left to the server (it keeps running there). */
-export const PULL_TIMEOUT_MS = 60 * 60 * 1000;
 
 const TRAILER = /^(Digest|Status):/;
 /** A failed job's last line repeats its error, which is printed once, on stderr. */
@@ -63,34 +58,8 @@ export async function runPull(rt: Runtime, ref: string, opts: { platform?: strin
     ...(opts.platform ? { platform: opts.platform } : {}),
   });
 
-  const interrupt = new AbortController();
-  const stopListening = rt.onInterrupt(() => interrupt.abort());
-  const print = pullPrinter();
-  const started = rt.now().getTime();
-  try {
-    for (;;) {
-      const job = await api.getJob(id);
-      if (!opts.quiet) for (const line of print(job)) println(rt.io.stdout, line);
-      if (job.state === "succeeded") {
-        println(rt.io.stdout, pulledReference(ref));
-        return;
-      }
-      if (job.state === "failed") throw new DaemonError(job.error ?? "pull failed");
-      if (job.state === "cancelled") throw new DaemonError(job.error ?? "context canceled");
-
-      if (rt.now().getTime() - started > PULL_TIMEOUT_MS) {
-        throw new LocalError(`timed out waiting for pull job ${id}; it is still running on the server (see the Jobs page)`);
-      }
-      await rt.sleep(PULL_POLL_MS, interrupt.signal);
-      if (interrupt.signal.aborted) {
-        // The job may have finished in the meantime: cancelling it then is not an error.
-        await api.cancelJob(id).catch(() => undefined);
-        throw new PlainError("", 130);
-      }
-    }
-  } finally {
-    stopListening();
-  }
+  await followJob(rt, api, id, { kind: "pull", print: pullPrinter(), quiet: opts.quiet });
+  println(rt.io.stdout, pulledReference(ref));
 }
 
 export function registerPull(parent: Command, rt: Runtime, name: string): Command {

@@ -119,4 +119,3 @@ function drained(writable: NodeJS.WritableStream): Promise<void> {
     writable.once("error", done);
   });
 }
-

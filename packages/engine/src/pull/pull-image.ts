@@ -16,6 +16,8 @@ import { normalizedName, parseReference, withDefaultTag, type ImageReference } f
 import { abortError } from "../registry/errors";
 import { ContentError, firstThatServes, openSources, type Endpoint, type EndpointResult, type Source } from "./endpoints";
 import { MeteringBlobStore, measureStoredLayer, type LayerMeasure } from "./layer-meter";
+import { blobFlightsFor, type BlobFlights } from "./blob-flights";
+import { runPool } from "../pool";
 import { selectPlatform } from "./platform";
 import { downloadReporter, pullFinalStatus, type PullProgressEvent } from "./progress";
 
@@ -44,6 +46,11 @@ export interface PullImageOptions {
    */
   knownLayer?(blob: Digest): Promise<{ diffId: Digest; size: number } | undefined>;
   onProgress?(event: PullProgressEvent): void;
+  /**
+   * Downloads shared with concurrent pulls, so a blob is fetched from upstream once; default:
+   * shared by every pull into the same BlobStore instance.
+   */
+  flights?: BlobFlights;
   /** Every request to an endpoint, successful or not. */
   onEndpointResult?(endpoint: Endpoint, result: EndpointResult): void;
   /** Send the closing "Status: Downloaded newer image for …" line; default true. */
@@ -297,8 +304,23 @@ class Pull {
    * bytes. `meter` measures a layer's uncompressed content as it streams.
    */
   private async fetchBlob(desc: Descriptor, sources: Source[], meter = false): Promise<MeteringBlobStore> {
-    const what = `blob ${this.subject(desc.digest.toString())}`;
     const report = meter ? downloadReporter(desc.digest, desc.size, (e) => this.emit(e)) : undefined;
+    const flights = this.options.flights ?? blobFlightsFor(this.options.blobs);
+    const { value } = await flights.run(desc.digest, (progress) => this.download(desc, sources, progress, meter), {
+      signal: this.signal,
+      onProgress: report,
+    });
+    return value;
+  }
+
+  /** The download itself, run by whichever pull of this blob came first. */
+  private async download(
+    desc: Descriptor,
+    sources: Source[],
+    progress: (bytes: number) => void,
+    meter: boolean,
+  ): Promise<MeteringBlobStore> {
+    const what = `blob ${this.subject(desc.digest.toString())}`;
     let store = new MeteringBlobStore(this.options.blobs);
     const { value } = await firstThatServes(
       sources,
@@ -317,7 +339,7 @@ class Pull {
               this.bytesFetched += n > attemptBytes ? n - attemptBytes : n;
               attemptBytes = n;
               count(n);
-              report?.(n);
+              progress(n);
             },
           });
         } finally {
@@ -375,39 +397,4 @@ function checkPlatform(config: ImageConfig, wanted: Platform, subject: string): 
     "NOT_FOUND",
     `image ${subject} was found but is ${found}, not the requested ${wanted.os}/${wanted.architecture}${wanted.variant ? `/${wanted.variant}` : ""}`,
   );
-}
-
-/**
- * Runs `work` over items with at most `limit` at once. The first failure stops new work and
- * aborts the running items (through `abort`); it is rethrown once every item has settled, so
- * no ingest is still open when the caller sees the error.
- */
-async function runPool<T>(
-  items: T[],
-  limit: number,
-  signal: AbortSignal,
-  abort: (reason: unknown) => void,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (!failure && next < items.length) {
-      if (signal.aborted) {
-        failure ??= { error: abortError(signal) };
-        return;
-      }
-      const item = items[next++]!;
-      try {
-        await work(item);
-      } catch (error) {
-        if (!failure) {
-          failure = { error };
-          abort(error);
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.error;
 }

@@ -39,6 +39,19 @@ export function pullScope(repo: string): string {
   return `repository:${repo}:pull`;
 }
 
+/** Scope for pushing to a repository (a push also reads: HEAD of blobs, mounts). */
+export function pushScope(repo: string): string {
+  return `repository:${repo}:pull,push`;
+}
+
+/**
+ * Several scopes in one token (a cross-repository mount needs push on the target and pull on
+ * the source): joined by spaces here, sent as one `scope` parameter each.
+ */
+export function scopes(...list: string[]): string {
+  return list.join(" ");
+}
+
 export const CATALOG_SCOPE = "registry:catalog:*";
 
 const TOKEN_MAX_BYTES = 1024 * 1024;
@@ -115,7 +128,7 @@ export class Authenticator {
       throw new RegistryError("protocol", `registry ${this.host} sent an invalid token realm`);
     }
     if (challenge.params.service) url.searchParams.set("service", challenge.params.service);
-    if (scope) url.searchParams.set("scope", scope);
+    for (const one of scope?.split(" ") ?? []) if (one) url.searchParams.append("scope", one);
     const what = `a token for ${scope ?? "the registry"} from ${url.host}`;
     const res = await this.transport.send({
       method: "GET",

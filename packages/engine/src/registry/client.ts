@@ -4,7 +4,17 @@ import { MediaType } from "../media-types";
 import { Authenticator, CATALOG_SCOPE, pullScope, type Credentials } from "./auth";
 import { fetchBlobInto, type FetchBlobOptions, type FetchBlobResult } from "./blob-fetch";
 import { RegistryError, RegistryUnauthorizedError, UnsupportedMediaTypeError, errorFromResponse, isSchema1 } from "./errors";
-import { Transport, readCapped, readErrorBody, type TransportResponse } from "./transport";
+import { Transport, readCapped, readErrorBody, type HttpMethod, type RequestBody, type TransportResponse } from "./transport";
+import {
+  blobExists,
+  cancelUpload,
+  putManifest,
+  startUpload,
+  uploadBlob,
+  type BlobSource,
+  type UploadOptions,
+  type UploadStart,
+} from "./upload";
 
 /**
  * A client for one registry host speaking the OCI Distribution / Docker Registry HTTP API v2:
@@ -55,6 +65,16 @@ export interface PageOptions extends RequestOptions {
   pageSize?: number;
 }
 
+export interface GetJsonOptions extends RequestOptions {
+  query?: Record<string, string>;
+  /** Token scope to ask for (e.g. `registry:catalog:*`). */
+  scope?: string;
+  /** Names the request in messages; default the path. */
+  what?: string;
+  /** Largest body accepted; default 16 MiB. */
+  maxBytes?: number;
+}
+
 export const DEFAULT_MANIFEST_ACCEPT: readonly string[] = [
   MediaType.dockerManifest,
   MediaType.dockerManifestList,
@@ -66,12 +86,17 @@ const DEFAULT_MANIFEST_MAX_BYTES = 4 * 1024 * 1024;
 const MAX_PAGES = 10_000;
 
 interface Call extends RequestOptions {
-  method: "GET" | "HEAD";
+  method: HttpMethod;
+  /** A path, or an absolute URL the registry sent (links, upload Locations). */
   path: string;
   query?: Record<string, string>;
   headers?: Record<string, string>;
+  body?: RequestBody;
+  retries?: number;
   scope?: string;
   what: string;
+  /** Allows a URL on another host (an upload Location); it is sent there without our credentials. */
+  anyHost?: boolean;
 }
 
 export class RegistryClient {
@@ -213,6 +238,57 @@ export class RegistryClient {
     return repos;
   }
 
+  /**
+   * `GET` of a small JSON document at `path` (e.g. `/v1/search`) with auth, for endpoints the
+   * typed methods do not cover. Non-200 answers throw like every call (`details.status` says
+   * which); a 200 that is an HTML page (a web UI in front of the registry) is `unsupported`.
+   */
+  async getJson(path: string, opts: GetJsonOptions = {}): Promise<unknown> {
+    const what = opts.what ?? path;
+    const res = await this.call({ method: "GET", path, query: opts.query, scope: opts.scope, what, signal: opts.signal });
+    if (res.status !== 200) throw errorFromResponse(res.status, await readErrorBody(res.body), what);
+    const maxBytes = opts.maxBytes ?? 16 * 1024 * 1024;
+    const tooLarge = () => new RegistryError("too-large", `${what} on ${this.host}: larger than ${maxBytes} bytes`);
+    const body = await readCapped(res.body, maxBytes, tooLarge);
+    if (res.headers["content-type"]?.includes("text/html")) {
+      throw new RegistryError("unsupported", `${what} on ${this.host} answered with an HTML page, not JSON`, { status: res.status });
+    }
+    try {
+      return JSON.parse(body.toString("utf8")) as unknown;
+    } catch {
+      throw new RegistryError("protocol", `registry ${this.host} sent invalid JSON for ${what}`);
+    }
+  }
+
+  // --- push side (registry/upload.ts) ---------------------------------------------------
+
+  /** `HEAD` of a blob with push scope: whether the repository pushed to has it. */
+  blobExists(repo: string, digest: Digest, opts: RequestOptions = {}): Promise<boolean> {
+    return blobExists(this.send, repo, digest, opts.signal);
+  }
+
+  /** Opens an upload session, or mounts the blob from `mount.from` on the same registry. */
+  startUpload(repo: string, opts: { mount?: { digest: Digest; from: string }; signal?: AbortSignal } = {}): Promise<UploadStart> {
+    return startUpload(this.send, repo, opts);
+  }
+
+  /** Streams a blob into an upload session (monolithic, or chunked with `chunkSize`) and completes it. */
+  uploadBlob(repo: string, location: string, digest: Digest, source: BlobSource, opts: UploadOptions = {}): Promise<void> {
+    return uploadBlob(this.send, repo, location, digest, source, opts);
+  }
+
+  /** Drops an upload session; never throws. */
+  cancelUpload(repo: string, location: string): Promise<void> {
+    return cancelUpload(this.send, repo, location);
+  }
+
+  /** Stores a manifest under a tag or digest; returns its digest. */
+  putManifest(repo: string, reference: string, manifest: { mediaType: string; bytes: Buffer }, opts: RequestOptions = {}): Promise<Digest> {
+    return putManifest(this.send, repo, reference, manifest, opts.signal);
+  }
+
+  private readonly send = (call: Call) => this.call(call);
+
   // --- internals ---------------------------------------------------------------------
 
   private async manifestRequest(method: "GET" | "HEAD", repo: string, reference: string, opts: ManifestOptions) {
@@ -259,18 +335,21 @@ export class RegistryClient {
     const base = await this.baseUrl(call.signal);
     const url = new URL(call.path, base);
     for (const [k, v] of Object.entries(call.query ?? {})) url.searchParams.set(k, v);
-    if (url.origin !== new URL(base).origin) throw new RegistryError("protocol", `registry ${this.host} sent a link to another host`);
+    const sameOrigin = url.origin === new URL(base).origin;
+    if (!sameOrigin && !call.anyHost) throw new RegistryError("protocol", `registry ${this.host} sent a link to another host`);
     for (let attempt = 0; ; attempt++) {
-      const authorization = await this.auth.authorization(call.scope, call.signal);
+      const authorization = sameOrigin ? await this.auth.authorization(call.scope, call.signal) : undefined;
       const res = await this.transport.send({
         method: call.method,
         url,
         headers: call.headers,
+        body: call.body,
+        retries: call.retries,
         authorization,
         signal: call.signal,
         what: `${call.what} on ${this.host}`,
       });
-      if (res.status !== 401) return res;
+      if (res.status !== 401 || !sameOrigin) return res;
       await readErrorBody(res.body);
       const retry = attempt === 0 && this.auth.onUnauthorized(res.headers["www-authenticate"], call.scope, authorization !== undefined);
       if (!retry) {

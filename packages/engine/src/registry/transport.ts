@@ -24,10 +24,24 @@ export interface TransportOptions {
   retryDelayMs?: number;
 }
 
+export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/**
+ * A request body of known length, opened afresh for every attempt (a retry or a redirect
+ * sends it again), so a layer streams from the store rather than sitting in memory.
+ */
+export interface RequestBody {
+  length: number;
+  open(): Buffer | Readable | Promise<Buffer | Readable>;
+}
+
 export interface TransportRequest {
-  method: "GET" | "HEAD";
+  method: HttpMethod;
   url: URL;
   headers?: Record<string, string>;
+  body?: RequestBody;
+  /** Retries for this request; default the transport's. Uploads that move a server-side offset use 0. */
+  retries?: number;
   /** Sent to the original origin only: dropped when a redirect leaves it. */
   authorization?: string;
   signal?: AbortSignal;
@@ -68,16 +82,17 @@ export class Transport {
 
   /** Sends with retries; a final 5xx/429 is returned (its body names the error), network errors throw. */
   async send(req: TransportRequest): Promise<TransportResponse> {
+    const retries = req.retries ?? this.retries;
     for (let attempt = 0; ; attempt++) {
       let res: TransportResponse;
       try {
         res = await this.follow(req);
       } catch (err) {
-        if (req.signal?.aborted || !isRetryableError(err) || attempt >= this.retries) throw wrapNetworkError(err, req);
+        if (req.signal?.aborted || !isRetryableError(err) || attempt >= retries) throw wrapNetworkError(err, req);
         await this.backoff(attempt, undefined, req.signal);
         continue;
       }
-      if ((res.status >= 500 || res.status === 429) && attempt < this.retries) {
+      if ((res.status >= 500 || res.status === 429) && attempt < retries) {
         res.body.resume();
         await this.backoff(attempt, res.headers["retry-after"], req.signal);
         continue;
@@ -124,13 +139,20 @@ export class Transport {
     }
   }
 
-  private once(req: TransportRequest, url: URL, authorization: string | undefined): Promise<TransportResponse> {
+  private async once(req: TransportRequest, url: URL, authorization: string | undefined): Promise<TransportResponse> {
     const { signal } = req;
-    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (signal?.aborted) throw abortError(signal);
     const isHttps = url.protocol === "https:";
     const headers: Record<string, string> = { ...req.headers };
     if (this.options.userAgent) headers["user-agent"] = this.options.userAgent;
     if (authorization) headers.authorization = authorization;
+    if (req.body) headers["content-length"] = String(req.body.length);
+    else if (req.method !== "GET" && req.method !== "HEAD") headers["content-length"] = "0";
+    const body = req.body ? await req.body.open() : undefined;
+    if (signal?.aborted) {
+      if (body && !Buffer.isBuffer(body)) body.destroy();
+      throw abortError(signal);
+    }
 
     return new Promise<TransportResponse>((resolve, reject) => {
       const request = (isHttps ? https : http).request(url, {
@@ -145,7 +167,26 @@ export class Transport {
         request.destroy(err);
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      const headersTimer = setTimeout(() => request.destroy(new RegistryTimeoutError(req.what, this.timeoutMs, "headers")), this.timeoutMs);
+      let headersTimer: NodeJS.Timeout | undefined;
+      const startHeadersTimer = () => {
+        if (response) return; // a server may answer (an error) before the body is all sent
+        headersTimer = setTimeout(() => request.destroy(new RegistryTimeoutError(req.what, this.timeoutMs, "headers")), this.timeoutMs);
+      };
+      if (body && !Buffer.isBuffer(body)) {
+        // While a body streams out the deadline is for silence on the socket; the wait for the answer starts once it is sent.
+        request.setTimeout(this.timeoutMs, () => request.destroy(new RegistryTimeoutError(req.what, this.timeoutMs, "body")));
+        request.once("finish", () => {
+          if (response) return;
+          request.setTimeout(0);
+          startHeadersTimer();
+        });
+        body.once("error", (err) => request.destroy(err));
+        request.once("close", () => body.destroy());
+        body.pipe(request);
+      } else {
+        startHeadersTimer();
+        request.end(body);
+      }
       request.once("error", (err) => {
         clearTimeout(headersTimer);
         signal?.removeEventListener("abort", onAbort);
@@ -166,7 +207,6 @@ export class Transport {
         });
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url });
       });
-      request.end();
     });
   }
 }

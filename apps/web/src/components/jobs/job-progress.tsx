@@ -1,16 +1,18 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef } from "react";
+import type { RouterOutputs } from "@berth/api";
+import { useSubscription } from "@trpc/tanstack-react-query";
+import { useEffect, useRef, useState } from "react";
 import { OutputLines } from "~/components/images/output-lines";
 import { Badge, Button, cn, ErrorState, Skeleton } from "~/components/ui";
 import { errorMessage, formatBytes } from "~/lib/format";
-import { formatDuration, isFinished, JOB_POLL_MS, layerPercent, stateTone } from "~/lib/jobs";
+import { formatDuration, isFinished, isLayerDone, JOB_POLL_MS, layerPercent, stateTone } from "~/lib/jobs";
 import { useTRPC } from "~/trpc/react";
 
 /**
- * A pull job as it runs: polls `jobs.get` while the job is not finished and shows docker's
- * status lines and one row per layer. The job runs on the server: closing this view does not
+ * A job as it runs: follows `jobs.watch` (server-sent events) and shows docker's status lines
+ * and one row per layer; if the live stream fails it falls back to polling `jobs.get`. The job runs on the server: closing this view does not
  * stop it. `onFinished` is called once when the job reaches a final state.
  */
 export function JobProgress({
@@ -24,12 +26,16 @@ export function JobProgress({
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
+  // The hook forgets its data when the stream ends (as it does once the job is finished): keep the last.
+  const [liveJob, setLiveJob] = useState<RouterOutputs["jobs"]["get"]>();
+  const live = useSubscription(trpc.jobs.watch.subscriptionOptions({ id }, { onData: setLiveJob }));
+  const liveFailed = live.status === "error";
   const query = useQuery(
     trpc.jobs.get.queryOptions(
       { id },
       {
         staleTime: 0,
-        refetchInterval: (q) => (q.state.data && isFinished(q.state.data.state) ? false : JOB_POLL_MS),
+        refetchInterval: (q) => (liveFailed && !(q.state.data && isFinished(q.state.data.state)) ? JOB_POLL_MS : false),
       },
     ),
   );
@@ -39,7 +45,7 @@ export function JobProgress({
     }),
   );
 
-  const job = query.data;
+  const job = liveFailed ? (query.data ?? liveJob) : (liveJob ?? query.data);
   const state = job?.state;
 
   // Tell the caller once, on the transition (a job already finished when opened counts too).
@@ -50,7 +56,7 @@ export function JobProgress({
     if (state === "succeeded" || state === "failed" || state === "cancelled") onFinished?.(state);
   }, [state, onFinished]);
 
-  if (query.isPending) {
+  if (!job && query.isPending) {
     return (
       <div className="space-y-2" role="status" aria-label="Loading job">
         <Skeleton className="h-5 w-1/2" />
@@ -63,17 +69,26 @@ export function JobProgress({
   }
 
   const finished = isFinished(job.state);
+  const verb = job.kind === "push" ? "Push" : "Pull";
   const { layers } = job.progress;
   // A failed job's last line repeats its error, which the error box above shows already.
   const lines = job.error ? job.progress.lines.filter((l) => !/^Error\b/.test(l)) : job.progress.lines;
   return (
-    <div className="space-y-3" data-testid="pull-status" data-state={job.state} aria-live="polite" aria-busy={!finished}>
+    <div
+      className="space-y-3"
+      data-testid="pull-status"
+      data-state={job.state}
+      data-live={live.status}
+      aria-live="polite"
+      aria-busy={!finished}
+    >
       <div className="flex flex-wrap items-center justify-between gap-2">
         <div className="flex min-w-0 items-center gap-2">
           <Badge tone={stateTone(job.state)}>{job.state}</Badge>
           <span className="truncate font-mono text-xs" title={job.ref ?? ""}>
             {job.ref}
             {job.platform ? ` (${job.platform})` : ""}
+            {job.allTags ? " (all tags)" : ""}
           </span>
         </div>
         <div className="flex items-center gap-2 text-xs text-slate-500 tabular-nums dark:text-slate-400">
@@ -86,18 +101,18 @@ export function JobProgress({
               onClick={() => cancel.mutate({ id })}
               data-testid="pull-cancel"
             >
-              Cancel pull
+              Cancel {verb.toLowerCase()}
             </Button>
           ) : null}
         </div>
       </div>
 
       {job.state === "failed" || job.state === "cancelled" ? (
-        <ErrorState title={job.state === "failed" ? "Pull failed" : "Pull cancelled"} message={job.error ?? job.state} />
+        <ErrorState title={`${verb} ${job.state === "failed" ? "failed" : "cancelled"}`} message={job.error ?? job.state} />
       ) : null}
       {cancel.error ? <ErrorState title="Could not cancel" message={errorMessage(cancel.error)} /> : null}
       {/* A failed poll keeps the last answer on screen; the next poll may well succeed. */}
-      {query.error ? (
+      {liveFailed && query.error ? (
         <p className="text-xs text-rose-600 dark:text-rose-400">Lost contact with the server: {errorMessage(query.error)}</p>
       ) : null}
 
@@ -115,7 +130,7 @@ export function JobProgress({
                 <span className="font-mono text-xs">{layer.id}</span>
                 <span className="flex items-center justify-between gap-2 text-xs">
                   <span className="text-slate-700 dark:text-slate-300">{layer.status}</span>
-                  {layer.status === "Downloading" && layer.total ? (
+                  {(layer.status === "Downloading" || layer.status === "Pushing") && layer.total ? (
                     <span className="text-slate-500 tabular-nums dark:text-slate-400">
                       {formatBytes(layer.current ?? 0)} / {formatBytes(layer.total)}
                     </span>
@@ -133,7 +148,7 @@ export function JobProgress({
                   <span
                     className={cn(
                       "block h-full rounded-full transition-[width]",
-                      layer.status === "Pull complete" || layer.status === "Already exists" ? "bg-emerald-500" : "bg-sky-500",
+                      isLayerDone(layer.status) ? "bg-emerald-500" : "bg-sky-500",
                       percent === null && "w-0",
                     )}
                     style={percent === null ? undefined : { width: `${percent}%` }}

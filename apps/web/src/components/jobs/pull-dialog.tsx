@@ -11,7 +11,7 @@ import { JobProgress } from "./job-progress";
  * `docker pull` from the dashboard: starts a server job and follows it. Closing the dialog
  * does not stop the pull; the Jobs page finds it again.
  */
-export function PullDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
+export function PullDialog({ open, onClose, initialRef }: { open: boolean; onClose: () => void; initialRef?: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [ref, setRef] = useState("");
@@ -33,6 +33,11 @@ export function PullDialog({ open, onClose }: { open: boolean; onClose: () => vo
       reset();
     }
   }, [open, reset]);
+
+  // Opened from a search result: the reference is filled in, ready to pull.
+  useEffect(() => {
+    if (open && initialRef) setRef(initialRef);
+  }, [open, initialRef]);
 
   const onFinished = useCallback(
     (state: "succeeded" | "failed" | "cancelled") => {

@@ -12,7 +12,9 @@ import { ThemeToggle } from "./theme-toggle";
 const nav = [
   { href: "/", label: "Images", match: (p: string) => p === "/" || p.startsWith("/images") },
   { href: "/load", label: "Load", match: (p: string) => p.startsWith("/load") },
+  { href: "/search", label: "Search", match: (p: string) => p.startsWith("/search") },
   { href: "/jobs", label: "Jobs", match: (p: string) => p.startsWith("/jobs") },
+  { href: "/registries", label: "Registries", match: (p: string) => p.startsWith("/registries") },
   { href: "/disk-usage", label: "Disk usage", match: (p: string) => p.startsWith("/disk-usage") },
   { href: "/audit", label: "Audit", match: (p: string) => p.startsWith("/audit") },
   { href: "/tokens", label: "Tokens", match: (p: string) => p.startsWith("/tokens") },

@@ -65,6 +65,10 @@ export default function JobsPage() {
                     {job.ref}
                   </Link>
                   {job.platform ? <span className="ml-1 text-slate-500 dark:text-slate-400">({job.platform})</span> : null}
+                  {job.allTags ? <span className="ml-1 text-slate-500 dark:text-slate-400">(all tags)</span> : null}
+                  <span className="ml-2 font-sans text-slate-500 dark:text-slate-400" data-testid="jobs-kind">
+                    {job.kind}
+                  </span>
                 </Td>
                 <Td>
                   <Badge tone={stateTone(job.state)}>{job.state}</Badge>

@@ -6,6 +6,7 @@ import { useParams, useRouter } from "next/navigation";
 import { useMemo, useState, type FormEvent, type ReactNode } from "react";
 import { AuditTable } from "~/components/audit/audit-table";
 import { RemoveDialog } from "~/components/images/remove-dialog";
+import { PushDialog } from "~/components/jobs/push-dialog";
 import { PageHeader } from "~/components/shell/app-shell";
 import {
   Button,
@@ -79,6 +80,7 @@ export default function ImagePage() {
   const [newTag, setNewTag] = useState("");
   const [removeRef, setRemoveRef] = useState<string | null>(null);
   const [showJson, setShowJson] = useState(false);
+  const [pushOpen, setPushOpen] = useState(false);
 
   const tag = useMutation(
     trpc.images.tag.mutationOptions({
@@ -174,15 +176,25 @@ export default function ImagePage() {
           </span>
         }
         actions={
-          <ButtonLink
-            href={`/api/images/save?ref=${encodeURIComponent(archiveRef)}`}
-            external
-            download
-            variant="primary"
-            data-testid="image-download"
-          >
-            Download archive
-          </ButtonLink>
+          <>
+            <Button
+              onClick={() => setPushOpen(true)}
+              disabled={image.repoTags.length === 0}
+              title={image.repoTags.length === 0 ? "Add a tag naming a registry first" : undefined}
+              data-testid="image-push"
+            >
+              Push
+            </Button>
+            <ButtonLink
+              href={`/api/images/save?ref=${encodeURIComponent(archiveRef)}`}
+              external
+              download
+              variant="primary"
+              data-testid="image-download"
+            >
+              Download archive
+            </ButtonLink>
+          </>
         }
       />
 
@@ -389,6 +401,8 @@ export default function ImagePage() {
           <AuditTable events={auditEvents} compact />
         )}
       </section>
+
+      <PushDialog open={pushOpen} onClose={() => setPushOpen(false)} repoTags={image.repoTags} />
 
       <RemoveDialog
         refs={removeRef ? [removeRef] : []}

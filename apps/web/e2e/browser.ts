@@ -1,0 +1,87 @@
+/** What every dashboard e2e needs: headless Chromium, screenshots, signing in, page errors. */
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type Page } from "playwright-core";
+
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+export const defaultOutDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../test-results");
+
+export interface E2EBrowser {
+  browser: Browser;
+  page: Page;
+  /** Uncaught errors in the page so far. */
+  pageErrors: string[];
+  screenshots: string[];
+  /** A full-page screenshot named `<prefix>-<nn>-<name>.png` in the output directory. */
+  shot: (name: string, target?: Page) => Promise<void>;
+  close: () => Promise<void>;
+}
+
+export async function openBrowser(opts: { outDir: string; prefix: string; executablePath?: string }): Promise<E2EBrowser> {
+  await mkdir(opts.outDir, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: opts.executablePath ?? "/usr/bin/chromium",
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+  const page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  const pageErrors: string[] = [];
+  page.on("pageerror", (err) => pageErrors.push(err.message));
+  const screenshots: string[] = [];
+  let step = 0;
+  return {
+    browser,
+    page,
+    pageErrors,
+    screenshots,
+    shot: async (name, target = page) => {
+      const file = path.join(opts.outDir, `${opts.prefix}-${String(++step).padStart(2, "0")}-${name}.png`);
+      await target.screenshot({ path: file, fullPage: true });
+      screenshots.push(file);
+    },
+    close: () => browser.close(),
+  };
+}
+
+/** Signs in through the form (an unauthenticated visitor is sent to /sign-in first). */
+export async function signIn(page: Page, base: string, password: string, before?: () => Promise<void>): Promise<void> {
+  await page.goto(`${base}/`);
+  await page.waitForURL(/\/sign-in/);
+  await page.getByTestId("sign-in-username").fill("admin");
+  await page.getByTestId("sign-in-password").fill(password);
+  await before?.();
+  await page.getByTestId("sign-in-submit").click();
+  await page.waitForURL((url) => url.pathname === "/");
+  await page.getByTestId("current-user").filter({ hasText: "admin" }).waitFor();
+}
+
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`assertion failed: ${message}`);
+}
+
+/** The audit page's rows as {action, actor, text}. */
+export async function auditRows(page: Page, base: string): Promise<{ action: string; actor: string; text: string }[]> {
+  await page.goto(`${base}/audit`);
+  await page.getByTestId("audit-row").first().waitFor();
+  return page
+    .getByTestId("audit-row")
+    .evaluateAll((els) =>
+      els.map((el) => ({
+        action: el.getAttribute("data-action") ?? "",
+        actor: el.getAttribute("data-actor") ?? "",
+        text: el.textContent ?? "",
+      })),
+    );
+}

@@ -1,0 +1,108 @@
+/**
+ * Registry end-to-end test in headless Chromium against a running Berth server and two real
+ * CNCF registries (an origin, and a mirror serving the same storage):
+ * configure the mirror on the Registries page → pull from the dashboard with live progress →
+ * the image is in the images list → the mirror's health shows the bytes it served → the audit
+ * page shows the settings change and the pull by "admin".
+ */
+import type { Page } from "playwright-core";
+import { assert, auditRows, defaultOutDir, openBrowser, signIn } from "./browser";
+
+export interface RegistryE2EOptions {
+  baseUrl: string;
+  adminPassword: string;
+  /** `127.0.0.1:PORT` of the origin registry holding `image`. */
+  origin: string;
+  /** `http://127.0.0.1:PORT` of a mirror of the origin. */
+  mirrorUrl: string;
+  /** Repository:tag on the origin, e.g. `fixtures/app:1.0`. */
+  image: string;
+  outDir?: string;
+  log?: (line: string) => void;
+}
+
+export async function runRegistryE2E(opts: RegistryE2EOptions): Promise<{ screenshots: string[] }> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const base = opts.baseUrl.replace(/\/$/, "");
+  const { page, pageErrors, screenshots, shot, close } = await openBrowser({ outDir: opts.outDir ?? defaultOutDir, prefix: "registry" });
+  const ref = `${opts.origin}/${opts.image}`;
+  try {
+    await signIn(page, base, opts.adminPassword);
+
+    // 1. The origin registry with one mirror, saved for the whole team.
+    log(`e2e: configure ${opts.origin} with mirror ${opts.mirrorUrl}`);
+    await page.getByTestId("nav-registries").click();
+    await page.waitForURL(/\/registries$/);
+    await page.getByTestId("add-registry-domain").fill(opts.origin);
+    await page.getByTestId("add-registry-submit").click();
+    const card = page.locator(`[data-testid="registry-card"][data-domain="${opts.origin}"]`);
+    await card.waitFor();
+    await card.getByTestId("mirror-new-url").fill(opts.mirrorUrl);
+    await card.getByTestId("mirror-add").click();
+    await card.getByTestId("registry-save").click();
+    const mirrorRow = card.locator(`[data-testid="mirror-row"][data-url="${opts.mirrorUrl}"]`);
+    await mirrorRow.waitFor();
+    await page.reload();
+    await mirrorRow.waitFor();
+    await shot("mirror-configured");
+
+    // 2. Pull from the images page: the dialog follows the server job live.
+    log(`e2e: pull ${ref}`);
+    await page.getByTestId("nav-images").click();
+    await page.waitForURL((url) => url.pathname === "/");
+    await page.getByTestId("pull-open").click();
+    await page.getByTestId("pull-ref").fill(ref);
+    await page.getByTestId("pull-submit").click();
+    const status = page.getByTestId("pull-status");
+    await status.waitFor();
+    const live = await status.getAttribute("data-live");
+    await page.locator('[data-testid="pull-status"][data-state="succeeded"]').waitFor({ timeout: 120_000 });
+    await shot("pulled");
+    const lines = await page.getByTestId("pull-lines").innerText();
+    assert(lines.includes(`Status: Downloaded newer image for ${ref}`), `the pull ends with docker's status line:\n${lines}`);
+    const layers = await layerStatuses(page);
+    assert(layers.length > 0 && layers.every((s) => s === "Pull complete"), `every layer shows Pull complete: ${layers.join(", ")}`);
+    assert(live !== "error", `the dialog followed the job over the live stream (data-live=${live})`);
+    await page.getByTestId("pull-close").click();
+
+    // 3. The image is in the list.
+    const repository = ref.slice(0, ref.lastIndexOf(":"));
+    await page.getByTestId("images-search").fill(repository);
+    await page.locator('[data-testid="image-row"]').filter({ hasText: repository }).first().waitFor();
+    await shot("images-list");
+
+    // 4. The mirror served it: its health shows bytes.
+    await page.getByTestId("nav-registries").click();
+    await page.waitForURL(/\/registries$/);
+    // Health is recorded just after each request: allow it a moment to land.
+    let served = "";
+    for (let i = 0; i < 10; i++) {
+      served = await mirrorRow.getByTestId("mirror-bytes-served").innerText();
+      if (/[1-9]/.test(served)) break;
+      await page.waitForTimeout(500);
+      await page.reload();
+    }
+    assert(/[1-9]/.test(served), `the mirror shows the bytes it served: "${served}"`);
+    await shot("mirror-health");
+
+    // 5. The audit page shows who changed the settings and who pulled.
+    const rows = await auditRows(page, base);
+    await shot("audit");
+    const has = (action: string, mention: string) =>
+      rows.some((r) => r.action === action && r.actor === "admin" && r.text.includes(mention));
+    assert(has("registry.save", opts.origin), `audit shows registry.save of ${opts.origin} by admin`);
+    assert(has("image.pull", opts.image), `audit shows image.pull of ${opts.image} by admin`);
+
+    assert(pageErrors.length === 0, `no uncaught page errors: ${pageErrors.join("; ")}`);
+    return { screenshots };
+  } catch (err) {
+    await shot("failure").catch(() => undefined);
+    throw err;
+  } finally {
+    await close();
+  }
+}
+
+async function layerStatuses(page: Page): Promise<string[]> {
+  return page.getByTestId("pull-layer").evaluateAll((els) => els.map((el) => el.querySelector("span span")?.textContent ?? ""));
+}
