@@ -75,13 +75,11 @@ export function assert(condition: unknown, message: string): asserts condition {
 export async function auditRows(page: Page, base: string): Promise<{ action: string; actor: string; text: string }[]> {
   await page.goto(`${base}/audit`);
   await page.getByTestId("audit-row").first().waitFor();
-  return page
-    .getByTestId("audit-row")
-    .evaluateAll((els) =>
-      els.map((el) => ({
-        action: el.getAttribute("data-action") ?? "",
-        actor: el.getAttribute("data-actor") ?? "",
-        text: el.textContent ?? "",
-      })),
-    );
+  return page.getByTestId("audit-row").evaluateAll((els) =>
+    els.map((el) => ({
+      action: el.getAttribute("data-action") ?? "",
+      actor: el.getAttribute("data-actor") ?? "",
+      text: el.textContent ?? "",
+    })),
+  );
 }

@@ -3,7 +3,8 @@
  * CNCF registries (an origin, and a mirror serving the same storage):
  * configure the mirror on the Registries page → pull from the dashboard with live progress →
  * the image is in the images list → the mirror's health shows the bytes it served → the audit
- * page shows the settings change and the pull by "admin".
+ * page shows the settings change and the pull by "admin" → tag it for another registry and push
+ * it from the image page, following the push job.
  */
 import type { Page } from "playwright-core";
 import { assert, auditRows, defaultOutDir, openBrowser, signIn } from "./browser";
@@ -17,6 +18,8 @@ export interface RegistryE2EOptions {
   mirrorUrl: string;
   /** Repository:tag on the origin, e.g. `fixtures/app:1.0`. */
   image: string;
+  /** `127.0.0.1:PORT` of an empty registry to push to. */
+  pushTo: string;
   outDir?: string;
   log?: (line: string) => void;
 }
@@ -85,13 +88,33 @@ export async function runRegistryE2E(opts: RegistryE2EOptions): Promise<{ screen
     assert(/[1-9]/.test(served), `the mirror shows the bytes it served: "${served}"`);
     await shot("mirror-health");
 
-    // 5. The audit page shows who changed the settings and who pulled.
+    // 5. Tag it for the other registry and push it from its page.
+    const target = `${opts.pushTo}/e2e/pushed:1.0`;
+    log(`e2e: push ${target}`);
+    await page.getByTestId("nav-images").click();
+    await page.getByTestId("images-search").fill(repository);
+    await page.locator('[data-testid="image-row"]').filter({ hasText: repository }).first().click();
+    await page.waitForURL(/\/images\//);
+    await page.getByTestId("image-tag-input").fill(target);
+    await page.getByTestId("image-tag-add").click();
+    await page.locator(`[data-testid="image-tag"][data-ref="${target}"]`).waitFor();
+    await page.getByTestId("image-push").click();
+    await page.getByTestId("push-ref").selectOption({ label: target });
+    await page.getByTestId("push-submit").click();
+    await page.locator('[data-testid="pull-status"][data-state="succeeded"]').waitFor({ timeout: 120_000 });
+    const pushLines = await page.getByTestId("pull-lines").innerText();
+    await shot("pushed");
+    assert(/^1\.0: digest: sha256:[0-9a-f]{64} size: \d+$/m.test(pushLines), `the push ends with docker's digest line:\n${pushLines}`);
+    await page.getByTestId("push-close").click();
+
+    // 6. The audit page shows who changed the settings, who pulled and who pushed.
     const rows = await auditRows(page, base);
     await shot("audit");
     const has = (action: string, mention: string) =>
       rows.some((r) => r.action === action && r.actor === "admin" && r.text.includes(mention));
     assert(has("registry.save", opts.origin), `audit shows registry.save of ${opts.origin} by admin`);
     assert(has("image.pull", opts.image), `audit shows image.pull of ${opts.image} by admin`);
+    assert(has("image.push", "e2e/pushed"), "audit shows image.push of e2e/pushed by admin");
 
     assert(pageErrors.length === 0, `no uncaught page errors: ${pageErrors.join("; ")}`);
     return { screenshots };

@@ -109,13 +109,16 @@ describe("berth server", () => {
     });
   }, 240_000);
 
-  it("configures a mirror, pulls through it with live progress, and audits both", async () => {
+  it("configures a mirror, pulls through it with live progress, pushes, and audits all three", async () => {
     let upstream: Upstream | undefined;
     let mirror: ExtraRegistry | undefined;
+    let empty: ExtraRegistry | undefined;
+    const emptyStorage = await mkdtemp(path.join(tmpdir(), "berth-e2e-push-"));
     try {
       upstream = await startUpstream();
       // A second registry over the same storage: a mirror that has everything the origin has.
       mirror = await startRegistry(upstream.storage);
+      empty = await startRegistry(emptyStorage);
       await runRegistryE2E({
         baseUrl: `http://127.0.0.1:${port}`,
         adminPassword: password,
@@ -123,12 +126,15 @@ describe("berth server", () => {
         mirrorUrl: `http://${mirror.host}`,
         // Not loaded by the dashboard walk, so its layers come over the wire.
         image: "fixtures/big:1.0",
+        pushTo: empty.host,
         outDir: path.join(appDir, "test-results"),
         log: () => {},
       });
     } finally {
       await mirror?.stop();
+      await empty?.stop();
       upstream?.stop();
+      await rm(emptyStorage, { recursive: true, force: true });
     }
   }, 300_000);
 
