@@ -172,6 +172,12 @@ export class FsBlobStore implements BlobStore {
 }
 
 const INGEST_BUFFER_BYTES = 4 * 1024 * 1024;
+/**
+ * Written bytes after which a background fdatasync starts. Without it a large blob sits in the
+ * page cache until commit, which then waits for all of it to reach the disk (seconds for a GiB on
+ * a slow volume); flushing while the rest still arrives overlaps the disk with the network.
+ */
+const EARLY_SYNC_BYTES = 16 * 1024 * 1024;
 
 /** One write in progress: bytes are hashed as they go to the ingest file. */
 class FsIngest implements BlobIngest {
@@ -179,6 +185,8 @@ class FsIngest implements BlobIngest {
   private readonly hash: Hash = createHash("sha256");
   private bytes = 0;
   private settled = false;
+  private unsynced = 0;
+  private syncing: Promise<void> | undefined;
 
   constructor(
     private readonly store: FsBlobStore,
@@ -193,20 +201,34 @@ class FsIngest implements BlobIngest {
       write: (chunk: Buffer, _encoding, callback) => {
         this.hash.update(chunk);
         this.bytes += chunk.byteLength;
-        writeAll(this.handle, chunk).then(() => callback(), callback);
+        writeAll(this.handle, chunk).then(() => this.wrote(chunk.byteLength, callback), callback);
       },
       writev: (chunks, callback) => {
         const buffers = chunks.map((c) => c.chunk as Buffer);
         for (const b of buffers) this.hash.update(b);
         const joined = Buffer.concat(buffers);
         this.bytes += joined.byteLength;
-        writeAll(this.handle, joined).then(() => callback(), callback);
+        writeAll(this.handle, joined).then(() => this.wrote(joined.byteLength, callback), callback);
       },
     });
   }
 
   get written(): number {
     return this.bytes;
+  }
+
+  /** After each write: starts a background flush once enough bytes wait in the page cache. */
+  private wrote(bytes: number, callback: (err?: Error | null) => void): void {
+    this.unsynced += bytes;
+    if (this.unsynced >= EARLY_SYNC_BYTES && !this.syncing) {
+      this.unsynced = 0;
+      // Its failure is not lost: commit's own fdatasync reports the same error.
+      this.syncing = this.handle.datasync().then(
+        () => (this.syncing = undefined),
+        () => (this.syncing = undefined),
+      );
+    }
+    callback();
   }
 
   async commit(expected?: { digest?: Digest; size?: number }): Promise<{ digest: Digest; size: number; created: boolean }> {
@@ -223,6 +245,7 @@ class FsIngest implements BlobIngest {
       }
       // Durable before visible: a blob under blobs/ must survive a crash whole. fdatasync
       // covers the bytes and the size; the name is made durable by syncing the directory.
+      await this.syncing;
       await this.handle.datasync();
       await this.handle.close();
       this.settled = true;
@@ -238,6 +261,7 @@ class FsIngest implements BlobIngest {
     if (!this.writable.destroyed) this.writable.destroy();
     if (!this.settled) {
       this.settled = true;
+      await this.syncing;
       await this.handle.close().catch(() => undefined);
     }
     await rm(this.path, { force: true });
@@ -280,7 +304,6 @@ async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
     offset += bytesWritten;
   }
 }
-
 
 async function syncDir(dir: string): Promise<void> {
   const handle = await open(dir, "r");

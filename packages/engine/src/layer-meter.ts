@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { createGunzip, type Gunzip } from "node:zlib";
+import type { TransformOptions } from "node:stream";
+import { createGunzip, type Gunzip, type ZlibOptions } from "node:zlib";
 
 import { Digest } from "./digest";
 
@@ -17,6 +18,8 @@ export type LayerMeasure =
   | { compression: "zstd" };
 
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+const GUNZIP_CHUNK_BYTES = 512 * 1024;
+const METER_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export class LayerMeter {
   private head = Buffer.alloc(0);
@@ -63,7 +66,11 @@ export class LayerMeter {
   private sniff(head: Buffer): void {
     if (head[0] === 0x1f && head[1] === 0x8b) {
       this.sniffed = "gzip";
-      const z = createGunzip();
+      // zlib's default 16 KiB output chunk costs a thread-pool round trip per 16 KiB, and its
+      // 16 KiB input buffer would make every network chunk wait for the one before it.
+      // (zlib passes stream options on to its Transform; its typings do not say so.)
+      const options: ZlibOptions & TransformOptions = { chunkSize: GUNZIP_CHUNK_BYTES, writableHighWaterMark: METER_BUFFER_BYTES };
+      const z = createGunzip(options);
       z.on("data", (out: Buffer) => {
         this.hash.update(out);
         this.size += out.byteLength;

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { once } from "node:events";
 import { readFile, utimes, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { text } from "node:stream/consumers";
@@ -69,6 +71,28 @@ describe("FsBlobStore", () => {
     await store.delete(digest);
     await store.delete(digest); // absent: ignored
     expect(await store.has(digest)).toBe(false);
+  });
+
+  it("commits a blob written past several background flushes whole, and an abort among them leaves nothing", async () => {
+    const store = await tempStore();
+    const chunk = Buffer.alloc(1024 * 1024);
+    const hash = createHash("sha256");
+    const ingest = await store.ingest();
+    for (let i = 0; i < 40; i++) {
+      chunk.fill(i);
+      hash.update(chunk);
+      if (!ingest.writable.write(Buffer.from(chunk))) await once(ingest.writable, "drain");
+    }
+    const { digest, size } = await ingest.commit({ digest: Digest.fromHex(hash.digest("hex")), size: 40 * 1024 * 1024 });
+    expect(size).toBe(40 * 1024 * 1024);
+    expect((await storeFiles(store)).map((f) => f.slice(-64))).toEqual([digest.hex]);
+
+    const abandoned = await store.ingest();
+    for (let i = 0; i < 40; i++) {
+      if (!abandoned.writable.write(Buffer.alloc(1024 * 1024, i))) await once(abandoned.writable, "drain");
+    }
+    await abandoned.abort();
+    expect((await storeFiles(store)).map((f) => f.slice(-64))).toEqual([digest.hex]);
   });
 
   it("aborts an ingest, checks writability and cleans stale ingest files", async () => {

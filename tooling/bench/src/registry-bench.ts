@@ -17,8 +17,9 @@ export interface RegistryBenchContext {
   api: TRPCClient<AppRouter>;
   serverPid: number;
   work: string;
-  /** The big fixture's build directory (make-images.sh OUT). */
+  /** The big fixture's build directory (make-images.sh OUT) and its size. */
   out: string;
+  bigMb: number;
   policy: string;
   rounds: number;
   quiet(): Promise<void>;
@@ -79,8 +80,14 @@ export async function benchRegistry(ctx: RegistryBenchContext): Promise<void> {
   const { api, serverPid, work, out, policy, fmt } = ctx;
   const script = path.join(path.dirname(new URL(import.meta.url).pathname), "../../fixtures/make-images.sh");
   const port = await freePort();
-  const env = { ...process.env, OUT: out, UPSTREAM_PORT: String(port), MULTI: "0", SKIP_INSTALL: "1" };
+  const env = { ...process.env, OUT: out, BIG_MB: String(ctx.bigMb), UPSTREAM_PORT: String(port), MULTI: "0", SKIP_INSTALL: "1" };
   const run = (...args: string[]) => execFileSync("bash", [script, ...args], { env, stdio: ["ignore", "ignore", "inherit"] });
+  // A registry left by an interrupted run of the bench holds this OUT's pidfile.
+  try {
+    run("stop-upstream");
+  } catch {
+    // none was running
+  }
   run("start-upstream", path.join(work, "upstream"));
   const targets: { stop(): Promise<void> }[] = [];
   try {

@@ -75,6 +75,8 @@ class MeteredIngest implements BlobIngest {
   ) {
     const target = inner.writable;
     this.writable = new Writable({
+      // As deep as the ingest's: a network chunk need not wait for the previous one's write.
+      highWaterMark: 4 * 1024 * 1024,
       write: (chunk: Buffer, _encoding, callback) => {
         const accepted = target.write(chunk);
         Promise.all([accepted ? undefined : drained(target), this.meter.write(chunk)]).then(() => callback(), callback);
