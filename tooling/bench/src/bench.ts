@@ -229,7 +229,23 @@ async function main() {
     }
 
     if (env.BENCH_SKIP_REGISTRY !== "1") {
-      await benchRegistry({ api, serverPid, work, out, bigMb, policy, rounds: ROUNDS, quiet, peakRss, rssOf, timeAsync, median: med, fmt });
+      await benchRegistry({
+        api,
+        url: ready.url,
+        authorization: auth.authorization,
+        serverPid,
+        work,
+        out,
+        bigMb,
+        policy,
+        rounds: ROUNDS,
+        quiet,
+        peakRss,
+        rssOf,
+        timeAsync,
+        median: med,
+        fmt,
+      });
     }
 
     // --- images list with many images and tags, seeded straight into the database
