@@ -12,7 +12,7 @@
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { assert, defaultOutDir, openBrowser, signIn } from "./browser";
+import { assert, auditRows, defaultOutDir, openBrowser, signIn } from "./browser";
 
 export interface DashboardE2EOptions {
   baseUrl: string;
@@ -121,17 +121,8 @@ export async function runDashboardE2E(opts: DashboardE2EOptions): Promise<{ scre
 
     // 6. The audit page lists every step, done by admin.
     log("e2e: audit");
-    await page.getByTestId("nav-audit").click();
-    await page.waitForURL(/\/audit$/);
-    await page.getByTestId("audit-row").first().waitFor();
+    const rows = await auditRows(page, base);
     await shot("audit");
-    const rows = await page.getByTestId("audit-row").evaluateAll((els) =>
-      els.map((el) => ({
-        action: el.getAttribute("data-action") ?? "",
-        actor: el.getAttribute("data-actor") ?? "",
-        text: el.textContent ?? "",
-      })),
-    );
     const expect = (action: string, mention?: string) => {
       const hit = rows.find((r) => r.action === action && r.actor === "admin" && (!mention || r.text.includes(mention)));
       assert(

@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import { normalizeUrl, readLogin, removeLogin, resolveTarget, writeLogin } from "../config";
 import { DEFAULT_URL } from "../env";
-import { LocalError } from "../errors";
-import { println, readAll, readLine, readSecret, write } from "../output";
+import { println, write } from "../output";
 import type { Runtime } from "../runtime";
+import { readCredentials } from "./credentials";
 import { act } from "./shared";
 
 export interface LoginOptions {
@@ -27,28 +27,8 @@ async function serverFor(rt: Runtime, server: string | undefined): Promise<strin
 
 export async function runLogin(rt: Runtime, server: string | undefined, opts: LoginOptions): Promise<void> {
   const { io } = rt;
-  if (opts.password !== undefined && opts.passwordStdin) throw new LocalError("--password and --password-stdin are mutually exclusive");
-  if (opts.passwordStdin && !opts.username) throw new LocalError("Must provide --username with --password-stdin");
+  const { username, password } = await readCredentials(rt, opts);
   const url = await serverFor(rt, server);
-
-  let password = opts.password;
-  if (password !== undefined) {
-    write(io.stderr, "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
-  } else if (opts.passwordStdin) {
-    password = (await readAll(io.stdin)).replace(/\r?\n$/, "");
-  }
-
-  let username = opts.username?.trim();
-  if (!username || password === undefined) {
-    if (!io.stdinIsTTY) throw new LocalError("Cannot perform an interactive login from a non TTY device");
-    if (!username) {
-      write(io.stdout, "Username: ");
-      username = (await readLine(io.stdin))?.trim();
-      if (!username) throw new LocalError("Username is required");
-    }
-    if (password === undefined) password = await readSecret(io, "Password: ");
-  }
-  if (!password) throw new LocalError("Password is required");
 
   const api = rt.apiFor(url);
   const { token, tokenId } = await api.login({ username, password, name: tokenName(rt.hostname()) });

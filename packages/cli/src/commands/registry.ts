@@ -2,9 +2,10 @@ import { readFile } from "node:fs/promises";
 import { Option, type Command } from "commander";
 import { LocalError } from "../errors";
 import { humanSize, renderTable, timeAgo } from "../format";
-import { println, readAll, readLine, readSecret, write } from "../output";
+import { println, write } from "../output";
 import type { RegistryView } from "../registries-api";
 import { userPath, type Runtime } from "../runtime";
+import { readCredentials } from "./credentials";
 import { act } from "./shared";
 
 /**
@@ -84,19 +85,7 @@ export interface RegistryLoginOptions {
 /** Like `docker login`, for the whole team: the password goes to the server, sealed there. */
 export async function runRegistryLogin(rt: Runtime, host: string, opts: RegistryLoginOptions): Promise<void> {
   const { io } = rt;
-  if (opts.passwordStdin && !opts.username) throw new LocalError("Must provide --username with --password-stdin");
-  let password = opts.passwordStdin ? (await readAll(io.stdin)).replace(/\r?\n$/, "") : undefined;
-  let username = opts.username?.trim();
-  if (!username || password === undefined) {
-    if (!io.stdinIsTTY) throw new LocalError("Cannot perform an interactive login from a non TTY device");
-    if (!username) {
-      write(io.stdout, "Username: ");
-      username = (await readLine(io.stdin))?.trim();
-      if (!username) throw new LocalError("Username is required");
-    }
-    password ??= await readSecret(io, "Password: ");
-  }
-  if (!password) throw new LocalError("Password is required");
+  const { username, password } = await readCredentials(rt, opts);
   const result = await (await rt.api()).registries.login({ domain: host, username, password });
   if (result.warning) write(io.stderr, `WARNING! ${result.warning}\n`);
   println(io.stdout, "Login Succeeded");
