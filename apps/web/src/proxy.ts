@@ -10,7 +10,8 @@ const SESSION_COOKIE = "berth_session";
 export function proxy(request: NextRequest) {
   const { pathname, search } = request.nextUrl;
   const hasSession = Boolean(request.cookies.get(SESSION_COOKIE)?.value);
-  if (pathname === "/sign-in") return NextResponse.next();
+  // An invitation link is opened by someone who has no account yet.
+  if (pathname === "/sign-in" || pathname.startsWith("/invite/")) return NextResponse.next();
   if (!hasSession) {
     const url = request.nextUrl.clone();
     url.pathname = "/sign-in";

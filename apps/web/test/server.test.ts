@@ -15,6 +15,7 @@ import { fixtures } from "@berth/fixtures";
 import { startRegistry, type ExtraRegistry } from "@berth/fixtures/registry";
 import { startUpstream, type Upstream } from "../../../packages/engine/test/registry-helpers";
 import { runDashboardE2E } from "../e2e/dashboard.e2e";
+import { runPeopleE2E } from "../e2e/people.e2e";
 import { runRegistryE2E } from "../e2e/registry.e2e";
 
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -137,6 +138,16 @@ describe("berth server", () => {
       await rm(emptyStorage, { recursive: true, force: true });
     }
   }, 300_000);
+
+  it("invites a developer who tags in their namespace, is refused removing a protected tag, and the admin sees both in the audit", async () => {
+    await runPeopleE2E({
+      baseUrl: `http://127.0.0.1:${port}`,
+      adminPassword: password,
+      archive: path.join(fixtures().archives, "app-2.0.tar"),
+      outDir: path.join(appDir, "test-results"),
+      log: () => {},
+    });
+  }, 240_000);
 
   it("keeps users, images and the audit log across a restart", async () => {
     await stop();

@@ -1,10 +1,11 @@
 import { mkdir } from "node:fs/promises";
-import { applyMigrations, CachedMetadataReads, createPrismaClient, resolveDatabase } from "@berth/db";
+import { applyMigrations, CachedMetadataReads, createPrismaClient, listenJobChanges, resolveDatabase } from "@berth/db";
 import { FsBlobStore } from "@berth/engine";
 import type { Services } from "./context";
 import { ensureAdmin } from "./services/auth";
 import { BlobLock } from "./services/blob-lock";
-import { startJobRunner } from "./services/job-runner";
+import { notifyAllJobsChanged, notifyJobChanged } from "./services/job-events";
+import { abortLocalJob, startJobRunner, wakeJobRunners } from "./services/job-runner";
 import { createSecretBox, loadSecretKey } from "./services/secret-box";
 
 export interface BootOptions {
@@ -15,6 +16,10 @@ export interface BootOptions {
   /** `BERTH_SECRET_KEY` (base64 of 32 bytes); else `<dataDir>/secret.key`, created once. */
   secretKey?: string;
   log?: (line: string) => void;
+  /** Run queued jobs in this process (default). A replica that only serves requests passes false. */
+  runJobs?: boolean;
+  /** How often an idle runner looks for queued jobs it was not told about; default 5 s. */
+  jobPollMs?: number;
 }
 
 export interface Booted {
@@ -53,12 +58,27 @@ export async function bootServer(opts: BootOptions): Promise<Booted> {
     blobLock: new BlobLock(),
     secrets: createSecretBox(secretKey.key),
   };
-  const jobs = startJobRunner(services, { concurrency: 4, pollMs: 500, log });
+  // Jobs queued or changed by any replica wake this one's runner and watchers at once.
+  const announcements = await listenJobChanges(database.url, {
+    onChange(id, state) {
+      notifyJobChanged(id);
+      if (state === "queued") wakeJobRunners();
+      // Cancelled through another replica: stop now rather than at the next progress write.
+      if (state === "cancelled") abortLocalJob(id);
+    },
+    onResume() {
+      notifyAllJobsChanged();
+      wakeJobRunners();
+    },
+    onError: (err) => log(`berth: listening for job changes: ${err.message} (retrying)`),
+  });
+  const jobs = opts.runJobs === false ? undefined : startJobRunner(services, { concurrency: 4, pollMs: opts.jobPollMs ?? 5_000, log });
   return {
     services,
     databaseUrl: database.url,
     async stop() {
-      await jobs.stop();
+      await jobs?.stop();
+      await announcements.close();
       await db.$disconnect();
       await database.stop();
     },

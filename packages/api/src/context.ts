@@ -29,6 +29,8 @@ export interface Context {
   services: Services;
   request: RequestInfo;
   actor: Actor | null;
+  /** Why there is no actor ("not signed in", "token expired", "token revoked", …), audited on refusal. */
+  authFailure?: string;
   /** The browser session's secret, when the request came with one (to keep it on password change). */
   sessionSecret?: string;
 }
@@ -57,12 +59,13 @@ export async function createContext(opts: { services: Services; headers: Headers
   const { headers, services } = opts;
   const bearer = headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
   const session = cookieValue(headers.get("cookie"), SESSION_COOKIE);
-  const actor = await actorFromCredentials(services.db, { bearer, session });
+  const { actor, failure } = await actorFromCredentials(services.db, { bearer, session });
   const declared = headers.get("x-berth-client");
   const iface: ClientInterface = declared === "cli" ? "cli" : declared === "web" || (session && !bearer) ? "web" : "api";
   return {
     services,
     actor,
+    authFailure: failure,
     sessionSecret: session,
     request: {
       ip: clientIp(headers, opts.remoteAddress ?? null),

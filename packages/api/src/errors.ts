@@ -11,6 +11,7 @@ const CODES: Record<EngineErrorCode, TRPCError["code"]> = {
   // Not UNAUTHORIZED: that would tell the dashboard the Berth session is gone.
   UPSTREAM_UNAUTHORIZED: "FORBIDDEN",
   UPSTREAM_UNAVAILABLE: "BAD_GATEWAY",
+  FORBIDDEN: "FORBIDDEN",
 };
 
 /** HTTP status for plain HTTP endpoints (upload, download) that share the catalogue. */
@@ -43,6 +44,12 @@ export function toTRPCError(err: unknown): TRPCError {
   if (err instanceof EngineError) return new TRPCError({ code: CODES[err.code], message: err.message, cause: err });
   const message = err instanceof Error ? err.message : String(err);
   return new TRPCError({ code: "INTERNAL_SERVER_ERROR", message, cause: err });
+}
+
+/** A refusal (permissions, a protected tag) rather than a failure: audited as `denied`. */
+export function isDenial(err: unknown): boolean {
+  // Not UPSTREAM_UNAUTHORIZED: a registry refusing the team's credentials is a failure.
+  return err instanceof EngineError ? err.code === "FORBIDDEN" : err instanceof TRPCError && err.code === "FORBIDDEN";
 }
 
 export function errorMessage(err: unknown): string {

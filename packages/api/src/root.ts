@@ -2,9 +2,11 @@ import { auditRouter } from "./routers/audit";
 import { authRouter, tokensRouter } from "./routers/auth";
 import { imagesRouter } from "./routers/images";
 import { jobsRouter } from "./routers/jobs";
+import { protectionRouter } from "./routers/protection";
 import { registriesRouter } from "./routers/registries";
 import { searchRouter } from "./routers/search";
 import { systemRouter } from "./routers/system";
+import { usersRouter } from "./routers/users";
 import { createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
@@ -16,6 +18,8 @@ export const appRouter = createTRPCRouter({
   jobs: jobsRouter,
   registries: registriesRouter,
   search: searchRouter,
+  users: usersRouter,
+  protection: protectionRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -87,3 +87,14 @@ describe("loading bad archives keeps nothing", () => {
     await expectRejected(await tarOf([{ name: "manifest.json", type: "symlink", linkname: "/etc/passwd" }]), /manifest\.json/);
   });
 });
+
+describe("removing what is not there", () => {
+  it("is one failed audit event naming the reference, not an ok with nothing removed", async () => {
+    const api = apiClient(server.url, token);
+    const out = await api.images.remove.mutate({ refs: ["nothing/here:1"], force: false });
+    expect(out.results[0]?.error).toMatch(/No such image: nothing\/here:1/);
+    const { events } = await api.audit.list.query({ action: "image.remove", limit: 5 });
+    expect(events.map((e) => [e.result, e.targets.map((t) => t.ref)])).toEqual([["failed", ["nothing/here:1"]]]);
+    expect(events[0]?.error).toMatch(/No such image/);
+  });
+});

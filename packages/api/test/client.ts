@@ -24,3 +24,46 @@ export async function uploadArchive(url: string, token: string, body: RequestIni
   });
   return { status: res.status, body: (await res.json()) as { lines?: string[]; error?: string } };
 }
+
+export interface WatchedJob {
+  state: string;
+  progress: { lines: string[]; layers: { id: string; status: string; current?: number }[] };
+  startedAt: string | null;
+}
+
+export interface WatchOptions {
+  signal?: AbortSignal;
+  until?: (job: WatchedJob) => boolean;
+}
+
+/** Opens `jobs.watch` as the browser's EventSource does and returns the stream's data events. */
+export async function watchJob(url: string, token: string, id: string, opts: WatchOptions = {}): Promise<WatchedJob[]> {
+  const input = encodeURIComponent(JSON.stringify({ id }));
+  const res = await fetch(`${url}/api/trpc/jobs.watch?input=${input}`, {
+    headers: { accept: "text/event-stream", authorization: `Bearer ${token}` },
+    signal: opts.signal,
+  });
+  if (res.status !== 200 || !res.headers.get("content-type")?.startsWith("text/event-stream") || !res.body) {
+    throw new Error(`jobs.watch answered ${res.status} ${res.headers.get("content-type") ?? ""}`);
+  }
+  const jobs: WatchedJob[] = [];
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of res.body) {
+    buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+    let end: number;
+    while ((end = buffered.indexOf("\n\n")) >= 0) {
+      const message = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(message)?.[1];
+      const data = /^data: (.*)$/m.exec(message)?.[1];
+      if (event === "return") return jobs;
+      if (!event && data) {
+        const job = JSON.parse(data) as WatchedJob;
+        jobs.push(job);
+        if (opts.until?.(job)) return jobs;
+      }
+    }
+  }
+  return jobs;
+}

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startProxy, startUpstream, type Proxy, type Upstream } from "../../engine/test/registry-helpers";
 import { jobWatcherCount } from "../src/services/job-events";
 import { bootTestServer, type TestServer } from "../src/testing";
-import { apiClient } from "./client";
+import { apiClient, watchJob, type WatchOptions } from "./client";
 
 let upstream: Upstream;
 let server: TestServer;
@@ -39,41 +39,8 @@ afterAll(async () => {
   upstream?.stop();
 });
 
-interface WatchedJob {
-  state: string;
-  progress: { lines: string[]; layers: { id: string; status: string; current?: number }[] };
-}
-
 /** Opens `jobs.watch` as the browser's EventSource does and returns the stream's data events. */
-async function watch(id: string, opts: { signal?: AbortSignal; until?: (job: WatchedJob) => boolean } = {}): Promise<WatchedJob[]> {
-  const input = encodeURIComponent(JSON.stringify({ id }));
-  const res = await fetch(`${server.url}/api/trpc/jobs.watch?input=${input}`, {
-    headers: { accept: "text/event-stream", authorization: `Bearer ${token}` },
-    signal: opts.signal,
-  });
-  expect(res.status).toBe(200);
-  expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
-  const jobs: WatchedJob[] = [];
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of res.body!) {
-    buffered += decoder.decode(chunk as Uint8Array, { stream: true });
-    let end: number;
-    while ((end = buffered.indexOf("\n\n")) >= 0) {
-      const message = buffered.slice(0, end);
-      buffered = buffered.slice(end + 2);
-      const event = /^event: (.*)$/m.exec(message)?.[1];
-      const data = /^data: (.*)$/m.exec(message)?.[1];
-      if (event === "return") return jobs;
-      if (!event && data) {
-        const job = JSON.parse(data) as WatchedJob;
-        jobs.push(job);
-        if (opts.until?.(job)) return jobs;
-      }
-    }
-  }
-  return jobs;
-}
+const watch = (id: string, opts: WatchOptions = {}) => watchJob(server.url, token, id, opts);
 
 describe("jobs.watch", () => {
   it("streams a pull's progress as it happens and ends with the finished job", async () => {

@@ -14,6 +14,8 @@ import { transformer } from "@berth/api/transformer";
 import type { Target } from "./config";
 import { DaemonError, LocalError, PlainError } from "./errors";
 import { registriesApi, type RegistriesApi } from "./registries-api";
+import { protectionApi, type ProtectionApi } from "./protection-api";
+import { peopleApi, type PeopleApi } from "./people-api";
 
 // ---------------------------------------------------------------------------------------------
 // Views: what commands print
@@ -60,6 +62,8 @@ export interface RemoveResult {
 export interface PruneResult {
   deleted: string[];
   untagged: string[];
+  /** Images kept although they matched, with why (pinned). */
+  skipped: { id: string; reason: string }[];
   spaceReclaimed: number;
 }
 
@@ -99,16 +103,30 @@ export interface AuditEvent {
   hash: string;
 }
 
-export interface AuditQuery {
-  actor?: string;
+/** The audit filters (`berth audit --filter key=value`), as the server takes them. */
+export interface AuditFilter {
+  person?: string;
+  /** Exact, or a prefix such as `image.*`. */
   action?: string;
+  namespace?: string;
   repository?: string;
+  /** `v1.2`, or `team-a/app:v1.2`. */
+  tag?: string;
+  /** A digest, or a unique prefix of at least 12 hex characters. */
+  digest?: string;
+  result?: "ok" | "denied" | "failed";
   from?: Date;
   to?: Date;
+}
+
+export interface AuditQuery extends AuditFilter {
   /** Opaque: the previous page's `nextCursor`. */
   cursor?: string;
   limit: number;
 }
+
+/** `berth audit verify`: the whole chain re-walked on the server. */
+export type AuditChainVerification = RouterOutputs["audit"]["verify"];
 
 /** A server job's lifecycle (`jobs.get`). */
 export type JobState = "queued" | "running" | "succeeded" | "failed" | "cancelled";
@@ -152,6 +170,11 @@ export interface BerthApi {
   prune(input: { all: boolean; filters: Record<string, string[]>; dryRun: boolean }): Promise<PruneResult>;
   diskUsage(verbose: boolean): Promise<DiskUsage>;
   audit(query: AuditQuery): Promise<{ events: AuditEvent[]; nextCursor: string | null }>;
+  /** `GET /api/audit/export`: the filtered log, newest first, streamed. */
+  auditExport(filter: AuditFilter, format: "csv" | "jsonl"): Promise<Readable>;
+  /** `POST /api/audit/archive` (admin): a verifiable archive of [from, to), recorded as an `audit.archive` event. */
+  auditArchive(range: { from?: Date; to?: Date }): Promise<Readable>;
+  auditVerify(): Promise<AuditChainVerification>;
   /** `POST /api/images/load`: streams `body` as the request body; returns docker's output lines. */
   load(body: Readable, source: string): Promise<string[]>;
   /** `GET /api/images/save`: the archive as a stream (errors before the first byte are thrown). */
@@ -164,6 +187,10 @@ export interface BerthApi {
   cancelJob(id: string): Promise<void>;
   /** The team's registry settings: mirrors, insecure, CA, credentials (`berth registry …`). */
   registries: RegistriesApi;
+  /** Tag protection rules and pinned images (`berth protect …`, `berth pin`/`unpin`). */
+  protection: ProtectionApi;
+  /** Users, grants and tokens (`berth user …`, `berth token …`). */
+  people: PeopleApi;
   /** `docker search`: the server asks the registry the term names (docker.io by default). */
   searchRemote(input: { term: string; limit?: number; filters: Record<string, string[]> }): Promise<SearchRow[]>;
 }
@@ -184,8 +211,8 @@ export function toRemoveResults({ results }: RouterOutputs["images"]["remove"]):
   return results.map(({ ref, items, error }) => ({ ref, items, ...(error ? { error } : {}) }));
 }
 
-export function toPruneResult({ deleted, untagged, spaceReclaimed }: RouterOutputs["images"]["prune"]): PruneResult {
-  return { deleted, untagged, spaceReclaimed };
+export function toPruneResult({ deleted, untagged, skipped, spaceReclaimed }: RouterOutputs["images"]["prune"]): PruneResult {
+  return { deleted, untagged, skipped, spaceReclaimed };
 }
 
 export function toDiskUsage({ images, rows = [] }: RouterOutputs["system"]["df"]): DiskUsage {
@@ -342,6 +369,14 @@ export function createApi(target: Target, fetchImpl: typeof fetch = fetch): Bert
     links: [httpLink({ url: `${target.url}/api/trpc`, transformer, headers, fetch: fetchImpl })],
   });
   const hasToken = Boolean(target.token);
+  /** A streamed answer of a plain HTTP endpoint (errors before the first byte are thrown). */
+  const download = (path: string, method = "GET") =>
+    call(async () => {
+      const res = await fetchImpl(`${target.url}${path}`, { method, headers });
+      if (!res.ok) throw await httpError(res);
+      if (!res.body) throw new DaemonError("empty response from server");
+      return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+    });
   /** `signInHint`: whether an UNAUTHORIZED answer should point at `berth login` (not for login itself). */
   const call = async <T>(fn: () => Promise<T>, signInHint = true): Promise<T> => {
     try {
@@ -372,6 +407,9 @@ export function createApi(target: Target, fetchImpl: typeof fetch = fetch): Bert
         const { events, nextCursor } = await trpc.audit.list.query(query);
         return { events: events.map(toAuditEvent), nextCursor };
       }),
+    auditExport: (filter, format) => download(`/api/audit/export?${auditParams({ ...filter, format })}`),
+    auditArchive: (range) => download(`/api/audit/archive?${auditParams(range)}`, "POST"),
+    auditVerify: () => call(() => trpc.audit.verify.query()),
     load: (body, source) =>
       call(async () => {
         const res = await uploadStream(
@@ -398,6 +436,8 @@ export function createApi(target: Target, fetchImpl: typeof fetch = fetch): Bert
     getJob: (id) => call(async () => toPullJob(await trpc.jobs.get.query({ id }))),
     cancelJob: (id) => call(async () => void (await trpc.jobs.cancel.mutate({ id }))),
     registries: registriesApi(trpc, call),
+    protection: protectionApi(trpc, call),
+    people: peopleApi(trpc, call),
     searchRemote: (input) => call(async () => (await trpc.search.remote.query(input)).rows),
   };
 }
@@ -420,6 +460,16 @@ function uploadStream(url: string, headers: Record<string, string>, body: Readab
     body.on("error", (err) => req.destroy(err));
     body.pipe(req);
   });
+}
+
+/** The query string of the audit endpoints: dates as RFC 3339, empty values left out. */
+export function auditParams(values: Record<string, string | Date | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined || value === "") continue;
+    params.set(key, value instanceof Date ? value.toISOString() : value);
+  }
+  return params.toString();
 }
 
 /** Wraps stream failures during a download the same way as request failures. */

@@ -6,6 +6,8 @@ import { registerImages } from "./commands/images";
 import { registerInspect } from "./commands/inspect";
 import { registerLoad } from "./commands/load";
 import { registerLogin, registerLogout } from "./commands/login";
+import { registerPin } from "./commands/pin";
+import { registerProtect } from "./commands/protect";
 import { registerPrune } from "./commands/prune";
 import { registerPull } from "./commands/pull";
 import { registerPush } from "./commands/push";
@@ -15,6 +17,8 @@ import { registerSave } from "./commands/save";
 import { registerSearch } from "./commands/search";
 import { commandPath, flagError, rewriteBoolFlags } from "./commands/shared";
 import { registerTag } from "./commands/tag";
+import { registerToken } from "./commands/token";
+import { registerUser } from "./commands/user";
 import { PlainError, renderError, UsageError } from "./errors";
 import { write } from "./output";
 import type { Runtime } from "./runtime";
@@ -80,6 +84,10 @@ export function buildProgram(rt: Runtime): Command {
 
   registerAudit(program, rt);
   registerRegistry(program, rt);
+  registerUser(program, rt);
+  registerToken(program, rt);
+  registerProtect(program, rt);
+  registerPin(program, rt);
 
   // Every command reports parse failures with itself attached, for docker-style messages.
   const visit = (cmd: Command) => {

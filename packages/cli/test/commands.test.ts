@@ -172,7 +172,7 @@ describe("tag and rmi", () => {
 });
 
 describe("image prune", () => {
-  const result = { deleted: [ID1], untagged: ["x:1"], spaceReclaimed: 1_200_000 };
+  const result = { deleted: [ID1], untagged: ["x:1"], skipped: [], spaceReclaimed: 1_200_000 };
   it("asks on stdin like docker; no answer cancels with exit 0", async () => {
     const prune = vi.fn().mockResolvedValue(result);
     const r = await runCli(["image", "prune"], { api: fakeApi({ prune }) });
@@ -189,7 +189,7 @@ describe("image prune", () => {
   });
   it("-f skips the prompt", async () => {
     const r = await runCli(["image", "prune", "-f"], {
-      api: fakeApi({ prune: vi.fn().mockResolvedValue({ deleted: [], untagged: [], spaceReclaimed: 0 }) }),
+      api: fakeApi({ prune: vi.fn().mockResolvedValue({ deleted: [], untagged: [], skipped: [], spaceReclaimed: 0 }) }),
     });
     expect(r.stdout).toBe("Total reclaimed space: 0B\n");
   });
@@ -283,12 +283,10 @@ describe("login and logout", () => {
 
 describe("system df and audit", () => {
   it("prints the disk-usage summary", async () => {
-    const diskUsage = vi
-      .fn()
-      .mockResolvedValue({
-        summary: [{ type: "Images", totalCount: 5, active: 2, size: 16_430_000, reclaimable: 11_630_000 }],
-        images: [],
-      });
+    const diskUsage = vi.fn().mockResolvedValue({
+      summary: [{ type: "Images", totalCount: 5, active: 2, size: 16_430_000, reclaimable: 11_630_000 }],
+      images: [],
+    });
     const r = await runCli(["system", "df"], { api: fakeApi({ diskUsage }) });
     expect(r.stdout).toBe("TYPE      TOTAL     ACTIVE    SIZE      RECLAIMABLE\nImages    5         2         16.43MB   11.63MB (70%)\n");
   });
@@ -312,8 +310,8 @@ describe("system df and audit", () => {
       .mockResolvedValueOnce({ events: [event(3), event(2)], nextCursor: "2" })
       .mockResolvedValueOnce({ events: [event(1)], nextCursor: null });
     const r = await runCli(["audit", "--limit", "5", "--filter", "actor=admin", "--format", "json"], { api: fakeApi({ audit }) });
-    expect(audit).toHaveBeenNthCalledWith(1, { actor: "admin", limit: 5 });
-    expect(audit).toHaveBeenNthCalledWith(2, { actor: "admin", limit: 3, cursor: "2" });
+    expect(audit).toHaveBeenNthCalledWith(1, { person: "admin", limit: 5 });
+    expect(audit).toHaveBeenNthCalledWith(2, { person: "admin", limit: 3, cursor: "2" });
     expect(r.stdout.trim().split("\n")).toHaveLength(3);
     const csv = await runCli(["audit", "--format", "csv"], {
       api: fakeApi({ audit: vi.fn().mockResolvedValue({ events: [event(1)], nextCursor: null }) }),

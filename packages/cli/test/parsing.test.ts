@@ -41,9 +41,34 @@ describe("times", () => {
   });
   it("builds the audit query and refuses unknown filters", () => {
     const q = auditQuery({ filter: { actor: ["alice"], repository: ["fixtures/app"] }, since: "1h" }, now);
-    expect(q).toEqual({ actor: "alice", repository: "fixtures/app", from: new Date("2024-01-01T23:00:00Z") });
+    expect(q).toEqual({ person: "alice", repository: "fixtures/app", from: new Date("2024-01-01T23:00:00Z") });
+    const all = auditQuery(
+      {
+        filter: {
+          person: ["bob"],
+          action: ["image.*"],
+          namespace: ["team-a"],
+          tag: ["v1.2"],
+          digest: ["3f4a9c01b2d7"],
+          result: ["denied"],
+        },
+        until: "2024-01-01",
+      },
+      now,
+    );
+    expect(all).toEqual({
+      person: "bob",
+      action: "image.*",
+      namespace: "team-a",
+      tag: "v1.2",
+      digest: "3f4a9c01b2d7",
+      result: "denied",
+      to: new Date("2024-01-01T00:00:00Z"),
+    });
     expect(() => auditQuery({ filter: { colour: ["red"] } }, now)).toThrow("invalid filter 'colour'");
     expect(() => auditQuery({ filter: { actor: ["a", "b"] } }, now)).toThrow("only once");
+    expect(() => auditQuery({ filter: { actor: ["a"], person: ["b"] } }, now)).toThrow("filter 'person' can be given only once");
+    expect(() => auditQuery({ filter: { result: ["maybe"] } }, now)).toThrow("invalid filter 'result=maybe' (use ok, denied, failed)");
     expect(() => auditQuery({ filter: {}, until: "soon" }, now)).toThrow("invalid value for --until");
   });
 });

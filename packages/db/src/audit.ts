@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { Digest, InvalidArgumentError } from "@berth/engine";
+import { Digest } from "@berth/engine";
 import type { DbClient } from "./client";
 import { Prisma } from "./generated/prisma/client";
 
@@ -48,26 +48,10 @@ export interface AuditEvent {
   hash: string;
 }
 
-export interface ListAuditEventsOptions {
-  /** Exact actor name. */
-  actor?: string | undefined;
-  /** Exact action. */
-  action?: string | undefined;
-  /** Events with a target in this (normalised) repository: `repo`, `repo:tag` or `repo@digest`. */
-  repository?: string | undefined;
-  /** Inclusive lower bound on `at`. */
-  from?: Date | undefined;
-  /** Exclusive upper bound on `at`. */
-  to?: Date | undefined;
-  /** The `nextCursor` of the previous page (opaque). */
-  cursor?: string | undefined;
-  /** Page size, 1–500. */
-  limit: number;
-}
-
 export type AuditChainVerification = { ok: true; count: number } | { ok: false; brokenAtId: number; reason: string };
 
-interface AuditRow {
+/** An audit_events row as `SELECT ${AUDIT_COLUMNS}` returns it. */
+export interface AuditRow {
   id: bigint;
   at: Date;
   actor_id: string | null;
@@ -84,7 +68,7 @@ interface AuditRow {
   hash: string;
 }
 
-const COLUMNS = Prisma.sql`id, at, actor_id, actor_name, action, interface, result, error, ip, user_agent,
+export const AUDIT_COLUMNS = Prisma.sql`id, at, actor_id, actor_name, action, interface, result, error, ip, user_agent,
   targets, details, prev_hash, hash`;
 
 /**
@@ -105,40 +89,9 @@ export async function appendAuditEvent(tx: DbClient, event: AuditEventInput): Pr
       ${event.actorId ?? null}::uuid, ${event.actorName}, ${event.action}, ${event.interface},
       ${event.result}, ${event.error ?? null}, ${event.ip ?? null}, ${event.userAgent ?? null},
       ${JSON.stringify(targets)}::jsonb, ${JSON.stringify(event.details ?? {})}::jsonb)
-    RETURNING ${COLUMNS}`;
+    RETURNING ${AUDIT_COLUMNS}`;
   if (!row) throw new Error("INSERT INTO audit_events returned no row");
   return toAuditEvent(row);
-}
-
-/** Newest first; pass `nextCursor` back as `cursor` for the next page (null: no more). */
-export async function listAuditEvents(
-  db: DbClient,
-  options: ListAuditEventsOptions,
-): Promise<{ events: AuditEvent[]; nextCursor: string | null }> {
-  const limit = Math.min(Math.max(Math.trunc(options.limit), 1), 500);
-  const conditions: Prisma.Sql[] = [];
-  if (options.cursor !== undefined) {
-    if (!/^\d{1,19}$/.test(options.cursor)) throw new InvalidArgumentError(`invalid audit cursor "${options.cursor}"`);
-    conditions.push(Prisma.sql`id < ${BigInt(options.cursor)}`);
-  }
-  if (options.actor !== undefined) conditions.push(Prisma.sql`actor_name = ${options.actor}`);
-  if (options.action !== undefined) conditions.push(Prisma.sql`action = ${options.action}`);
-  if (options.from !== undefined) conditions.push(Prisma.sql`at >= ${options.from}`);
-  if (options.to !== undefined) conditions.push(Prisma.sql`at < ${options.to}`);
-  if (options.repository !== undefined) {
-    const repository = options.repository;
-    conditions.push(Prisma.sql`EXISTS (
-      SELECT 1 FROM jsonb_array_elements(targets) AS t(target)
-      WHERE t.target->>'ref' = ${repository}
-         OR starts_with(t.target->>'ref', ${`${repository}:`})
-         OR starts_with(t.target->>'ref', ${`${repository}@`}))`);
-  }
-  const where = conditions.length > 0 ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
-  const rows = await db.$queryRaw<AuditRow[]>`
-    SELECT ${COLUMNS} FROM audit_events ${where} ORDER BY id DESC LIMIT ${limit + 1}`;
-  const events = rows.slice(0, limit).map(toAuditEvent);
-  const last = events.at(-1);
-  return { events, nextCursor: rows.length > limit && last ? String(last.id) : null };
 }
 
 /**
@@ -147,7 +100,7 @@ export async function listAuditEvents(
  * is the hash of the event before it (the first event's is null).
  */
 export async function verifyAuditChain(db: DbClient): Promise<AuditChainVerification> {
-  const batch = 1000;
+  const batch = 5000;
   let previous: string | null = null;
   let after = -1n;
   let count = 0;
@@ -185,7 +138,7 @@ export async function verifyAuditChain(db: DbClient): Promise<AuditChainVerifica
   }
 }
 
-function toAuditEvent(row: AuditRow): AuditEvent {
+export function toAuditEvent(row: AuditRow): AuditEvent {
   return {
     id: Number(row.id),
     at: row.at,

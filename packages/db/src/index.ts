@@ -8,17 +8,24 @@ export { resolveDatabase, startEmbeddedPostgres } from "./postgres";
 export type { EmbeddedPostgresHandle, ResolveDatabaseOptions, StartEmbeddedPostgresOptions } from "./postgres";
 export { PrismaMetadataStore } from "./metadata-store";
 export { CachedMetadataReads } from "./cached-reads";
-export { appendAuditEvent, listAuditEvents, verifyAuditChain } from "./audit";
-export type {
-  AuditChainVerification,
-  AuditEvent,
-  AuditEventInput,
-  AuditInterface,
-  AuditResult,
-  AuditTarget,
-  ListAuditEventsOptions,
-} from "./audit";
+export { appendAuditEvent, verifyAuditChain } from "./audit";
+export type { AuditChainVerification, AuditEvent, AuditEventInput, AuditInterface, AuditResult, AuditTarget } from "./audit";
+export { listAuditEvents, listAuditEventsNaming } from "./audit-search";
+export type { AuditPage, ListAuditEventsOptions } from "./audit-search";
+export { AUDIT_RESULTS, DIGEST_PREFIX_MIN, listAuditActions } from "./audit-filter";
+export type { AuditFilter } from "./audit-filter";
+export { eventTerms, namespaceOf, referenceTerms } from "./audit-terms";
+export type { AuditTerm, AuditTermKind } from "./audit-terms";
+export { auditIdRange } from "./audit-range";
+export { auditArchiveLines, freezeAuditRange } from "./audit-archive-source";
+export type { AuditArchiveLine, FrozenAuditRange } from "./audit-archive-source";
+export { auditCanonical, auditHash, canonicalTime, CANONICAL_FIELDS } from "./audit-canonical";
+export type { CanonicalAuditFields } from "./audit-canonical";
+export { verifyAuditArchive, ARCHIVE_FIELDS } from "./audit-archive";
+export type { AuditArchiveVerification } from "./audit-archive";
 export { cancelJob, claimNextJob, enqueueJob, finishJob, getJob, listJobs, releaseJob, requeueStaleJobs, updateJobProgress } from "./jobs";
+export { listenJobChanges } from "./job-notifications";
+export type { JobNotifications, ListenJobChangesOptions } from "./job-notifications";
 export type { EnqueueJobInput, FinishJobInput, Job, JobKind, JobLayerProgress, JobProgress, JobState } from "./jobs";
 export {
   clearRegistryCredentials,

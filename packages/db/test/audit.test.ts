@@ -117,6 +117,26 @@ describe("the hash chain", () => {
 });
 
 describe("the hash chain after a deletion", () => {
+  it("reports the second event when the first was removed", async () => {
+    const db = await createTestDatabase();
+    try {
+      const first = await appendAuditEvent(db.prisma, event());
+      const second = await appendAuditEvent(db.prisma, event({ actorName: "bob" }));
+      await withPg(db.url, async (c) => {
+        await c.query("ALTER TABLE audit_events DISABLE TRIGGER USER");
+        await c.query("DELETE FROM audit_events WHERE id = $1", [first.id]);
+        await c.query("ALTER TABLE audit_events ENABLE TRIGGER USER");
+      });
+      expect(await verifyAuditChain(db.prisma)).toEqual({
+        ok: false,
+        brokenAtId: second.id,
+        reason: "the first event links to a previous one: earlier events were removed",
+      });
+    } finally {
+      await db.drop();
+    }
+  });
+
   it("reports the event after the removed one", async () => {
     const db = await createTestDatabase();
     try {
@@ -207,14 +227,14 @@ describe("listAuditEvents", () => {
     ).rejects.toThrow(/invalid digest/);
   });
 
-  it("filters by actor, action, repository and time", async () => {
-    const alice = await listAuditEvents(db.prisma, { actor: "alice", limit: 100 });
+  it("filters by person, action, repository and time", async () => {
+    const alice = await listAuditEvents(db.prisma, { person: "alice", limit: 100 });
     expect(alice.events).toHaveLength(6);
     expect(alice.events.every((e) => e.actorName === "alice")).toBe(true);
 
     const pulls = await listAuditEvents(db.prisma, {
       action: "image.pull",
-      actor: "alice",
+      person: "alice",
       limit: 100,
     });
     expect(pulls.events.map((e) => e.action)).toEqual(["image.pull", "image.pull"]);

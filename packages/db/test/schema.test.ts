@@ -45,7 +45,8 @@ describe("the migrations produce schema.prisma", () => {
         if (field.kind !== "scalar") continue;
         const column = field.dbName ?? field.name;
         const nullable = field.isRequired ? "NOT NULL" : "NULL";
-        expected.push(`${model.dbName ?? model.name}.${column} ${expectedDataType(field.type, field.nativeType)} ${nullable}`);
+        const type = field.isList ? "ARRAY" : expectedDataType(field.type, field.nativeType);
+        expected.push(`${model.dbName ?? model.name}.${column} ${type} ${nullable}`);
       }
     }
 
@@ -86,14 +87,25 @@ describe("the migrations produce schema.prisma", () => {
         "image_layers_diff_id_idx",
         "tags_pkey",
         "tags_image_id_idx",
+        "tag_protection_rules_pkey",
+        "tag_protection_rules_namespace_pattern_key",
         "audit_events_at_idx",
-        "audit_events_actor_name_at_idx",
-        "audit_events_action_at_idx",
-        "audit_events_targets_idx",
+        "audit_events_actor_name_id_idx",
+        "audit_events_action_id_idx",
+        "audit_events_result_id_idx",
+        "audit_search_terms_pkey",
+        "audit_search_terms_kind_value_key",
+        "audit_search_terms_value_prefix_idx",
+        "audit_search_postings_pkey",
         "settings_pkey",
         "registries_pkey",
         "registry_mirrors_pkey",
         "registry_mirrors_registry_domain_position_idx",
+        "invites_pkey",
+        "invites_secret_hash_key",
+        "namespace_grants_pkey",
+        "namespace_grants_namespace_idx",
+        "api_tokens_robot_name_key",
       ]),
     );
   });

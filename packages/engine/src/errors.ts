@@ -12,7 +12,9 @@ export type EngineErrorCode =
   /** A registry refused our credentials (not the Berth user's session). */
   | "UPSTREAM_UNAUTHORIZED"
   /** A registry could not be reached, timed out, failed or rate-limited us. */
-  | "UPSTREAM_UNAVAILABLE";
+  | "UPSTREAM_UNAVAILABLE"
+  /** The caller's policy refused the change (a protected tag). */
+  | "FORBIDDEN";
 
 export class EngineError extends Error {
   constructor(

@@ -1,11 +1,13 @@
-import { createHash, randomBytes, type Hash } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdir, open, readdir, rm, stat, link, rename, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
 
-import type { BlobIngest, BlobStore } from "./blob-store";
+import type { BlobIngest, BlobStore, IngestOptions, IngestResult } from "./blob-store";
 import { Digest } from "./digest";
 import { BlobNotFoundError, DigestMismatchError, EngineError, InvalidArgumentError, SizeMismatchError } from "./errors";
+import { OffThreadHasher } from "./hash-worker";
+import { toLayerMeasure } from "./layer-meter";
 import { finishWritable } from "./streams";
 
 const HEX_RE = /^[a-f0-9]{64}$/;
@@ -76,11 +78,11 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  async ingest(): Promise<BlobIngest> {
+  async ingest(options: IngestOptions = {}): Promise<BlobIngest> {
     await mkdir(this.ingestDir, { recursive: true });
     const path = join(this.ingestDir, randomBytes(16).toString("hex"));
     const handle = await open(path, "wx", 0o644);
-    return new FsIngest(this, path, handle);
+    return new FsIngest(this, path, handle, options.measureLayer ?? false);
   }
 
   async put(data: Uint8Array): Promise<Digest> {
@@ -179,10 +181,10 @@ const INGEST_BUFFER_BYTES = 4 * 1024 * 1024;
  */
 const EARLY_SYNC_BYTES = 16 * 1024 * 1024;
 
-/** One write in progress: bytes are hashed as they go to the ingest file. */
+/** One write in progress: bytes are hashed (on a worker thread) as they go to the ingest file. */
 class FsIngest implements BlobIngest {
   readonly writable: Writable;
-  private readonly hash: Hash = createHash("sha256");
+  private readonly hash: OffThreadHasher;
   private bytes = 0;
   private settled = false;
   private unsynced = 0;
@@ -192,23 +194,27 @@ class FsIngest implements BlobIngest {
     private readonly store: FsBlobStore,
     private readonly path: string,
     private readonly handle: FileHandle,
+    private readonly measureLayer: boolean,
   ) {
+    this.hash = new OffThreadHasher({ raw: true, layer: measureLayer });
     // Network uploads arrive in 16–64 KiB chunks; one write syscall each (through the thread
     // pool) halves throughput. A deep buffer lets chunks queue while a write is in flight,
     // and writev flushes them in one call.
     this.writable = new Writable({
       highWaterMark: INGEST_BUFFER_BYTES,
       write: (chunk: Buffer, _encoding, callback) => {
-        this.hash.update(chunk);
         this.bytes += chunk.byteLength;
-        writeAll(this.handle, chunk).then(() => this.wrote(chunk.byteLength, callback), callback);
+        writeAll(this.handle, chunk)
+          .then(() => this.hash.write(chunk))
+          .then(() => this.wrote(chunk.byteLength, callback), callback);
       },
       writev: (chunks, callback) => {
-        const buffers = chunks.map((c) => c.chunk as Buffer);
-        for (const b of buffers) this.hash.update(b);
-        const joined = Buffer.concat(buffers);
+        const joined = Buffer.concat(chunks.map((c) => c.chunk as Buffer));
         this.bytes += joined.byteLength;
-        writeAll(this.handle, joined).then(() => this.wrote(joined.byteLength, callback), callback);
+        // Once written, the joined copy is handed to the hasher as it is.
+        writeAll(this.handle, joined)
+          .then(() => this.hash.write(joined, true))
+          .then(() => this.wrote(joined.byteLength, callback), callback);
       },
     });
   }
@@ -231,11 +237,13 @@ class FsIngest implements BlobIngest {
     callback();
   }
 
-  async commit(expected?: { digest?: Digest; size?: number }): Promise<{ digest: Digest; size: number; created: boolean }> {
+  async commit(expected?: { digest?: Digest; size?: number }): Promise<IngestResult> {
     if (this.settled) throw new Error("ingest already committed or aborted");
     try {
       await finishWritable(this.writable);
-      const digest = Digest.fromHex(this.hash.digest("hex"));
+      const hashed = await this.hash.finish();
+      if ("error" in hashed || !hashed.raw) throw new Error(`hashing the blob failed: ${"error" in hashed ? hashed.error : "no digest"}`);
+      const digest = Digest.fromHex(hashed.raw.hex);
       const size = this.bytes;
       if (expected?.size !== undefined && expected.size !== size) {
         throw new SizeMismatchError("blob", expected.size, size);
@@ -250,7 +258,9 @@ class FsIngest implements BlobIngest {
       await this.handle.close();
       this.settled = true;
       const created = await this.moveIntoPlace(digest);
-      return { digest, size, created };
+      return this.measureLayer
+        ? { digest, size, created, layer: toLayerMeasure(hashed.layer ?? { compression: "none" }) }
+        : { digest, size, created };
     } catch (err) {
       await this.abort();
       throw err;
@@ -259,6 +269,7 @@ class FsIngest implements BlobIngest {
 
   async abort(): Promise<void> {
     if (!this.writable.destroyed) this.writable.destroy();
+    this.hash.destroy();
     if (!this.settled) {
       this.settled = true;
       await this.syncing;

@@ -14,6 +14,7 @@ import { pruneImages } from "../src/images/prune";
 import { removeImages } from "../src/images/remove";
 import { resolveImage } from "../src/images/resolve";
 import { tagImage } from "../src/images/tag";
+import { TagChangeDeniedError, type TagChange, type TagPolicy } from "../src/images/tag-policy";
 import { MemoryMetadataStore } from "../src/memory-metadata-store";
 import type { ImageRecord } from "../src/metadata";
 import { normalizedName, parseReference } from "../src/reference";
@@ -388,6 +389,110 @@ describe("removeImages (docker rmi)", () => {
     const kept = await removeImages({ meta: env.meta, refs: ["c2:1"], noPrune: true });
     expect(kept.results[0]?.records.filter((r) => "deleted" in r)).toHaveLength(1);
     expect(await env.meta.getImage(p2.id)).toBeDefined();
+  });
+});
+
+/** Refuses every change to tags named `release-*`, and remembers what it was asked. */
+function releasePolicy(): TagPolicy & { asked: TagChange[] } {
+  const asked: TagChange[] = [];
+  return {
+    asked,
+    checkTagChange(change) {
+      asked.push(change);
+      return change.tag.startsWith("release-")
+        ? Promise.reject(new TagChangeDeniedError(`tag ${change.repository}:${change.tag} is protected`))
+        : Promise.resolve();
+    },
+  };
+}
+
+describe("tag policy and pinned images", () => {
+  it("tagImage asks before moving an existing tag, not when creating one or re-tagging the same image", async () => {
+    const a = await addImage(env, { tags: ["team/app:release-1", "team/app:dev"] });
+    const b = await addImage(env);
+    const policy = releasePolicy();
+    await tagImage({ meta: env.meta, source: a.id.toString(), target: "team/app:release-1", policy });
+    await tagImage({ meta: env.meta, source: b.id.toString(), target: "team/app:release-2", policy });
+    expect(policy.asked).toEqual([]);
+    await expect(tagImage({ meta: env.meta, source: b.id.toString(), target: "team/app:release-1", policy })).rejects.toThrow(
+      new TagChangeDeniedError("tag docker.io/team/app:release-1 is protected"),
+    );
+    expect((await env.meta.getTag("docker.io/team/app", "release-1"))?.imageId.toString()).toBe(a.id.toString());
+    await tagImage({ meta: env.meta, source: b.id.toString(), target: "team/app:dev", policy });
+    expect(policy.asked.map((c) => [c.tag, c.from.toString(), c.to?.toString()])).toEqual([
+      ["release-1", a.id.toString(), b.id.toString()],
+      ["dev", a.id.toString(), b.id.toString()],
+    ]);
+  });
+
+  it("rmi asks about every tag before removing any: a refusal fails that ref and changes nothing, even forced", async () => {
+    const image = await addImage(env, { tags: ["team/app:a-first", "team/app:release-1"] });
+    const other = await addImage(env, { tags: ["team/other:1"] });
+    const policy = releasePolicy();
+    const out = await removeImages({
+      meta: env.meta,
+      refs: [image.id.toString(), "team/app:release-1", "team/other:1"],
+      force: true,
+      policy,
+    });
+    expect(out.results.map((r) => r.error?.message)).toEqual([
+      "tag docker.io/team/app:release-1 is protected",
+      "tag docker.io/team/app:release-1 is protected",
+      undefined,
+    ]);
+    expect(out.results[0]?.error?.code).toBe("FORBIDDEN");
+    expect(out.results[0]?.records).toEqual([]);
+    expect((await env.meta.listTags({ imageId: image.id })).map((t) => t.tag).sort()).toEqual(["a-first", "release-1"]);
+    expect(await env.meta.getImage(other.id)).toBeUndefined();
+    // The unprotected tag alone may go.
+    const untag = await removeImages({ meta: env.meta, refs: ["team/app:a-first"], policy });
+    expect(untag.results[0]?.records).toEqual([{ untagged: "team/app:a-first" }]);
+  });
+
+  it("a pinned image is not deleted by rmi, by ID or by its last name, forced or not; extra names may go", async () => {
+    const image = await addImage(env, { tags: ["pin/app:1", "pin/app:2"], pinned: true });
+    const message = `conflict: unable to delete ${image.id.short} (cannot be forced) - image is pinned; unpin it first`;
+    for (const force of [false, true]) {
+      const out = await removeImages({ meta: env.meta, refs: [image.id.toString()], force });
+      expect(out.results[0]?.error?.message).toBe(message);
+    }
+    expect((await removeImages({ meta: env.meta, refs: ["pin/app:1"] })).results[0]?.records).toEqual([{ untagged: "pin/app:1" }]);
+    const last = await removeImages({ meta: env.meta, refs: ["pin/app:2"], force: true });
+    expect(last.results[0]?.error?.message).toBe(message);
+    expect((await env.meta.listTags({ imageId: image.id })).map((t) => t.tag)).toEqual(["2"]);
+    await env.meta.updateImage(image.id, { pinned: false });
+    expect((await removeImages({ meta: env.meta, refs: ["pin/app:2"] })).results[0]?.records).toEqual([
+      { untagged: "pin/app:2" },
+      { deleted: image.id.toString() },
+    ]);
+  });
+
+  it("prune keeps pinned images in both modes and says why, including a pinned parent of a pruned child", async () => {
+    const pinned = await addImage(env, { pinned: true, layers: [["pin", 70]] });
+    const pinnedParent = await addImage(env, { pinned: true, layers: [["pp", 30]] });
+    const child = await addImage(env, {
+      parent: pinnedParent,
+      layers: [
+        ["pp", 30],
+        ["c", 5],
+      ],
+    });
+    for (const all of [false, true]) {
+      const dry = await pruneImages({ meta: env.meta, all, dryRun: true });
+      expect(dry.deleted).toEqual([child.id.toString()]);
+      expect(dry.skipped).toEqual(
+        expect.arrayContaining([
+          { id: pinned.id.toString(), reason: "pinned" },
+          { id: pinnedParent.id.toString(), reason: "pinned" },
+        ]),
+      );
+      expect(dry.skipped).toHaveLength(2);
+      expect(dry.spaceReclaimed).toBe(5);
+    }
+    await pruneImages({ meta: env.meta, all: true });
+    expect(await env.meta.getImage(pinned.id)).toBeDefined();
+    expect(await env.meta.getImage(pinnedParent.id)).toBeDefined();
+    expect(await env.meta.getImage(child.id)).toBeUndefined();
   });
 });
 

@@ -5,7 +5,10 @@
  *  - peak RSS growth of the server process during them;
  *  - pull from / push to a CNCF registry on loopback vs skopeo, and 10 concurrent pulls of one
  *    image (bytes fetched upstream ÷ image size), see registry-bench.ts;
- *  - `images` list latency p50/p95 with 10,000 images and 20,000 tags.
+ *  - `images` list latency p50/p95 with 10,000 images and 20,000 tags;
+ *  - audit log: filtered pages of 50 at 5,000,000 events (AUDIT_EVENTS), see audit-bench.ts.
+ * Skip parts with BENCH_SKIP_ARCHIVES=1, BENCH_SKIP_REGISTRY=1, BENCH_SKIP_AUDIT=1 (AUDIT_VERIFY=0
+ * skips re-walking the whole chain at the end).
  * Not part of the tests; prints figures only.
  */
 import { execFileSync, spawn } from "node:child_process";
@@ -18,6 +21,7 @@ import { createTRPCClient, httpLink } from "@trpc/client";
 import type { AppRouter } from "@berth/api";
 import pg from "pg";
 import { transformer } from "@berth/api/transformer";
+import { benchAudit } from "./audit-bench";
 import { benchRegistry } from "./registry-bench";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -27,6 +31,7 @@ const bigMb = Number(env.BIG_MB ?? 1024);
 const out = path.join(repo, ".cache", `fixtures-big-${bigMb}`);
 const listImages = Number(env.BENCH_IMAGES ?? 10_000);
 const listTags = Number(env.BENCH_TAGS ?? 20_000);
+const auditEvents = Number(env.AUDIT_EVENTS ?? 5_000_000);
 
 const MiB = 1024 * 1024;
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 4);
@@ -83,12 +88,16 @@ async function main() {
 
   const script = path.join(repo, "tooling/fixtures/make-images.sh");
   const fixtureEnv = { ...env, OUT: out, BIG_MB: String(bigMb), MULTI: "0" };
-  execFileSync("bash", [script, "make"], { env: fixtureEnv, stdio: ["ignore", "ignore", "inherit"] });
-  execFileSync("bash", [script, "archives"], { env: fixtureEnv, stdio: ["ignore", "ignore", "inherit"] });
+  // Only the archive and registry figures need the 1 GiB image.
+  const needsImage = env.BENCH_SKIP_ARCHIVES !== "1" || env.BENCH_SKIP_REGISTRY !== "1";
+  if (needsImage) {
+    execFileSync("bash", [script, "make"], { env: fixtureEnv, stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync("bash", [script, "archives"], { env: fixtureEnv, stdio: ["ignore", "ignore", "inherit"] });
+  }
   const archive = path.join(out, "archives/big-1.0.tar");
   const policy = path.join(out, ".cache/policy.json");
-  const size = statSync(archive).size;
-  console.log(`image: fixtures/big:1.0, archive ${fmt(size / MiB, 0)} MiB`);
+  const size = needsImage ? statSync(archive).size : 0;
+  if (needsImage) console.log(`image: fixtures/big:1.0, archive ${fmt(size / MiB, 0)} MiB`);
 
   const work = await mkdtemp(path.join(os.tmpdir(), "berth-bench-"));
   // As root, the embedded PostgreSQL runs as `postgres`, which must reach its data directory.
@@ -304,6 +313,10 @@ async function main() {
     console.log(
       `full \`images\` list (all ${rows} rows, as the CLI prints them): p50 ${fmt(percentile(full, 50))} ms, p95 ${fmt(percentile(full, 95))} ms`,
     );
+
+    if (env.BENCH_SKIP_AUDIT !== "1") {
+      await benchAudit({ databaseUrl: ready.databaseUrl, events: auditEvents, verify: env.AUDIT_VERIFY !== "0" });
+    }
   } finally {
     const exited = new Promise((r) => server.once("exit", r));
     server.kill("SIGTERM");

@@ -1,6 +1,7 @@
 import { appendAuditEvent, type Database, type Transaction } from "@berth/db";
 import type { Context } from "../context";
-import { errorMessage } from "../errors";
+import { errorMessage, isDenial } from "../errors";
+import { auditActorDetails, auditActorName } from "../auth/actor";
 
 /** What an audit event points at: a reference and the image digests before and after. */
 export interface AuditTarget {
@@ -13,8 +14,17 @@ export interface AuditSpec<T> {
   action: string;
   /** Targets known before running (shown on failure too). */
   targets?: AuditTarget[];
-  /** Targets and details derived from the result (shown on success). */
-  describe?: (result: NoInfer<T>) => { targets?: AuditTarget[]; details?: Record<string, unknown> };
+  /**
+   * Targets and details derived from the result (shown on success). A call that did nothing but
+   * fail per item may say so (`failed` with the error), or skip its event when each item's
+   * outcome was recorded on its own (`skip`).
+   */
+  describe?: (result: NoInfer<T>) => {
+    targets?: AuditTarget[];
+    details?: Record<string, unknown>;
+    failed?: string;
+    skip?: boolean;
+  };
   details?: Record<string, unknown>;
 }
 
@@ -23,7 +33,8 @@ type Who = Pick<Context, "actor" | "request"> & { actorName?: string };
 function base(who: Who) {
   return {
     actorId: who.actor?.userId ?? null,
-    actorName: who.actor?.username ?? who.actorName ?? "anonymous",
+    // A robot token is named as itself; details.robot names the person who created it.
+    actorName: who.actor ? auditActorName(who.actor) : (who.actorName ?? "anonymous"),
     interface: who.request.interface,
     ip: who.request.ip,
     userAgent: who.request.userAgent,
@@ -32,8 +43,9 @@ function base(who: Who) {
 
 /**
  * Runs a mutation and its audit event in one transaction. When the mutation fails,
- * the transaction rolls back and a `failed` event is written on its own, then the error
- * is rethrown: failures are audited too, and nothing half-done remains.
+ * the transaction rolls back and a `failed` event (`denied` for a refusal, e.g. a protected
+ * tag) is written on its own, then the error is rethrown: failures are audited too, and
+ * nothing half-done remains.
  */
 export async function audited<T>(
   ctx: Who & { services: { db: Database } },
@@ -46,20 +58,21 @@ export async function audited<T>(
       async (tx) => {
         const result = await run(tx);
         const described = spec.describe?.(result) ?? {};
+        if (described.skip) return result;
         await appendAuditEvent(tx, {
           ...base(ctx),
           action: spec.action,
-          result: "ok",
-          error: null,
+          result: described.failed === undefined ? "ok" : "failed",
+          error: described.failed ?? null,
           targets: described.targets ?? spec.targets ?? [],
-          details: { ...spec.details, ...described.details },
+          details: { ...spec.details, ...described.details, ...auditActorDetails(ctx.actor) },
         });
         return result;
       },
       { timeout: 120_000, maxWait: 30_000 },
     );
   } catch (err) {
-    await recordFailure(ctx, spec, err);
+    await recordFailure(ctx, spec, err, isDenial(err) ? "denied" : "failed");
     throw err;
   }
 }
@@ -76,6 +89,6 @@ export async function recordFailure(
     result,
     error: errorMessage(err),
     targets: spec.targets ?? [],
-    details: spec.details ?? {},
+    details: { ...spec.details, ...auditActorDetails(ctx.actor) },
   });
 }

@@ -1,22 +1,20 @@
 import { Readable } from "node:stream";
-import { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { appRouter } from "../root";
 import { createContext, SESSION_COOKIE, type Context, type Services } from "../context";
 import { signIn, signOut } from "../services/auth";
 import { checkSaveable, loadArchiveFor, saveImagesFor } from "../services/archives";
 import { exportAudit } from "../services/audit-export";
-import { auditFilter } from "../routers/audit";
+import { exportQuery } from "../audit/filter-input";
+import { handleAuditArchive } from "./audit-routes";
 import { errorResponse, json } from "./respond";
 import { requestBody, streamResponse } from "./node-bodies";
+import { guard } from "../auth/guard";
+import { canSomewhere } from "../auth/permissions";
 
 export interface HandlerOptions {
   services: Services;
   remoteAddress?: string | null;
-}
-
-function requireActor(ctx: Context): asserts ctx is Context & { actor: NonNullable<Context["actor"]> } {
-  if (!ctx.actor) throw new TRPCError({ code: "UNAUTHORIZED", message: "sign in first" });
 }
 
 function sessionCookie(value: string, expires: Date | null, secure: boolean): string {
@@ -70,10 +68,13 @@ async function handleSignOut(req: Request, ctx: Context): Promise<Response> {
 }
 
 async function handleLoad(req: Request, ctx: Context): Promise<Response> {
-  requireActor(ctx);
+  const source = new URL(req.url).searchParams.get("source") ?? "upload";
+  // Refused before the upload is read when the caller may load nowhere (the server then drains
+  // the body, so the client reads the answer); each tag's namespace is checked once the
+  // archive's names are known (loadArchiveFor).
+  if (!canSomewhere(ctx.actor, "load")) await guard(ctx, "load", [], { audit: "image.load", auditAnonymous: true, details: { source } });
   const input = requestBody(req);
   if (!input) return json({ error: "the request has no body: send the archive as the request body" }, 400);
-  const source = new URL(req.url).searchParams.get("source") ?? "upload";
   try {
     return json(await loadArchiveFor(ctx, input, source));
   } catch (err) {
@@ -85,8 +86,13 @@ async function handleLoad(req: Request, ctx: Context): Promise<Response> {
 }
 
 async function handleSave(req: Request, ctx: Context): Promise<Response> {
-  requireActor(ctx);
   const refs = new URL(req.url).searchParams.getAll("ref").filter(Boolean);
+  await guard(
+    ctx,
+    "read",
+    refs.map((ref) => ({ ref })),
+    { audit: "image.save", auditAnonymous: true },
+  );
   if (refs.length === 0) return json({ error: "name at least one image: ?ref=<name or ID>" }, 400);
   await checkSaveable(ctx, refs);
   const { PassThrough } = await import("node:stream");
@@ -106,20 +112,16 @@ async function handleSave(req: Request, ctx: Context): Promise<Response> {
   });
 }
 
-function handleAuditExport(req: Request, ctx: Context): Promise<Response> {
-  requireActor(ctx);
-  const params = Object.fromEntries([...new URL(req.url).searchParams].filter(([, v]) => v !== ""));
-  const format = params.format === "jsonl" || params.format === "json" ? "jsonl" : "csv";
-  const filter = auditFilter.parse(params);
+async function handleAuditExport(req: Request, ctx: Context): Promise<Response> {
+  await guard(ctx, "read", [], { audit: "audit.export", auditAnonymous: false });
+  const { format, filter } = exportQuery(req.url);
   const lines = exportAudit(ctx, filter, format);
-  return Promise.resolve(
-    streamResponse(Readable.from(lines), {
-      headers: {
-        "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson",
-        "content-disposition": `attachment; filename="berth-audit.${format}"`,
-      },
-    }),
-  );
+  return streamResponse(Readable.from(lines), {
+    headers: {
+      "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson",
+      "content-disposition": `attachment; filename="berth-audit.${format}"`,
+    },
+  });
 }
 
 type Route = (req: Request, ctx: Context) => Promise<Response>;
@@ -129,6 +131,7 @@ const ROUTES: Record<string, Partial<Record<string, Route>>> = {
   "/api/images/load": { POST: handleLoad },
   "/api/images/save": { GET: handleSave },
   "/api/audit/export": { GET: handleAuditExport },
+  "/api/audit/archive": { POST: handleAuditArchive },
 };
 
 /**

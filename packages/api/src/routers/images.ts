@@ -1,6 +1,8 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
-import { protectedProcedure } from "../trpc";
+import { permittedProcedure } from "../trpc";
+import { removalTargets } from "../services/image-targets";
+import { pinProcedures } from "./pin";
 import {
   historyFor,
   inspectImagesFor,
@@ -16,43 +18,55 @@ const ref = z.string().trim().min(1, "an image reference is required");
 const filters = z.record(z.string(), z.array(z.string())).default({});
 
 export const imagesRouter = {
-  list: protectedProcedure
-    .input(z.object({ all: z.boolean().default(false), filters, reference: z.string().optional() }).default({ all: false, filters: {} }))
-    .query(({ ctx, input }) => listImagesFor(ctx, input)),
+  list: permittedProcedure("read", {
+    input: z.object({ all: z.boolean().default(false), filters, reference: z.string().optional() }).default({ all: false, filters: {} }),
+  }).query(({ ctx, input }) => listImagesFor(ctx, input)),
 
   /** The dashboard's table: searched, filtered, sorted and paged on the server. */
-  page: protectedProcedure
-    .input(
-      z.object({
-        search: z.string().max(300).default(""),
-        show: z.enum(["all", "tagged", "dangling"]).default("all"),
-        sort: z
-          .object({
-            column: z.enum(["repository", "tag", "id", "created", "size", "sharedSize", "uniqueSize"]),
-            dir: z.enum(["asc", "desc"]),
-          })
-          .default({ column: "created", dir: "desc" }),
-        offset: z.number().int().min(0).default(0),
-        limit: z.number().int().min(1).max(500).default(50),
-      }),
-    )
-    .query(({ ctx, input }) => pageImagesFor(ctx, input)),
+  page: permittedProcedure("read", {
+    input: z.object({
+      search: z.string().max(300).default(""),
+      show: z.enum(["all", "tagged", "dangling"]).default("all"),
+      sort: z
+        .object({
+          column: z.enum(["repository", "tag", "id", "created", "size", "sharedSize", "uniqueSize"]),
+          dir: z.enum(["asc", "desc"]),
+        })
+        .default({ column: "created", dir: "desc" }),
+      offset: z.number().int().min(0).default(0),
+      limit: z.number().int().min(1).max(500).default(50),
+    }),
+  }).query(({ ctx, input }) => pageImagesFor(ctx, input)),
 
-  inspect: protectedProcedure.input(z.object({ refs: z.array(ref).min(1) })).query(({ ctx, input }) => inspectImagesFor(ctx, input.refs)),
+  inspect: permittedProcedure("read", {
+    input: z.object({ refs: z.array(ref).min(1) }),
+    targets: (input) => input.refs.map((r) => ({ ref: r })),
+  }).query(({ ctx, input }) => inspectImagesFor(ctx, input.refs)),
 
-  history: protectedProcedure
-    .input(z.object({ ref, noTrunc: z.boolean().default(false) }))
-    .query(({ ctx, input }) => historyFor(ctx, input.ref, input.noTrunc)),
+  history: permittedProcedure("read", {
+    input: z.object({ ref, noTrunc: z.boolean().default(false) }),
+    targets: (input) => [{ ref: input.ref }],
+  }).query(({ ctx, input }) => historyFor(ctx, input.ref, input.noTrunc)),
 
-  tag: protectedProcedure
-    .input(z.object({ source: ref, target: ref }))
-    .mutation(({ ctx, input }) => tagImageFor(ctx, input.source, input.target)),
+  /** Needs `tag` in the target's namespace (moving an existing tag too). */
+  tag: permittedProcedure("tag", {
+    input: z.object({ source: ref, target: ref }),
+    targets: (input) => [{ ref: input.target }],
+    audit: "image.tag",
+  }).mutation(({ ctx, input }) => tagImageFor(ctx, input.source, input.target)),
 
-  remove: protectedProcedure
-    .input(z.object({ refs: z.array(ref).min(1), force: z.boolean().default(false) }))
-    .mutation(({ ctx, input }) => removeImagesFor(ctx, input.refs, input.force)),
+  /** Needs `remove` in the namespace of every tag it would remove (an ID: every tag of the image). */
+  remove: permittedProcedure("remove", {
+    input: z.object({ refs: z.array(ref).min(1), force: z.boolean().default(false) }),
+    targets: (input, ctx) => removalTargets(ctx, input.refs),
+    audit: "image.remove",
+  }).mutation(({ ctx, input }) => removeImagesFor(ctx, input.refs, input.force)),
 
-  prune: protectedProcedure
-    .input(z.object({ all: z.boolean().default(false), filters, dryRun: z.boolean().default(false) }))
-    .mutation(({ ctx, input }) => pruneImagesFor(ctx, input)),
+  /** Concerns no single namespace: judged with the default role. */
+  prune: permittedProcedure("prune", {
+    input: z.object({ all: z.boolean().default(false), filters, dryRun: z.boolean().default(false) }),
+    audit: "image.prune",
+  }).mutation(({ ctx, input }) => pruneImagesFor(ctx, input)),
+
+  ...pinProcedures,
 } satisfies TRPCRouterRecord;

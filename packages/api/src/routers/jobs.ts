@@ -3,14 +3,19 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { cancelJob, enqueueJob, getJob, listJobs, PrismaMetadataStore, type Job } from "@berth/db";
 import { parseReference, resolvePushTargets } from "@berth/engine";
-import { protectedProcedure } from "../trpc";
+import { permittedProcedure } from "../trpc";
+import { auditActorName } from "../auth/actor";
+import type { Check } from "../auth/guard";
+import { jobOrigin } from "../services/job-kinds";
 import { abortLocalJob, wakeJobRunners } from "../services/job-runner";
 import type { PullJobInput } from "../services/pull";
 import type { PushJobInput } from "../services/push";
 import { notifyJobChanged, waitForJobChange } from "../services/job-events";
+import type { Context } from "../context";
 
 const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
-const WATCH_REREAD_MS = 1_000;
+/** Changes are announced (jobs channel); the re-read only covers announcements lost with a connection. */
+const WATCH_REREAD_MS = 5_000;
 
 const platform = z
   .string()
@@ -42,62 +47,73 @@ function found(job: Job | undefined, id: string) {
   return jobView(job);
 }
 
+async function cancelTargets(ctx: Pick<Context, "services">, id: string): Promise<Check[]> {
+  const job = await getJob(ctx.services.db, id);
+  const ref = (job?.input as Partial<PullJobInput> | undefined)?.ref;
+  // An unknown job is reported as such by the procedure.
+  return job && ref ? [{ ref, action: job.kind === "push" ? "push" : "pull" }] : [];
+}
+
 export const jobsRouter = {
   /** `docker pull` as a server-side job: queued at once, run by any replica; poll `get`. */
-  pull: protectedProcedure
-    .input(z.object({ ref: z.string().trim().min(1, "an image reference is required"), platform: platform.optional() }))
-    .mutation(async ({ ctx, input }) => {
-      // Docker's message for a bad reference (BAD_REQUEST), before anything is queued.
-      parseReference(input.ref);
-      const jobInput: PullJobInput = {
-        ref: input.ref,
-        ...(input.platform ? { platform: input.platform } : {}),
-        interface: ctx.request.interface,
-        ip: ctx.request.ip,
-        userAgent: ctx.request.userAgent,
-      };
-      const job = await enqueueJob(ctx.services.db, {
-        kind: "pull",
-        input: { ...jobInput },
-        createdById: ctx.actor.userId,
-        createdByName: ctx.actor.username,
-      });
-      wakeJobRunners();
-      return { id: job.id };
-    }),
+  pull: permittedProcedure("pull", {
+    input: z.object({ ref: z.string().trim().min(1, "an image reference is required"), platform: platform.optional() }),
+    targets: (input) => [{ ref: input.ref }],
+    audit: "image.pull",
+  }).mutation(async ({ ctx, input }) => {
+    // Docker's message for a bad reference (BAD_REQUEST), before anything is queued.
+    parseReference(input.ref);
+    const jobInput: PullJobInput = {
+      ref: input.ref,
+      ...(input.platform ? { platform: input.platform } : {}),
+      interface: ctx.request.interface,
+      ip: ctx.request.ip,
+      userAgent: ctx.request.userAgent,
+    };
+    const job = await enqueueJob(ctx.services.db, {
+      kind: "pull",
+      input: { ...jobInput, ...jobOrigin(ctx) },
+      createdById: ctx.actor.userId,
+      createdByName: auditActorName(ctx.actor),
+    });
+    wakeJobRunners();
+    return { id: job.id };
+  }),
 
   /** `docker push NAME[:TAG]` (or `-a NAME`) as a server-side job, with the team's credentials for the registry. */
-  push: protectedProcedure
-    .input(z.object({ ref: z.string().trim().min(1, "an image reference is required"), allTags: z.boolean().optional() }))
-    .mutation(async ({ ctx, input }) => {
-      // Docker's messages (bad reference, "An image does not exist locally with the tag: …"), before anything is queued.
-      await resolvePushTargets({ meta: new PrismaMetadataStore(ctx.services.db), ref: input.ref, allTags: input.allTags });
-      const jobInput: PushJobInput = {
-        ref: input.ref,
-        ...(input.allTags ? { allTags: true } : {}),
-        interface: ctx.request.interface,
-        ip: ctx.request.ip,
-        userAgent: ctx.request.userAgent,
-      };
-      const job = await enqueueJob(ctx.services.db, {
-        kind: "push",
-        input: { ...jobInput },
-        createdById: ctx.actor.userId,
-        createdByName: ctx.actor.username,
-      });
-      wakeJobRunners();
-      return { id: job.id };
-    }),
+  push: permittedProcedure("push", {
+    input: z.object({ ref: z.string().trim().min(1, "an image reference is required"), allTags: z.boolean().optional() }),
+    targets: (input) => [{ ref: input.ref }],
+    audit: "image.push",
+  }).mutation(async ({ ctx, input }) => {
+    // Docker's messages (bad reference, "An image does not exist locally with the tag: …"), before anything is queued.
+    await resolvePushTargets({ meta: new PrismaMetadataStore(ctx.services.db), ref: input.ref, allTags: input.allTags });
+    const jobInput: PushJobInput = {
+      ref: input.ref,
+      ...(input.allTags ? { allTags: true } : {}),
+      interface: ctx.request.interface,
+      ip: ctx.request.ip,
+      userAgent: ctx.request.userAgent,
+    };
+    const job = await enqueueJob(ctx.services.db, {
+      kind: "push",
+      input: { ...jobInput, ...jobOrigin(ctx) },
+      createdById: ctx.actor.userId,
+      createdByName: auditActorName(ctx.actor),
+    });
+    wakeJobRunners();
+    return { id: job.id };
+  }),
 
-  get: protectedProcedure
-    .input(z.object({ id: z.uuid() }))
-    .query(async ({ ctx, input }) => found(await getJob(ctx.services.db, input.id), input.id)),
+  get: permittedProcedure("read", { input: z.object({ id: z.uuid() }) }).query(async ({ ctx, input }) =>
+    found(await getJob(ctx.services.db, input.id), input.id),
+  ),
 
   /**
    * The job as it changes, until it ends (a tRPC subscription, served as server-sent events):
-   * woken at once by this replica's runner, and re-read every second for jobs another runs.
+   * woken at once by every change, whichever replica runs it (the jobs channel).
    */
-  watch: protectedProcedure.input(z.object({ id: z.uuid() })).subscription(async function* ({ ctx, input, signal }) {
+  watch: permittedProcedure("read", { input: z.object({ id: z.uuid() }) }).subscription(async function* ({ ctx, input, signal }) {
     let last = "";
     for (let round = 0; !signal?.aborted; round++) {
       const view = found(await getJob(ctx.services.db, input.id), input.id);
@@ -112,12 +128,19 @@ export const jobsRouter = {
   }),
 
   /** Newest first. */
-  list: protectedProcedure
-    .input(z.object({ limit: z.number().int().min(1).max(100).default(20) }).default({ limit: 20 }))
-    .query(async ({ ctx, input }) => (await listJobs(ctx.services.db, { limit: input.limit })).map(jobView)),
+  list: permittedProcedure("read", {
+    input: z.object({ limit: z.number().int().min(1).max(100).default(20) }).default({ limit: 20 }),
+  }).query(async ({ ctx, input }) => (await listJobs(ctx.services.db, { limit: input.limit })).map(jobView)),
 
-  /** A queued job is cancelled; a running one is aborted (by whichever replica runs it). */
-  cancel: protectedProcedure.input(z.object({ id: z.uuid() })).mutation(async ({ ctx, input }) => {
+  /**
+   * A queued job is cancelled; a running one is aborted (by whichever replica runs it).
+   * Needs what starting it needed: `pull`/`push` in the namespace of its reference.
+   */
+  cancel: permittedProcedure("read", {
+    input: z.object({ id: z.uuid() }),
+    targets: (input, ctx) => cancelTargets(ctx, input.id),
+    audit: "job.cancel",
+  }).mutation(async ({ ctx, input }) => {
     const job = await cancelJob(ctx.services.db, input.id);
     if (job?.state === "cancelled") abortLocalJob(input.id);
     notifyJobChanged(input.id);

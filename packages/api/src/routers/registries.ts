@@ -1,7 +1,7 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { listRegistries } from "@berth/db";
-import { adminProcedure, protectedProcedure } from "../trpc";
+import { permittedProcedure } from "../trpc";
 import { machineConfig } from "../services/daemon-json";
 import {
   listRegistriesFor,
@@ -18,22 +18,31 @@ import { loginRegistryInput, mirrorUrl, registryDomain, saveRegistryInput } from
  * a mirror; admins change it. Every change is audited with before/after, secrets redacted.
  */
 export const registriesRouter = {
-  list: protectedProcedure.query(({ ctx }) => listRegistriesFor(ctx)),
+  list: permittedProcedure("read").query(({ ctx }) => listRegistriesFor(ctx)),
 
   /** Creates or replaces a registry's mirrors, insecure flag and CA bundle (credentials untouched). */
-  save: adminProcedure.input(saveRegistryInput).mutation(({ ctx, input }) => saveRegistryFor(ctx, input)),
+  save: permittedProcedure("registries", { input: saveRegistryInput, audit: "registry.save" }).mutation(({ ctx, input }) =>
+    saveRegistryFor(ctx, input),
+  ),
 
-  remove: adminProcedure.input(z.object({ domain: registryDomain })).mutation(({ ctx, input }) => removeRegistryFor(ctx, input.domain)),
+  remove: permittedProcedure("registries", { input: z.object({ domain: registryDomain }), audit: "registry.remove" }).mutation(
+    ({ ctx, input }) => removeRegistryFor(ctx, input.domain),
+  ),
 
-  login: adminProcedure.input(loginRegistryInput).mutation(({ ctx, input }) => loginRegistryFor(ctx, input)),
+  login: permittedProcedure("registries", { input: loginRegistryInput, audit: "registry.login" }).mutation(({ ctx, input }) =>
+    loginRegistryFor(ctx, input),
+  ),
 
-  logout: adminProcedure.input(z.object({ domain: registryDomain })).mutation(({ ctx, input }) => logoutRegistryFor(ctx, input.domain)),
+  logout: permittedProcedure("registries", { input: z.object({ domain: registryDomain }), audit: "registry.logout" }).mutation(
+    ({ ctx, input }) => logoutRegistryFor(ctx, input.domain),
+  ),
 
   /** Anyone may ask whether a mirror answers: it changes no setting, only its health sample. */
-  testMirror: protectedProcedure
-    .input(z.object({ domain: registryDomain, url: mirrorUrl }))
-    .mutation(({ ctx, input }) => testMirrorFor(ctx, input)),
+  testMirror: permittedProcedure("read", {
+    input: z.object({ domain: registryDomain, url: mirrorUrl }),
+    audit: "registry.mirror.test",
+  }).mutation(({ ctx, input }) => testMirrorFor(ctx, input)),
 
   /** "Use from your machine": daemon.json for Docker, hosts.toml for containerd. */
-  daemonJson: protectedProcedure.query(async ({ ctx }) => machineConfig(await listRegistries(ctx.services.db))),
+  daemonJson: permittedProcedure("read").query(async ({ ctx }) => machineConfig(await listRegistries(ctx.services.db))),
 } satisfies TRPCRouterRecord;

@@ -7,6 +7,7 @@ import {
   readArchive,
   tryParseReference,
   resolveImage,
+  setTagChecked,
   writeArchive,
   type Digest,
   type ImageRecord,
@@ -17,6 +18,8 @@ import {
 import { PrismaMetadataStore, type Transaction } from "@berth/db";
 import type { Context } from "../context";
 import { audited, recordFailure, type AuditTarget } from "../audit/record";
+import { TagProtection } from "./tag-protection";
+import { guard, type Check } from "../auth/guard";
 
 type Ctx = Pick<Context, "services" | "request" | "actor">;
 
@@ -30,7 +33,8 @@ export interface LoadResult {
 /**
  * `docker load`: streams the archive into the blob store (verified), then records images
  * and tags in one transaction with the audit event. A tag that moves leaves the previous
- * image dangling. On failure nothing is kept: new blobs are removed, no rows are written.
+ * image dangling, unless it is protected (then the whole load is refused, audited as denied,
+ * except for an admin). On failure nothing is kept: new blobs are removed, no rows are written.
  */
 export async function loadArchiveFor(ctx: Ctx, input: Readable, source: string): Promise<LoadResult> {
   let leftovers: Digest[] = [];
@@ -47,7 +51,13 @@ export async function loadArchiveFor(ctx: Ctx, input: Readable, source: string):
       }
       leftovers = loaded.unusedBlobs;
       try {
-        return await audited(ctx, { ...spec, describe: describeLoad }, (tx: Transaction) => recordLoaded(tx, loaded.images));
+        await guard(ctx, "load", loadTargets(loaded.images), { audit: spec.action, auditAnonymous: true, details: spec.details });
+        let policy: TagProtection | undefined;
+        return await audited(
+          ctx,
+          { ...spec, describe: (r) => ({ ...describeLoad(r), details: policy?.auditDetails() }) },
+          (tx: Transaction) => recordLoaded(tx, loaded.images, (policy = new TagProtection(tx, ctx.actor))),
+        );
       } catch (err) {
         leftovers = [...loaded.createdBlobs, ...loaded.unusedBlobs];
         throw err;
@@ -62,6 +72,11 @@ export async function loadArchiveFor(ctx: Ctx, input: Readable, source: string):
       );
     }
   }
+}
+
+/** Each tag needs `load` in its namespace; an image without tags is judged with no namespace. */
+function loadTargets(images: readonly LoadedImage[]): Check[] {
+  return images.flatMap(({ repoTags }): Check[] => (repoTags.length ? repoTags.map((ref) => ({ ref })) : [{ namespace: null }]));
 }
 
 function describeLoad(r: LoadResult) {
@@ -79,7 +94,7 @@ function describeLoad(r: LoadResult) {
 }
 
 /** Records loaded images and their tags; a tag that moves leaves the previous image dangling. */
-async function recordLoaded(tx: Transaction, images: LoadedImage[]): Promise<LoadResult> {
+async function recordLoaded(tx: Transaction, images: LoadedImage[], policy: TagProtection): Promise<LoadResult> {
   const meta = new PrismaMetadataStore(tx);
   const result: LoadResult = { lines: [], images: [], moved: [] };
   for (const { image, repoTags } of images) {
@@ -88,7 +103,7 @@ async function recordLoaded(tx: Transaction, images: LoadedImage[]): Promise<Loa
     for (const repoTag of repoTags) {
       const ref = parseReference(repoTag);
       const tag = ref.tag ?? "latest";
-      const previous = await meta.setTag(normalizedName(ref), tag, image.id);
+      const previous = await setTagChecked({ meta, repository: normalizedName(ref), tag, imageId: image.id, policy });
       const display = `${familiarName(ref)}:${tag}`;
       if (previous && !previous.imageId.equals(image.id)) {
         result.lines.push(

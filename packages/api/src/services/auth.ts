@@ -5,6 +5,7 @@ import type { Context } from "../context";
 import { audited, recordFailure } from "../audit/record";
 import { TOKEN_PREFIX } from "../auth/actor";
 import { hashPassword, hashSecret, newSecret, verifyPassword } from "../auth/secrets";
+import { can } from "../auth/permissions";
 
 type Ctx = Pick<Context, "services" | "request" | "actor">;
 
@@ -76,24 +77,50 @@ export async function createToken(ctx: Ctx, name: string, expiresAt: Date | null
   return { id: row.id, name: row.name, token, expiresAt: row.expiresAt, createdAt: row.createdAt };
 }
 
-export function listTokens(ctx: Ctx) {
-  return ctx.services.db.apiToken.findMany({
-    where: { userId: ctx.actor!.userId },
+/** The caller's tokens, personal and robot (with `all`, an admin sees everybody's); never a secret. */
+export async function listTokens(ctx: Ctx, opts: { all?: boolean } = {}) {
+  const actor = ctx.actor!;
+  const rows = await ctx.services.db.apiToken.findMany({
+    where: opts.all && can(actor, "users", null) ? {} : { userId: actor.userId },
     orderBy: { createdAt: "desc" },
-    select: { id: true, name: true, tokenPrefix: true, createdAt: true, lastUsedAt: true, expiresAt: true, revokedAt: true },
+    select: {
+      id: true,
+      name: true,
+      kind: true,
+      namespaces: true,
+      actions: true,
+      tokenPrefix: true,
+      createdAt: true,
+      lastUsedAt: true,
+      expiresAt: true,
+      revokedAt: true,
+      user: { select: { username: true } },
+    },
   });
+  const now = new Date();
+  return rows.map(({ user, ...t }) => ({
+    ...t,
+    kind: t.kind as "personal" | "robot",
+    /** The person it acts for (a robot's creator). */
+    owner: user.username,
+    state: t.revokedAt ? ("revoked" as const) : t.expiresAt && t.expiresAt <= now ? ("expired" as const) : ("active" as const),
+  }));
 }
+
+/** The audit's name for a token: `token:<name>` (personal) or `robot:<name>`. */
+export const tokenRef = (token: { kind: string; name: string }) => `${token.kind === "robot" ? "robot" : "token"}:${token.name}`;
 
 export async function revokeToken(ctx: Ctx, id: string) {
   const actor = ctx.actor!;
   const token = await ctx.services.db.apiToken.findUnique({ where: { id } });
-  const spec = { action: "token.revoke", targets: [{ ref: `token:${token?.name ?? id}` }] };
-  if (!token || (token.userId !== actor.userId && actor.role !== "admin")) {
+  const spec = { action: "token.revoke", targets: [{ ref: token ? tokenRef(token) : `token:${id}` }] };
+  if (!token || (token.userId !== actor.userId && !can(actor, "users", null))) {
     const err = new TRPCError({ code: "NOT_FOUND", message: `no such token: ${id}` });
     await recordFailure(ctx, spec, err);
     throw err;
   }
-  await audited(ctx, spec, (tx) => tx.apiToken.update({ where: { id }, data: { revokedAt: new Date() } }));
+  // Revoking twice keeps the first time.
+  await audited(ctx, spec, (tx) => tx.apiToken.update({ where: { id }, data: { revokedAt: token.revokedAt ?? new Date() } }));
 }
 
 /** A person changes their own password; their other sessions end, tokens stay. */

@@ -12,7 +12,8 @@ import {
 } from "@berth/engine";
 import { PrismaMetadataStore, type Transaction } from "@berth/db";
 import type { Context } from "../context";
-import { audited } from "../audit/record";
+import { audited, recordFailure } from "../audit/record";
+import { TagProtection } from "./tag-protection";
 
 type Ctx = Pick<Context, "services" | "request" | "actor">;
 
@@ -54,7 +55,9 @@ export function resolveImageFor(ctx: Ctx, ref: string) {
   return resolveImage({ meta: reader(ctx).meta, ref });
 }
 
+/** `docker tag`; moving a protected tag to another image is refused (audited as denied) unless an admin does it. */
 export function tagImageFor(ctx: Ctx, source: string, target: string) {
+  let policy: TagProtection | undefined;
   return audited(
     ctx,
     {
@@ -63,32 +66,62 @@ export function tagImageFor(ctx: Ctx, source: string, target: string) {
       details: { source },
       describe: (r) => ({
         targets: [{ ref: target, digestBefore: r.previous?.imageId.toString() ?? null, digestAfter: r.image.id.toString() }],
+        details: policy?.auditDetails(),
       }),
     },
-    (tx: Transaction) => tagImage({ meta: new PrismaMetadataStore(tx), source, target }),
+    (tx: Transaction) => {
+      policy = new TagProtection(tx, ctx.actor);
+      return tagImage({ meta: new PrismaMetadataStore(tx), source, target, policy });
+    },
   );
 }
 
+/**
+ * `docker rmi`. Per ref, a protected tag (unless an admin asks) or a pinned image fails that ref
+ * with nothing of it removed, forced or not; the others still go. Each refusal of a protected tag
+ * is also audited on its own as denied.
+ */
 export async function removeImagesFor(ctx: Ctx, refs: string[], force: boolean) {
+  let policy: TagProtection | undefined;
   const result = await audited(
     ctx,
     {
       action: "image.remove",
       targets: refs.map((ref) => ({ ref })),
       details: { force },
-      describe: (r) => ({
-        targets: r.results.flatMap((entry) =>
+      describe: (r) => {
+        const targets = r.results.flatMap((entry) =>
           entry.records.map((item) =>
             "untagged" in item
               ? { ref: item.untagged, digestBefore: entry.imageId ?? null, digestAfter: null }
               : { ref: item.deleted, digestBefore: item.deleted, digestAfter: null },
           ),
-        ),
-        details: { errors: r.results.filter((e) => e.error).map((e) => `${e.ref}: ${e.error?.message}`) },
-      }),
+        );
+        // Refusals get a `denied` event each (below); other errors are this event's.
+        const errors = r.results.filter((e) => e.error && e.error.code !== "FORBIDDEN").map((e) => `${e.ref}: ${e.error?.message}`);
+        if (targets.length === 0 && errors.length === 0) return { skip: true };
+        if (targets.length === 0) return { failed: errors.join("; "), targets: refs.map((ref) => ({ ref })) };
+        return { targets, details: { ...(errors.length ? { errors } : {}), ...policy?.auditDetails() } };
+      },
     },
-    (tx: Transaction) => removeImages({ meta: new PrismaMetadataStore(tx), refs, force }),
+    (tx: Transaction) => {
+      policy = new TagProtection(tx, ctx.actor);
+      return removeImages({ meta: new PrismaMetadataStore(tx), refs, force, policy });
+    },
   );
+  for (const r of result.results) {
+    if (r.error?.code !== "FORBIDDEN") continue;
+    await recordFailure(
+      ctx,
+      {
+        action: "image.remove",
+        targets: [{ ref: r.ref, digestBefore: r.imageId ?? null, digestAfter: r.imageId ?? null }],
+        details: { force },
+      },
+      r.error,
+      "denied",
+    );
+  }
   const freed = await collect(ctx, result.blobsToCheck);
   return {
     results: result.results.map((r) => ({ ref: r.ref, imageId: r.imageId, items: r.records, error: r.error?.message })),
@@ -112,7 +145,7 @@ export async function pruneImagesFor(ctx: Ctx, opts: { all: boolean; filters: Re
           ...r.untagged.map((ref) => ({ ref, digestAfter: null })),
           ...r.deleted.map((id) => ({ ref: id, digestBefore: id, digestAfter: null })),
         ],
-        details: { spaceReclaimed: r.spaceReclaimed },
+        details: { spaceReclaimed: r.spaceReclaimed, ...(r.skipped.length ? { skipped: r.skipped } : {}) },
       }),
     },
     (tx: Transaction) => run(new PrismaMetadataStore(tx)),

@@ -1,7 +1,8 @@
 /**
- * In-process wake-ups for job watchers: the runner calls `notifyJobChanged` after each write,
- * so a watcher on the same replica sees progress at once; watchers also re-read the row on a
- * timer, which covers jobs run by another replica.
+ * Wake-ups for job watchers: the runner calls `notifyJobChanged` after each write, and every
+ * replica's listener on the jobs channel (see boot.ts) calls it for changes made anywhere, so a
+ * watcher sees progress at once wherever the job runs; watchers also re-read the row on a slow
+ * timer, in case an announcement was lost with the listening connection.
  */
 const waiters = new Map<string, Set<() => void>>();
 
@@ -10,6 +11,11 @@ export function notifyJobChanged(id: string): void {
   if (!set) return;
   waiters.delete(id);
   for (const wake of set) wake();
+}
+
+/** Wakes every watcher, e.g. after announcements may have been missed. */
+export function notifyAllJobsChanged(): void {
+  for (const id of [...waiters.keys()]) notifyJobChanged(id);
 }
 
 /** Resolves when the job changes in this process, after `timeoutMs`, or when `signal` aborts. */

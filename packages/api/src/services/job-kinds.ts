@@ -1,7 +1,7 @@
 import type { JobKind } from "@berth/db";
 import type { PullProgressEvent, PushProgressEvent } from "@berth/engine";
 import type { ClientInterface, Context, RequestInfo } from "../context";
-import type { Actor } from "../auth/actor";
+import type { Actor, RobotScope } from "../auth/actor";
 import { runPull, type PullJobInput } from "./pull";
 import { runPush, type PushJobInput } from "./push";
 
@@ -18,6 +18,14 @@ export interface JobOrigin {
   interface: ClientInterface;
   ip: string | null;
   userAgent: string | null;
+  /** Set when a robot token queued the job: the audit names the robot, and its creator (the job's creator). */
+  robot?: RobotScope;
+}
+
+/** The origin of a job queued by this request. */
+export function jobOrigin(ctx: Pick<Context, "request"> & { actor: Actor }): JobOrigin {
+  const { interface: iface, ip, userAgent } = ctx.request;
+  return { interface: iface, ip, userAgent, ...(ctx.actor.robot ? { robot: { ...ctx.actor.robot } } : {}) };
 }
 
 export interface RunJobOptions {

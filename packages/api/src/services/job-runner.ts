@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { claimNextJob, finishJob, releaseJob, requeueStaleJobs, updateJobProgress, type Job, type JobProgress } from "@berth/db";
 import type { Services } from "../context";
-import type { Role } from "../auth/actor";
+import { actorForUser, type Actor } from "../auth/actor";
 import { errorMessage } from "../errors";
 import { notifyJobChanged } from "./job-events";
 import { jobHandlers, type JobOrigin, type JobProgressEvent } from "./job-kinds";
@@ -118,6 +118,10 @@ export function startJobRunner(services: Services, options: JobRunnerOptions = {
     running.set(job.id, { controller, done });
   }
 
+  /** Someone who cannot be found any more (never expected) acts with no rights beyond reading. */
+  const jobActor = (userId: string, username: string) =>
+    actorForUser(db, userId).catch((): Actor => ({ userId, username, role: "viewer" }));
+
   async function runJob(job: Job, controller: AbortController): Promise<void> {
     const reporter = new ProgressWriter(progressMs, heartbeatMs, async (progress) => {
       const mine = await updateJobProgress(db, job.id, workerId, progress);
@@ -131,8 +135,11 @@ export function startJobRunner(services: Services, options: JobRunnerOptions = {
       const result = await handler(
         {
           services,
-          // The person who queued the job; their role is not needed to run it.
-          actor: job.createdById ? { userId: job.createdById, username: job.createdByName, role: "viewer" as Role } : null,
+          // The person who queued the job, with their role now: recording a pull asks tag protection.
+          // A robot's job is audited as the robot (its creator in details.robot), as its request was.
+          actor: job.createdById
+            ? { ...(await jobActor(job.createdById, job.createdByName)), ...(input.robot ? { robot: input.robot } : {}) }
+            : null,
           actorName: job.createdByName,
           request: { interface: input.interface, ip: input.ip, userAgent: input.userAgent },
         },

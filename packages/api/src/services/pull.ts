@@ -6,6 +6,7 @@ import {
   parseReference,
   pullFinalStatus,
   pullImage,
+  setTagChecked,
   withDefaultTag,
   Digest,
   type ImageReference,
@@ -17,6 +18,7 @@ import { PrismaMetadataStore, type Transaction } from "@berth/db";
 import type { ClientInterface } from "../context";
 import { audited, recordFailure } from "../audit/record";
 import { endpointName, registryAccess, type RegistryAccess } from "./registry-access";
+import { TagProtection } from "./tag-protection";
 import type { JobCtx, RunJobOptions } from "./job-kinds";
 
 /** What a pull job stores as its input: the reference, and who asked from where (for the audit). */
@@ -63,7 +65,8 @@ export function parsePlatform(value: string): Platform {
 /**
  * `docker pull` on the server: fetches the image into the blob store (verified) under the
  * shared blob lock, then stores it and sets its tag in one transaction with the audit event.
- * A tag that moves leaves the previous image dangling. On failure the blobs this pull added
+ * A tag that moves leaves the previous image dangling; a protected tag is not moved (the pull is
+ * refused and audited as denied) unless an admin pulls. On failure the blobs this pull added
  * are collected once no load or pull is running, and the failure is audited.
  */
 export async function runPull(ctx: PullCtx, input: PullJobInput, opts: RunPullOptions = {}): Promise<PullJobResult> {
@@ -109,6 +112,7 @@ export async function runPull(ctx: PullCtx, input: PullJobInput, opts: RunPullOp
         bytes: pulled.bytesFetched,
       };
       try {
+        let policy: TagProtection | undefined;
         const recorded = await audited<Recorded>(
           ctx,
           {
@@ -116,10 +120,10 @@ export async function runPull(ctx: PullCtx, input: PullJobInput, opts: RunPullOp
             details,
             describe: (r: Recorded) => ({
               targets: r.targets,
-              details: { durationMs: Math.round(performance.now() - started) },
+              details: { durationMs: Math.round(performance.now() - started), ...policy?.auditDetails() },
             }),
           },
-          (tx) => recordPulled(tx, ref, pulled),
+          (tx) => recordPulled(tx, ref, pulled, (policy = new TagProtection(tx, ctx.actor))),
         );
         const status = pullFinalStatus(ref, recorded.upToDate);
         opts.onProgress?.({ status });
@@ -155,7 +159,7 @@ interface Recorded {
   upToDate: boolean;
 }
 
-async function recordPulled(tx: Transaction, ref: ImageReference, pulled: PullImageResult): Promise<Recorded> {
+async function recordPulled(tx: Transaction, ref: ImageReference, pulled: PullImageResult, policy: TagProtection): Promise<Recorded> {
   const meta = new PrismaMetadataStore(tx);
   const out: Recorded = { images: [], targets: [], upToDate: true };
   for (const { image, repoTags } of pulled.images) {
@@ -164,7 +168,7 @@ async function recordPulled(tx: Transaction, ref: ImageReference, pulled: PullIm
     for (const repoTag of repoTags) {
       const tagRef = parseReference(repoTag);
       const tag = tagRef.tag ?? "latest";
-      const previous = await meta.setTag(normalizedName(tagRef), tag, image.id);
+      const previous = await setTagChecked({ meta, repository: normalizedName(tagRef), tag, imageId: image.id, policy });
       const display = `${familiarName(tagRef)}:${tag}`;
       const before = previous?.imageId.toString() ?? null;
       if (before !== image.id.toString()) out.upToDate = false;

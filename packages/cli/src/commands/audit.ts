@@ -1,12 +1,14 @@
 import { Option, type Command } from "commander";
-import type { AuditEvent, AuditQuery, BerthApi } from "../api";
-import { LocalError } from "../errors";
+import type { AuditEvent, AuditFilter, BerthApi } from "../api";
 import { ellipsis, renderTable } from "../format";
 import { write } from "../output";
 import type { Runtime } from "../runtime";
-import { act, filterOption, flagError, parseTimeArg, type Filters } from "./shared";
+import { registerAuditFiles } from "./audit-files";
+import { AUDIT_FILTER_HELP, auditQuery } from "./audit-query";
+import { act, filterOption, flagError, type Filters } from "./shared";
 
-export const AUDIT_FILTER_KEYS = ["actor", "action", "repository"] as const;
+export { AUDIT_FILTER_KEYS, auditQuery } from "./audit-query";
+
 const CSV_COLUMNS = [
   "id",
   "at",
@@ -33,30 +35,8 @@ export interface AuditOptions {
   trunc?: boolean;
 }
 
-/** `--filter`/`--since`/`--until` → the query (without paging); unknown keys are refused. */
-export function auditQuery(opts: Pick<AuditOptions, "filter" | "since" | "until">, now: Date): Omit<AuditQuery, "limit" | "cursor"> {
-  const query: Omit<AuditQuery, "limit" | "cursor"> = {};
-  for (const [key, values] of Object.entries(opts.filter)) {
-    if (!(AUDIT_FILTER_KEYS as readonly string[]).includes(key)) {
-      throw new LocalError(`invalid filter '${key}' (supported: ${AUDIT_FILTER_KEYS.join(", ")})`);
-    }
-    if (values.length > 1) throw new LocalError(`filter '${key}' can be given only once`);
-    query[key as (typeof AUDIT_FILTER_KEYS)[number]] = values[0];
-  }
-  for (const [flag, text, field] of [
-    ["--since", opts.since, "from"],
-    ["--until", opts.until, "to"],
-  ] as const) {
-    if (text === undefined) continue;
-    const date = parseTimeArg(text, now);
-    if (!date) throw new LocalError(`invalid value for ${flag}: ${text} (use RFC 3339, a Unix timestamp or a duration like 10m)`);
-    query[field] = date;
-  }
-  return query;
-}
-
 /** Pages through the log (newest first) until `limit` events were read or the log ends. */
-export async function fetchEvents(api: BerthApi, query: Omit<AuditQuery, "limit" | "cursor">, limit: number): Promise<AuditEvent[]> {
+export async function fetchEvents(api: BerthApi, query: AuditFilter, limit: number): Promise<AuditEvent[]> {
   const events: AuditEvent[] = [];
   let cursor: string | undefined;
   while (events.length < limit) {
@@ -66,7 +46,8 @@ export async function fetchEvents(api: BerthApi, query: Omit<AuditQuery, "limit"
       ...(cursor !== undefined ? { cursor } : {}),
     });
     events.push(...page.events);
-    if (page.nextCursor === null || page.events.length === 0) break;
+    // A page can be short, even empty, with more to come: only a null cursor ends the log.
+    if (page.nextCursor === null) break;
     cursor = page.nextCursor;
   }
   return events.slice(0, limit);
@@ -105,8 +86,8 @@ export async function runAudit(rt: Runtime, opts: AuditOptions): Promise<void> {
 export function registerAudit(parent: Command, rt: Runtime): Command {
   const cmd = parent.command("audit");
   cmd
-    .description("Show the audit log (newest first)")
-    .usage("[OPTIONS]")
+    .description("Show the audit log (newest first); export, archive and verify it")
+    .usage("[OPTIONS] [COMMAND]")
     .option("--since <time>", "Only events at or after this time (RFC 3339, Unix timestamp, or duration like 10m)")
     .option("--until <time>", "Only events before this time (RFC 3339, Unix timestamp, or duration like 10m)")
     .addOption(new Option("--format <format>", "Output format").choices(["table", "json", "csv"]).default("table"))
@@ -119,6 +100,8 @@ export function registerAudit(parent: Command, rt: Runtime): Command {
         return n;
       }),
     );
-  filterOption(cmd, "Filter events: actor=NAME, action=ACTION, repository=REPO (repeatable)");
-  return cmd.action(act(rt, (opts: AuditOptions) => runAudit(rt, opts)));
+  filterOption(cmd, AUDIT_FILTER_HELP);
+  cmd.action(act(rt, (opts: AuditOptions) => runAudit(rt, opts)));
+  registerAuditFiles(cmd, rt);
+  return cmd;
 }

@@ -40,6 +40,12 @@ export async function runPrune(rt: Runtime, opts: PruneOptions): Promise<void> {
     for (const line of lines) println(rt.io.stdout, line);
     println(rt.io.stdout);
   }
+  // Not in docker's report: Berth keeps pinned images, and says so rather than leave people wondering.
+  if (result.skipped.length) {
+    println(rt.io.stdout, opts.dryRun ? "Would keep images:" : "Kept Images:");
+    for (const s of result.skipped) println(rt.io.stdout, `kept: ${s.id} (${s.reason})`);
+    println(rt.io.stdout);
+  }
   println(rt.io.stdout, `${opts.dryRun ? "Total reclaimable space:" : "Total reclaimed space:"} ${humanSize(result.spaceReclaimed)}`);
 }
 

@@ -3,7 +3,6 @@ import { once } from "node:events";
 import type { BlobStore } from "../blob-store";
 import { type Digest } from "../digest";
 import { DigestMismatchError, SizeMismatchError } from "../errors";
-import { LayerMeter } from "../layer-meter";
 
 /** What the reader learned about a member while streaming it into the blob store. */
 export interface StoredMember {
@@ -30,17 +29,14 @@ export async function storeMember(
   body: AsyncIterable<Buffer>,
   opts: { blobs: BlobStore; expectedDigest?: Digest; expectedSize?: number; keepBytes?: boolean; signal?: AbortSignal },
 ): Promise<StoredMember> {
-  const ingest = await opts.blobs.ingest();
+  const ingest = await opts.blobs.ingest({ measureLayer: true });
   const kept: Buffer[] = [];
-  const meter = new LayerMeter();
   try {
     for await (const chunk of body) {
       opts.signal?.throwIfAborted();
       if (opts.keepBytes) kept.push(chunk);
       if (!ingest.writable.write(chunk)) await once(ingest.writable as NodeJS.EventEmitter, "drain");
-      await meter.write(chunk);
     }
-    const measure = await meter.finish();
     let result;
     try {
       result = await ingest.commit({ digest: opts.expectedDigest, size: opts.expectedSize });
@@ -51,13 +47,13 @@ export async function storeMember(
       if (err instanceof SizeMismatchError) throw new SizeMismatchError(`member "${name}"`, err.expected, err.actual);
       throw err;
     }
-    const member: StoredMember = { ...result, compression: measure.compression };
+    const { layer: measure = { compression: "none" }, ...stored } = result;
+    const member: StoredMember = { ...stored, compression: measure.compression };
     if ("diffId" in measure) member.uncompressed = { digest: measure.diffId, size: measure.size };
     else if ("error" in measure) member.gzipError = measure.error;
     if (opts.keepBytes) member.bytes = Buffer.concat(kept);
     return member;
   } catch (err) {
-    meter.destroy();
     await ingest.abort();
     throw err;
   }

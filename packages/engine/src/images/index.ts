@@ -9,4 +9,5 @@ export * from "./prune";
 export * from "./remove";
 export * from "./resolve";
 export * from "./tag";
+export * from "./tag-policy";
 export { tagFamiliarString } from "./graph";

@@ -7,7 +7,10 @@ import { blobsOf } from "./remove";
 
 export interface PruneImagesOptions {
   meta: MetadataStore;
-  /** `-a`: every untagged image, not only dangling ones. Tagged and pinned images are never pruned. */
+  /**
+   * `-a`: every untagged image, not only dangling ones. Tagged images (so every protected tag) and
+   * pinned images are never pruned.
+   */
   all?: boolean;
   /** `until=<timestamp|duration>`, `label=k[=v]`, `label!=k[=v]`, `dangling=true|false`. */
   filters?: FilterArgs;
@@ -21,6 +24,8 @@ export interface PruneImagesResult {
   deleted: string[];
   /** Tags removed; always empty since tagged images are never pruned (kept for docker's report shape). */
   untagged: string[];
+  /** Images the prune would have deleted but keeps, with why (`pinned`). */
+  skipped: { id: string; reason: string }[];
   /** Uncompressed bytes of layers (by diffId) that no remaining image uses. */
   spaceReclaimed: number;
   blobsToCheck: Digest[];
@@ -60,13 +65,19 @@ export async function pruneImages({
   };
 
   const candidates = [...graph.images.values()]
-    .filter((image) => !tagged(image) && !image.pinned && matches(image))
+    .filter((image) => !tagged(image) && matches(image))
     .filter((image) => !danglingOnly || (childCount.get(image.id.hex) ?? 0) === 0)
     .sort((a, b) => createdMs(b) - createdMs(a) || compareStrings(a.id.hex, b.id.hex));
 
   const deleted: ImageRecord[] = [];
+  const skipped = new Map<string, { id: string; reason: string }>();
   const remove = (image: ImageRecord): void => {
     if (!remaining.has(image.id.hex)) return;
+    if (image.pinned) {
+      // Reported, so the person pruning learns why the image stays.
+      skipped.set(image.id.hex, { id: image.id.toString(), reason: "pinned" });
+      return;
+    }
     remaining.delete(image.id.hex);
     deleted.push(image);
     const parentHex = image.parentId?.hex;
@@ -75,7 +86,7 @@ export async function pruneImages({
     childCount.set(parentHex, left);
     const parent = remaining.get(parentHex);
     // The untagged parent goes with its last child, as ImageDelete's prune step does.
-    if (parent && left === 0 && !tagged(parent) && !parent.pinned) remove(parent);
+    if (parent && left === 0 && !tagged(parent)) remove(parent);
   };
   for (const image of candidates) remove(image);
 
@@ -94,6 +105,7 @@ export async function pruneImages({
   return {
     deleted: deleted.map((i) => i.id.toString()),
     untagged: [],
+    skipped: [...skipped.values()],
     spaceReclaimed,
     blobsToCheck: dryRun ? [] : blobsOf(deleted),
   };

@@ -4,6 +4,7 @@ import type { ImageRecord, MetadataStore, TagRecord } from "../metadata";
 import { familiarString, normalizedName, parseReference, withDefaultTag } from "../reference";
 import { compareStrings, tagFamiliarString } from "./graph";
 import { isImageIdPrefix, resolveImage } from "./resolve";
+import type { TagPolicy } from "./tag-policy";
 
 /** One line of `docker rmi` output. */
 export type RemoveRecord = { untagged: string } | { deleted: string };
@@ -23,6 +24,8 @@ export interface RemoveImagesOptions {
   force?: boolean;
   /** `--no-prune`: keep untagged parents. */
   noPrune?: boolean;
+  /** Asked before any tag is removed; a refusal fails that ref with nothing of it removed. */
+  policy?: TagPolicy | undefined;
 }
 
 export interface RemoveImagesResult {
@@ -42,6 +45,9 @@ export class ImageDeleteConflictError extends ConflictError {
   }
 }
 
+/** Pinning is Berth's own: a pinned image stays until someone unpins it, whatever the flags. */
+const pinnedConflict = (id: Digest) => new ImageDeleteConflictError(id, true, "image is pinned; unpin it first");
+
 async function sortedTags(meta: MetadataStore, id: Digest): Promise<TagRecord[]> {
   return (await meta.listTags({ imageId: id })).sort((a, b) => compareStrings(tagFamiliarString(a), tagFamiliarString(b)));
 }
@@ -55,14 +61,20 @@ async function childrenOf(meta: MetadataStore, id: Digest): Promise<ImageRecord[
  * last tag); an ID deletes, refusing without force when the image has more than one tag, and never
  * when other images name it as parent. Untagged parents are removed too unless `noPrune`.
  */
-export async function removeImages({ meta, refs, force = false, noPrune = false }: RemoveImagesOptions): Promise<RemoveImagesResult> {
+export async function removeImages({
+  meta,
+  refs,
+  force = false,
+  noPrune = false,
+  policy,
+}: RemoveImagesOptions): Promise<RemoveImagesResult> {
   const deleted: ImageRecord[] = [];
   const results: RemoveRefResult[] = [];
   for (const ref of refs) {
     const records: RemoveRecord[] = [];
     const resolved: { id?: Digest } = {};
     try {
-      await removeOne({ meta, ref, force, prune: !noPrune, records, deleted, resolved });
+      await removeOne({ meta, ref, force, prune: !noPrune, policy, records, deleted, resolved });
       results.push({ ref, records, imageId: resolved.id?.toString() });
     } catch (e) {
       if (!(e instanceof EngineError)) throw e;
@@ -86,8 +98,14 @@ interface RemoveContext {
   meta: MetadataStore;
   force: boolean;
   prune: boolean;
+  policy?: TagPolicy | undefined;
   records: RemoveRecord[];
   deleted: ImageRecord[];
+}
+
+/** Asks the policy about every tag before the first one goes, so a refusal changes nothing. */
+async function checkRemovals(ctx: RemoveContext, image: ImageRecord, tags: readonly Pick<TagRecord, "repository" | "tag">[]) {
+  for (const { repository, tag } of tags) await ctx.policy?.checkTagChange({ repository, tag, from: image.id, to: null });
 }
 
 async function removeOne(ctx: RemoveContext & { ref: string; resolved: { id?: Digest } }): Promise<void> {
@@ -100,16 +118,23 @@ async function removeOne(ctx: RemoveContext & { ref: string; resolved: { id?: Di
   if (parsed && !parsed.digest) {
     // A repository reference: remove that tag first.
     const named = withDefaultTag(parsed);
-    await meta.deleteTag(normalizedName(named), named.tag ?? "latest");
+    const name = { repository: normalizedName(named), tag: named.tag ?? "latest" };
+    // Its last name: untagging would delete the image, unless a child keeps it.
+    if (image.pinned && tags.length === 1 && (await childrenOf(meta, image.id)).length === 0) throw pinnedConflict(image.id);
+    await checkRemovals(ctx, image, [name]);
+    await meta.deleteTag(name.repository, name.tag);
     records.push({ untagged: familiarString(named) });
     tags = await sortedTags(meta, image.id);
     if (tags.length > 0) return;
     quiet = true;
+  } else if (image.pinned) {
+    throw pinnedConflict(image.id);
   } else if (tags.length === 1) {
     // An ID with a single tag: untag it, unless a child image makes deletion impossible.
     if ((await childrenOf(meta, image.id)).length > 0) {
       throw new ImageDeleteConflictError(image.id, true, "image has dependent child images");
     }
+    await checkRemovals(ctx, image, tags);
     for (const tag of tags) {
       await meta.deleteTag(tag.repository, tag.tag);
       records.push({ untagged: tagFamiliarString(tag) });
@@ -124,6 +149,7 @@ async function deleteHelper(ctx: RemoveContext, image: ImageRecord, force: boole
   const children = await childrenOf(meta, image.id);
   let conflict: ImageDeleteConflictError | undefined;
   if (children.length > 0) conflict = new ImageDeleteConflictError(image.id, true, "image has dependent child images");
+  else if (image.pinned) conflict = pinnedConflict(image.id);
   else if (!force && tags.length > 0)
     conflict = new ImageDeleteConflictError(image.id, false, "image is referenced in multiple repositories");
   if (conflict) {
@@ -131,6 +157,7 @@ async function deleteHelper(ctx: RemoveContext, image: ImageRecord, force: boole
     if (quiet && !dangling) return;
     throw conflict;
   }
+  await checkRemovals(ctx, image, tags);
   for (const tag of tags) {
     await meta.deleteTag(tag.repository, tag.tag);
     records.push({ untagged: tagFamiliarString(tag) });

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from "../errors";
 import type { ImageRecord, MetadataStore, TagRecord } from "../metadata";
 import { normalizedName, parseReference, withDefaultTag } from "../reference";
 import { resolveImage } from "./resolve";
+import { setTagChecked, type TagPolicy } from "./tag-policy";
 
 export interface TagImageOptions {
   meta: MetadataStore;
@@ -9,6 +10,8 @@ export interface TagImageOptions {
   source: string;
   /** `name[:tag]`; `latest` when no tag is given. */
   target: string;
+  /** Asked before an existing tag moves to another image. */
+  policy?: TagPolicy | undefined;
   now?: Date;
 }
 
@@ -21,13 +24,13 @@ export interface TagImageResult {
 }
 
 /** `docker tag SOURCE TARGET`. */
-export async function tagImage({ meta, source, target, now = new Date() }: TagImageOptions): Promise<TagImageResult> {
+export async function tagImage({ meta, source, target, policy, now = new Date() }: TagImageOptions): Promise<TagImageResult> {
   const ref = parseReference(target);
   if (ref.digest) throw new InvalidArgumentError("refusing to create a tag with a digest reference");
   const image = await resolveImage({ meta, ref: source });
   const repository = normalizedName(ref);
   const tag = withDefaultTag(ref).tag ?? "latest";
-  const previous = await meta.setTag(repository, tag, image.id);
+  const previous = await setTagChecked({ meta, repository, tag, imageId: image.id, policy });
   await meta.updateImage(image.id, { lastTagTime: now });
   const updated = (await meta.getImage(image.id)) ?? image;
   return previous ? { image: updated, previous, repository, tag } : { image: updated, repository, tag };

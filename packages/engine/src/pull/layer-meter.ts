@@ -1,9 +1,6 @@
-import { Writable } from "node:stream";
-
 import type { BlobIngest, BlobStore } from "../blob-store";
 import type { Digest } from "../digest";
 import { LayerMeter, type LayerMeasure } from "../layer-meter";
-import { finishWritable } from "../streams";
 
 export type { LayerMeasure };
 
@@ -26,8 +23,8 @@ export async function measureStoredLayer(blobs: BlobStore, digest: Digest, signa
 }
 
 /**
- * A BlobStore that passes everything to `inner` but meters what is written through its
- * ingests, so the registry client's verified, resumable `fetchBlob` can be used unchanged.
+ * A BlobStore that passes everything to `inner` but has its ingests measure what they store as a
+ * layer, so the registry client's verified, resumable `fetchBlob` can be used unchanged.
  * `measured` is the measure of the last ingest that committed.
  */
 export class MeteringBlobStore implements BlobStore {
@@ -61,63 +58,19 @@ export class MeteringBlobStore implements BlobStore {
   }
 
   async ingest(): Promise<BlobIngest> {
-    return new MeteredIngest(await this.inner.ingest(), (m) => (this.measured = m));
-  }
-}
-
-class MeteredIngest implements BlobIngest {
-  readonly writable: Writable;
-  private readonly meter = new LayerMeter();
-
-  constructor(
-    private readonly inner: BlobIngest,
-    private readonly onCommitted: (measure: LayerMeasure) => void,
-  ) {
-    const target = inner.writable;
-    this.writable = new Writable({
-      // As deep as the ingest's: a network chunk need not wait for the previous one's write.
-      highWaterMark: 4 * 1024 * 1024,
-      write: (chunk: Buffer, _encoding, callback) => {
-        const accepted = target.write(chunk);
-        Promise.all([accepted ? undefined : drained(target), this.meter.write(chunk)]).then(() => callback(), callback);
+    const ingest = await this.inner.ingest({ measureLayer: true });
+    return {
+      writable: ingest.writable,
+      get written() {
+        return ingest.written;
       },
-    });
-  }
-
-  get written(): number {
-    return this.inner.written;
-  }
-
-  async commit(expected?: { digest?: Digest; size?: number }) {
-    try {
-      await finishWritable(this.writable);
-      const measure = await this.meter.finish();
-      // The inner commit checks digest and size; only bytes that pass are measured.
-      const result = await this.inner.commit(expected);
-      this.onCommitted(measure);
-      return result;
-    } catch (err) {
-      await this.abort();
-      throw err;
-    }
-  }
-
-  async abort(): Promise<void> {
-    if (!this.writable.destroyed) this.writable.destroy();
-    this.meter.destroy();
-    await this.inner.abort();
-  }
-}
-
-function drained(writable: NodeJS.WritableStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error) => {
-      writable.off("drain", done);
-      writable.off("error", done);
-      if (err) reject(err);
-      else resolve();
+      commit: async (expected) => {
+        const result = await ingest.commit(expected);
+        // The store measured the bytes it verified: only a committed blob is measured.
+        this.measured = result.layer;
+        return result;
+      },
+      abort: () => ingest.abort(),
     };
-    writable.once("drain", done);
-    writable.once("error", done);
-  });
+  }
 }

@@ -3,6 +3,7 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useEffect, useMemo, useState } from "react";
+import { Guarded } from "~/components/account/guarded";
 import { PullDialog } from "~/components/jobs/pull-dialog";
 import { PruneDialog } from "~/components/images/prune-dialog";
 import { RemoveDialog } from "~/components/images/remove-dialog";
@@ -119,15 +120,31 @@ export default function ImagesPage() {
         description="Every image in the shared store."
         actions={
           <>
-            <Button variant="primary" onClick={() => setPullOpen(true)} data-testid="pull-open">
-              Pull…
-            </Button>
-            <ButtonLink href="/load" variant="secondary" data-testid="images-load-link">
-              Load
-            </ButtonLink>
-            <Button onClick={() => setPruneOpen(true)} data-testid="images-prune">
-              Prune…
-            </Button>
+            <Guarded action="pull">
+              {(ok) => (
+                <Button variant="primary" disabled={!ok} onClick={() => setPullOpen(true)} data-testid="pull-open">
+                  Pull…
+                </Button>
+              )}
+            </Guarded>
+            <Guarded action="load">
+              {(ok) =>
+                ok ? (
+                  <ButtonLink href="/load" variant="secondary" data-testid="images-load-link">
+                    Load
+                  </ButtonLink>
+                ) : (
+                  <Button disabled>Load</Button>
+                )
+              }
+            </Guarded>
+            <Guarded action="prune">
+              {(ok) => (
+                <Button disabled={!ok} onClick={() => setPruneOpen(true)} data-testid="images-prune">
+                  Prune…
+                </Button>
+              )}
+            </Guarded>
             <Button
               variant="secondary"
               disabled={selectedRefs.length === 0}
@@ -140,9 +157,18 @@ export default function ImagesPage() {
             >
               Download{selectedRefs.length ? ` (${selectedRefs.length})` : ""}
             </Button>
-            <Button variant="danger" disabled={selectedRefs.length === 0} onClick={() => setRemoveOpen(true)} data-testid="images-remove">
-              Remove{selectedRefs.length ? ` (${selectedRefs.length})` : ""}
-            </Button>
+            <Guarded action="remove">
+              {(ok) => (
+                <Button
+                  variant="danger"
+                  disabled={!ok || selectedRefs.length === 0}
+                  onClick={() => setRemoveOpen(true)}
+                  data-testid="images-remove"
+                >
+                  Remove{selectedRefs.length ? ` (${selectedRefs.length})` : ""}
+                </Button>
+              )}
+            </Guarded>
           </>
         }
       />

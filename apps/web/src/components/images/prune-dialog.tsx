@@ -5,6 +5,7 @@ import { useEffect, useState } from "react";
 import { Badge, Button, Checkbox, Dialog, ErrorState, Skeleton } from "~/components/ui";
 import { errorMessage, formatBytes, shortId } from "~/lib/format";
 import { useTRPC } from "~/trpc/react";
+import { SkippedImages } from "~/components/protection/skipped-images";
 import { OutputLines } from "./output-lines";
 
 /** `images.prune` with a dry-run preview first; the real run needs a second click. */
@@ -77,6 +78,7 @@ export function PruneDialog({ open, onClose }: { open: boolean; onClose: () => v
               `Total reclaimed space: ${formatBytes(done.spaceReclaimed)}`,
             ]}
           />
+          <SkippedImages skipped={done.skipped} />
         </div>
       ) : (
         <div className="space-y-4">
@@ -118,6 +120,7 @@ export function PruneDialog({ open, onClose }: { open: boolean; onClose: () => v
                   ))}
                 </ul>
               ) : null}
+              <SkippedImages skipped={plan.skipped} />
             </div>
           ) : null}
           {prune.error ? <ErrorState title="Prune failed" message={errorMessage(prune.error)} /> : null}

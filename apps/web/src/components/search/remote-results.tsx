@@ -3,6 +3,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { RouterOutputs } from "@berth/api";
+import { Guarded } from "~/components/account/guarded";
 import { Badge, Button, EmptyState, ErrorState, Select, Table, TBody, Td, Th, THead, Tr } from "~/components/ui";
 import { errorMessage } from "~/lib/format";
 import { useTRPC } from "~/trpc/react";
@@ -112,36 +113,44 @@ export function RemoteResults({
                         ))}
                       </Select>
                     ) : null}
-                    {jobId ? (
-                      <Button
-                        size="sm"
-                        variant="secondary"
-                        onClick={() => setFollowing({ id: jobId, ref })}
-                        data-testid="search-pull-progress"
-                      >
-                        Progress
-                      </Button>
-                    ) : (
-                      <Button
-                        size="sm"
-                        variant="primary"
-                        loading={pull.isPending && pull.variables?.ref === ref}
-                        onClick={() => pull.mutate({ ref })}
-                        data-testid="search-pull"
-                        title={`Pull ${ref}`}
-                      >
-                        Pull
-                      </Button>
-                    )}
-                    <Button
-                      size="sm"
-                      variant="ghost"
-                      onClick={() => onPullWithOptions(ref)}
-                      data-testid="search-pull-options"
-                      title="Pull with options…"
-                    >
-                      …
-                    </Button>
+                    <Guarded action="pull" reference={ref}>
+                      {(ok) => (
+                        <>
+                          {jobId ? (
+                            <Button
+                              size="sm"
+                              variant="secondary"
+                              onClick={() => setFollowing({ id: jobId, ref })}
+                              data-testid="search-pull-progress"
+                            >
+                              Progress
+                            </Button>
+                          ) : (
+                            <Button
+                              size="sm"
+                              variant="primary"
+                              disabled={!ok}
+                              loading={pull.isPending && pull.variables?.ref === ref}
+                              onClick={() => pull.mutate({ ref })}
+                              data-testid="search-pull"
+                              title={`Pull ${ref}`}
+                            >
+                              Pull
+                            </Button>
+                          )}
+                          <Button
+                            size="sm"
+                            variant="ghost"
+                            disabled={!ok}
+                            onClick={() => onPullWithOptions(ref)}
+                            data-testid="search-pull-options"
+                            title="Pull with options…"
+                          >
+                            …
+                          </Button>
+                        </>
+                      )}
+                    </Guarded>
                   </div>
                 </Td>
               </Tr>

@@ -15,9 +15,12 @@ const nav = [
   { href: "/search", label: "Search", match: (p: string) => p.startsWith("/search") },
   { href: "/jobs", label: "Jobs", match: (p: string) => p.startsWith("/jobs") },
   { href: "/registries", label: "Registries", match: (p: string) => p.startsWith("/registries") },
+  { href: "/protection", label: "Tag protection", match: (p: string) => p.startsWith("/protection") },
   { href: "/disk-usage", label: "Disk usage", match: (p: string) => p.startsWith("/disk-usage") },
   { href: "/audit", label: "Audit", match: (p: string) => p.startsWith("/audit") },
   { href: "/tokens", label: "Tokens", match: (p: string) => p.startsWith("/tokens") },
+  // Only for those who may manage people (the page and the API refuse everyone else anyway).
+  { href: "/people", label: "People", match: (p: string) => p.startsWith("/people"), needs: "users" as const },
 ];
 
 function Logo() {
@@ -66,6 +69,7 @@ export function AppShell({ children }: { children: ReactNode }) {
           <Logo />
           <nav aria-label="Main" className="mt-6 flex flex-1 flex-col gap-0.5 px-2">
             {nav.map((item) => {
+              if (item.needs && !user?.permissions.somewhere[item.needs]) return null;
               const active = item.match(pathname);
               return (
                 <Link

@@ -1,170 +1,100 @@
 "use client";
 
 import { useInfiniteQuery } from "@tanstack/react-query";
-import { useMemo, useState, type FormEvent } from "react";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { Suspense, useEffect, useMemo } from "react";
+import { ArchiveRange } from "~/components/audit/archive-range";
+import { AuditFilters } from "~/components/audit/audit-filters";
 import { AuditTable } from "~/components/audit/audit-table";
+import { VerifyChain } from "~/components/audit/verify-chain";
 import { PageHeader } from "~/components/shell/app-shell";
-import { Button, ButtonLink, Card, EmptyState, ErrorState, Field, Input, TableSkeleton } from "~/components/ui";
+import { Button, ButtonLink, EmptyState, ErrorState, TableSkeleton } from "~/components/ui";
+import { filtersFromParams, filtersToInput, filtersToParams, hasFilters, type AuditFilterValues } from "~/lib/audit-filters";
 import { errorMessage } from "~/lib/format";
 import { toAuditEvents } from "~/lib/models";
 import { useTRPC } from "~/trpc/react";
 
-const ACTIONS = [
-  "image.load",
-  "image.save",
-  "image.tag",
-  "image.remove",
-  "image.prune",
-  "auth.sign-in",
-  "auth.sign-out",
-  "token.create",
-  "token.revoke",
-];
-
-interface Filters {
-  actor: string;
-  action: string;
-  repository: string;
-  from: string;
-  to: string;
-}
-const EMPTY: Filters = { actor: "", action: "", repository: "", from: "", to: "" };
-
-/** datetime-local value (local time) → ISO string, or undefined when blank/invalid. */
-function toIso(local: string): string | undefined {
-  if (!local) return undefined;
-  const d = new Date(local);
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
-}
-
-function apiFilters(f: Filters) {
-  return {
-    actor: f.actor.trim() || undefined,
-    action: f.action.trim() || undefined,
-    repository: f.repository.trim() || undefined,
-    from: toIso(f.from),
-    to: toIso(f.to),
-  };
-}
-
-function exportHref(format: "csv" | "jsonl", f: Filters) {
-  const params = new URLSearchParams({ format });
-  for (const [k, v] of Object.entries(apiFilters(f))) if (v) params.set(k, v);
-  return `/api/audit/export?${params.toString()}`;
-}
+const PAGE = 50;
+/** Short pages read on their own before the page waits for "Load more". */
+const AUTO_PAGES = 20;
 
 export default function AuditPage() {
+  // useSearchParams needs a Suspense boundary for the static shell Next.js renders first.
+  return (
+    <Suspense fallback={<TableSkeleton rows={8} />}>
+      <AuditLog />
+    </Suspense>
+  );
+}
+
+function AuditLog() {
   const trpc = useTRPC();
-  const [draft, setDraft] = useState<Filters>(EMPTY);
-  const [applied, setApplied] = useState<Filters>(EMPTY);
+  const router = useRouter();
+  const pathname = usePathname();
+  const searchParams = useSearchParams();
+  const search = searchParams.toString();
+  const applied = useMemo(() => filtersFromParams(new URLSearchParams(search)), [search]);
+  const apply = (values: AuditFilterValues) => {
+    const query = filtersToParams(values);
+    router.push(query ? `${pathname}?${query}` : pathname);
+  };
 
   const query = useInfiniteQuery(
     trpc.audit.list.infiniteQueryOptions(
-      { ...apiFilters(applied), limit: 50 },
+      { ...filtersToInput(applied), limit: PAGE },
       { getNextPageParam: (last) => last.nextCursor ?? undefined },
     ),
   );
   const events = useMemo(() => (query.data?.pages ?? []).flatMap((p) => toAuditEvents(p)), [query.data]);
-
-  function onSubmit(e: FormEvent) {
-    e.preventDefault();
-    setApplied(draft);
-  }
-  const filtered = Object.values(applied).some(Boolean);
+  const filtered = hasFilters(applied);
+  // A search among large filters reads a bounded part of the log per page, so a page can come back
+  // short (even empty) with more to read: keep reading, up to a point, until a page is full.
+  const pages = query.data?.pages ?? [];
+  const lastShort = (pages.at(-1)?.events.length ?? PAGE) < PAGE;
+  const searching = lastShort && query.hasNextPage && pages.length < AUTO_PAGES;
+  const { fetchNextPage, isFetching } = query;
+  useEffect(() => {
+    if (searching && !isFetching) void fetchNextPage();
+  }, [searching, isFetching, fetchNextPage]);
+  const exportHref = (format: "csv" | "jsonl") => `/api/audit/export?${filtersToParams(applied, { format })}`;
 
   return (
     <>
       <PageHeader
         title="Audit log"
-        description="Who did what, newest first."
+        description="Who did what, newest first. Every change and every refusal, hash-chained."
         actions={
           <>
-            <ButtonLink href={exportHref("csv", applied)} external variant="secondary" data-testid="audit-export-csv">
+            <ButtonLink href={exportHref("csv")} external download variant="secondary" data-testid="audit-export-csv">
               Export CSV
             </ButtonLink>
-            <ButtonLink href={exportHref("jsonl", applied)} external variant="secondary" data-testid="audit-export-jsonl">
-              Export JSON
+            <ButtonLink href={exportHref("jsonl")} external download variant="secondary" data-testid="audit-export-jsonl">
+              Export JSON Lines
             </ButtonLink>
+            <ArchiveRange from={applied.from} to={applied.to} />
           </>
         }
       />
 
-      <Card className="mb-4">
-        <form
-          onSubmit={onSubmit}
-          className="grid items-end gap-3 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-[repeat(3,minmax(0,1fr))_repeat(2,minmax(13rem,1fr))_auto]"
-          aria-label="Audit filters"
-        >
-          <Field label="Person">
-            {(id) => (
-              <Input
-                id={id}
-                placeholder="username"
-                value={draft.actor}
-                onChange={(e) => setDraft({ ...draft, actor: e.target.value })}
-                data-testid="audit-filter-actor"
-              />
-            )}
-          </Field>
-          <Field label="Action">
-            {(id) => (
-              <>
-                <Input
-                  id={id}
-                  list="audit-actions"
-                  placeholder="any"
-                  value={draft.action}
-                  onChange={(e) => setDraft({ ...draft, action: e.target.value })}
-                  data-testid="audit-filter-action"
-                />
-                <datalist id="audit-actions">
-                  {ACTIONS.map((a) => (
-                    <option key={a} value={a} />
-                  ))}
-                </datalist>
-              </>
-            )}
-          </Field>
-          <Field label="Repository">
-            {(id) => (
-              <Input
-                id={id}
-                placeholder="e.g. team/app"
-                value={draft.repository}
-                onChange={(e) => setDraft({ ...draft, repository: e.target.value })}
-                data-testid="audit-filter-repository"
-              />
-            )}
-          </Field>
-          <Field label="From">
-            {(id) => (
-              <Input id={id} type="datetime-local" value={draft.from} onChange={(e) => setDraft({ ...draft, from: e.target.value })} />
-            )}
-          </Field>
-          <Field label="To">
-            {(id) => <Input id={id} type="datetime-local" value={draft.to} onChange={(e) => setDraft({ ...draft, to: e.target.value })} />}
-          </Field>
-          <div className="flex gap-2">
-            <Button type="submit" variant="primary" data-testid="audit-filter-apply">
-              Apply
-            </Button>
-            <Button
-              disabled={!filtered && !Object.values(draft).some(Boolean)}
-              onClick={() => {
-                setDraft(EMPTY);
-                setApplied(EMPTY);
-              }}
-            >
-              Clear
-            </Button>
-          </div>
-        </form>
-      </Card>
+      <AuditFilters key={search} applied={applied} onApply={apply} />
 
-      {query.isPending ? (
+      <div className="mb-3">
+        <VerifyChain />
+      </div>
+
+      {query.isPending || (events.length === 0 && searching) ? (
         <TableSkeleton rows={8} />
       ) : query.error && events.length === 0 ? (
         <ErrorState title="Could not load the audit log" message={errorMessage(query.error)} onRetry={() => void query.refetch()} />
+      ) : events.length === 0 && query.hasNextPage ? (
+        <EmptyState
+          title="No matching events in the newest part of the log"
+          action={
+            <Button onClick={() => void query.fetchNextPage()} loading={query.isFetchingNextPage} data-testid="audit-search-further">
+              Search further back
+            </Button>
+          }
+        />
       ) : events.length === 0 ? (
         <EmptyState title={filtered ? "No events match these filters" : "No events recorded yet"} />
       ) : (

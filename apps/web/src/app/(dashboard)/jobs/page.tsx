@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
+import { Guarded } from "~/components/account/guarded";
 import { PullDialog } from "~/components/jobs/pull-dialog";
 import { PageHeader } from "~/components/shell/app-shell";
 import { Badge, Button, EmptyState, ErrorState, Table, TableSkeleton, TBody, Td, Th, THead, Tr } from "~/components/ui";
@@ -34,9 +35,13 @@ export default function JobsPage() {
         title="Jobs"
         description="Pulls run on the server and keep going when the browser closes: find them here."
         actions={
-          <Button variant="primary" onClick={() => setPullOpen(true)} data-testid="pull-open">
-            Pull…
-          </Button>
+          <Guarded action="pull">
+            {(ok) => (
+              <Button variant="primary" disabled={!ok} onClick={() => setPullOpen(true)} data-testid="pull-open">
+                Pull…
+              </Button>
+            )}
+          </Guarded>
         }
       />
       {query.isPending ? (

@@ -2,6 +2,7 @@
 
 import { useQueryClient } from "@tanstack/react-query";
 import { useRef, useState, type DragEvent } from "react";
+import { Guarded } from "~/components/account/guarded";
 import { OutputLines } from "~/components/images/output-lines";
 import { PageHeader } from "~/components/shell/app-shell";
 import { Button, ButtonLink, Card, cn, ErrorState } from "~/components/ui";
@@ -126,9 +127,13 @@ export default function LoadPage() {
             e.target.value = "";
           }}
         />
-        <Button variant="primary" disabled={busy} onClick={() => inputRef.current?.click()}>
-          Choose file…
-        </Button>
+        <Guarded action="load">
+          {(ok) => (
+            <Button variant="primary" disabled={busy || !ok} onClick={() => inputRef.current?.click()} data-testid="load-choose">
+              Choose file…
+            </Button>
+          )}
+        </Guarded>
       </div>
 
       {rejected ? <ErrorState className="mt-4" title="Not an archive" message={rejected} /> : null}

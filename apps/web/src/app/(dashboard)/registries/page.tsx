@@ -1,6 +1,8 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import { usePermissions } from "~/components/account/use-permissions";
+import { WhyNot } from "~/components/account/why-not";
 import { AddRegistryForm } from "~/components/registries/add-registry-form";
 import { MachineConfig } from "~/components/registries/machine-config";
 import { RegistryCard } from "~/components/registries/registry-card";
@@ -12,18 +14,24 @@ import { useTRPC } from "~/trpc/react";
 /** The team's shared registry configuration: mirrors, insecure registries, CA bundles and credentials. */
 export default function RegistriesPage() {
   const trpc = useTRPC();
-  const me = useQuery(trpc.auth.me.queryOptions());
+  const permissions = usePermissions();
   const list = useQuery(trpc.registries.list.queryOptions(undefined, { refetchInterval: 10_000 }));
-  const isAdmin = me.data?.role === "admin";
+  // Editing shows only once the server has said so: a flash of admin forms would mislead.
+  const isAdmin = permissions.known && permissions.can("registries");
 
   return (
     <>
       <PageHeader
         title="Registries"
         description={
-          isAdmin
-            ? "Mirrors, insecure registries, CA bundles and credentials used by every pull on this server."
-            : "Mirrors, insecure registries, CA bundles and credentials used by every pull. Only an admin can change them."
+          isAdmin ? (
+            "Mirrors, insecure registries, CA bundles and credentials used by every pull on this server."
+          ) : (
+            <>
+              Mirrors, insecure registries, CA bundles and credentials used by every pull. Only an admin can change them.{" "}
+              {permissions.known ? <WhyNot action="registries" /> : null}
+            </>
+          )
         }
       />
       {list.isPending ? (

@@ -1,12 +1,15 @@
 "use client";
 
-import { useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams, useRouter } from "next/navigation";
 import { useMemo, useState, type FormEvent, type ReactNode } from "react";
-import { AuditTable } from "~/components/audit/audit-table";
+import { Guarded } from "~/components/account/guarded";
+import { ImageHistory } from "~/components/audit/image-history";
 import { RemoveDialog } from "~/components/images/remove-dialog";
 import { PushDialog } from "~/components/jobs/push-dialog";
+import { PinToggle } from "~/components/protection/pin-toggle";
+import { ProtectedTagBadge } from "~/components/protection/protected-tag-badge";
 import { PageHeader } from "~/components/shell/app-shell";
 import {
   Button,
@@ -29,7 +32,7 @@ import {
   Tr,
 } from "~/components/ui";
 import { errorMessage, formatBytes, formatDateTime, formatRelative, shortId } from "~/lib/format";
-import { layersWithSizes, refFromParam, splitReference, toAuditEvents, toInspectView, type AuditEvent } from "~/lib/models";
+import { layersWithSizes, refFromParam, toInspectView } from "~/lib/models";
 import { useTRPC } from "~/trpc/react";
 
 function Row({ label, children }: { label: string; children: ReactNode }) {
@@ -98,30 +101,6 @@ export default function ImagePage() {
   const historyRows = useMemo(() => history.data ?? [], [history.data]);
   const layers = useMemo(() => (image ? layersWithSizes(image.layers, historyRows) : []), [image, historyRows]);
 
-  const repositories = useMemo(() => [...new Set((image?.repoTags ?? []).map((t) => splitReference(t).repository))].slice(0, 5), [image]);
-  const auditQueries = useQueries({
-    // Events in the image's repositories, plus recent events that name the image itself
-    // (tags added in other repositories, removal by ID, prune).
-    queries: [undefined, ...repositories].map((repository) =>
-      trpc.audit.list.queryOptions({ repository, limit: repository ? 50 : 200 }, { enabled: Boolean(image) }),
-    ),
-  });
-  const auditEvents = useMemo(() => {
-    if (!image) return [];
-    const byId = new Map<number, AuditEvent>();
-    for (const q of auditQueries) for (const e of toAuditEvents(q.data)) byId.set(e.id, e);
-    const mentionsImage = (e: AuditEvent) =>
-      e.targets.some((t) => [t.ref, t.digestBefore, t.digestAfter].includes(image.id)) ||
-      e.targets.some((t) => image.repoTags.includes(t.ref)) ||
-      e.details.source === image.id;
-    const inRepositories = new Set<number>();
-    auditQueries.slice(1).forEach((q) => toAuditEvents(q.data).forEach((e) => inRepositories.add(e.id)));
-    const events = [...byId.values()].filter((e) => inRepositories.has(e.id) || mentionsImage(e));
-    return events.sort((a, b) => b.at.getTime() - a.at.getTime());
-  }, [auditQueries, image, repositories.length]);
-  const auditLoading = auditQueries.some((q) => q.isPending);
-  const auditError = auditQueries.find((q) => q.error)?.error;
-
   function onAddTag(event: FormEvent) {
     event.preventDefault();
     if (!image || !newTag.trim()) return;
@@ -177,14 +156,19 @@ export default function ImagePage() {
         }
         actions={
           <>
-            <Button
-              onClick={() => setPushOpen(true)}
-              disabled={image.repoTags.length === 0}
-              title={image.repoTags.length === 0 ? "Add a tag naming a registry first" : undefined}
-              data-testid="image-push"
-            >
-              Push
-            </Button>
+            <PinToggle imageRef={image.repoTags[0] ?? image.id} />
+            <Guarded action="push">
+              {(ok) => (
+                <Button
+                  onClick={() => setPushOpen(true)}
+                  disabled={!ok || image.repoTags.length === 0}
+                  title={image.repoTags.length === 0 ? "Add a tag naming a registry first" : undefined}
+                  data-testid="image-push"
+                >
+                  Push
+                </Button>
+              )}
+            </Guarded>
             <ButtonLink
               href={`/api/images/save?ref=${encodeURIComponent(archiveRef)}`}
               external
@@ -249,10 +233,15 @@ export default function ImagePage() {
                 <li key={t} data-testid="image-tag" data-ref={t} className="flex items-center justify-between gap-2 py-1.5">
                   <code className="min-w-0 truncate font-mono text-sm">{t}</code>
                   <div className="flex shrink-0 gap-1.5">
+                    <ProtectedTagBadge imageRef={image.repoTags[0] ?? image.id} reference={t} />
                     <CopyButton text={t} />
-                    <Button size="sm" variant="danger" onClick={() => setRemoveRef(t)} data-testid="image-tag-remove">
-                      Remove
-                    </Button>
+                    <Guarded action="remove" reference={t}>
+                      {(ok) => (
+                        <Button size="sm" variant="danger" disabled={!ok} onClick={() => setRemoveRef(t)} data-testid="image-tag-remove">
+                          Remove
+                        </Button>
+                      )}
+                    </Guarded>
                   </div>
                 </li>
               ))}
@@ -271,9 +260,19 @@ export default function ImagePage() {
                 data-testid="image-tag-input"
               />
             </div>
-            <Button type="submit" variant="primary" loading={tag.isPending} disabled={!newTag.trim()} data-testid="image-tag-add">
-              Add tag
-            </Button>
+            <Guarded action="tag">
+              {(ok) => (
+                <Button
+                  type="submit"
+                  variant="primary"
+                  loading={tag.isPending}
+                  disabled={!ok || !newTag.trim()}
+                  data-testid="image-tag-add"
+                >
+                  Add tag
+                </Button>
+              )}
+            </Guarded>
           </form>
           {tag.error ? <ErrorState className="mt-3" title="Tag failed" message={errorMessage(tag.error)} /> : null}
         </Card>
@@ -387,20 +386,7 @@ export default function ImagePage() {
         ) : null}
       </section>
 
-      <section className="mt-6" aria-labelledby="audit-heading">
-        <h2 id="audit-heading" className="mb-2 text-sm font-semibold">
-          Activity {repositories.length ? <span className="font-normal text-slate-500">in {repositories.join(", ")}</span> : null}
-        </h2>
-        {auditLoading ? (
-          <TableSkeleton rows={3} />
-        ) : auditError ? (
-          <ErrorState title="Could not load activity" message={errorMessage(auditError)} />
-        ) : auditEvents.length === 0 ? (
-          <EmptyState title="No recorded activity for this image" />
-        ) : (
-          <AuditTable events={auditEvents} compact />
-        )}
-      </section>
+      <ImageHistory imageId={image.id} />
 
       <PushDialog open={pushOpen} onClose={() => setPushOpen(false)} repoTags={image.repoTags} />
 
