@@ -47,7 +47,7 @@ export class FsBlobStore implements BlobStore {
     // Open first so a missing blob rejects here rather than as a stream error later.
     const handle = await this.openBlob(digest);
     try {
-      if (!range) return handle.createReadStream();
+      if (!range) return handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES });
       const { size } = await handle.stat();
       const end = Math.min(range.end ?? size, size);
       if (!Number.isSafeInteger(range.start) || range.start < 0 || range.start > size || end < range.start) {
@@ -58,7 +58,7 @@ export class FsBlobStore implements BlobStore {
         return Readable.from([]);
       }
       // createReadStream's end is inclusive; ours is exclusive.
-      return handle.createReadStream({ start: range.start, end: end - 1 });
+      return handle.createReadStream({ start: range.start, end: end - 1, highWaterMark: READ_CHUNK_BYTES });
     } catch (err) {
       await handle.close();
       throw err;
@@ -174,6 +174,11 @@ export class FsBlobStore implements BlobStore {
 }
 
 const INGEST_BUFFER_BYTES = 4 * 1024 * 1024;
+/**
+ * Reads of 1 MiB rather than the default 64 KiB: a push or a save of a GiB makes 16 times fewer
+ * thread-pool round trips and socket writes.
+ */
+const READ_CHUNK_BYTES = 1024 * 1024;
 /**
  * Written bytes after which a background fdatasync starts. Without it a large blob sits in the
  * page cache until commit, which then waits for all of it to reach the disk (seconds for a GiB on

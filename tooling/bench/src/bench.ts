@@ -21,6 +21,7 @@ import { createTRPCClient, httpLink } from "@trpc/client";
 import type { AppRouter } from "@berth/api";
 import pg from "pg";
 import { transformer } from "@berth/api/transformer";
+import { applyMigrations } from "@berth/db";
 import { benchAudit } from "./audit-bench";
 import { benchRegistry } from "./registry-bench";
 
@@ -315,7 +316,17 @@ async function main() {
     );
 
     if (env.BENCH_SKIP_AUDIT !== "1") {
-      await benchAudit({ databaseUrl: ready.databaseUrl, events: auditEvents, verify: env.AUDIT_VERIFY !== "0" });
+      // A database of its own on the same server, migrated as the server's is: the seeded log
+      // must not interleave with events the parts above are still writing.
+      const auditUrl = new URL(ready.databaseUrl);
+      const admin = new pg.Client({ connectionString: ready.databaseUrl });
+      await admin.connect();
+      await admin.query("DROP DATABASE IF EXISTS berth_audit_bench");
+      await admin.query("CREATE DATABASE berth_audit_bench");
+      await admin.end();
+      auditUrl.pathname = "/berth_audit_bench";
+      await applyMigrations(auditUrl.toString());
+      await benchAudit({ databaseUrl: auditUrl.toString(), events: auditEvents, verify: env.AUDIT_VERIFY !== "0" });
     }
   } finally {
     const exited = new Promise((r) => server.once("exit", r));
