@@ -26,7 +26,8 @@ async function main() {
   await app.prepare();
 
   const server = http.createServer((req, res) => {
-    if (req.url?.startsWith("/api/")) {
+    // The API, and Berth as a registry (`/v2/…`, what `docker push` talks to).
+    if (req.url?.startsWith("/api/") || req.url === "/v2" || req.url?.startsWith("/v2/")) {
       const request = toFetchRequest(req, `http://${req.headers.host ?? "localhost"}`);
       handleApiRequest(request, { services: booted.services, remoteAddress: req.socket.remoteAddress ?? null })
         .then((response) => (response ? sendFetchResponse(res, response) : handleNext(req, res)))

@@ -16,7 +16,7 @@ export interface Services {
   secrets: SecretBox;
 }
 
-export type ClientInterface = "web" | "cli" | "api";
+export type ClientInterface = "web" | "cli" | "api" | "registry";
 
 /** Where a request came from, as recorded in the audit log. */
 export interface RequestInfo {

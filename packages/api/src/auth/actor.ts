@@ -74,17 +74,7 @@ export async function actorFromCredentials(db: Database, creds: { bearer?: strin
   const now = new Date();
   if (creds.bearer) {
     const token = await db.apiToken.findUnique({ where: { tokenHash: hashSecret(creds.bearer) }, include: withGrants });
-    if (!token) return { actor: null, failure: "unknown token" };
-    if (token.revokedAt) return { actor: null, failure: "token revoked" };
-    if (token.expiresAt && token.expiresAt <= now) return { actor: null, failure: "token expired" };
-    if (token.user.disabledAt) return { actor: null, failure: "account disabled" };
-    // Last use is informational; a lost update under concurrency is harmless.
-    await db.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: now } }).catch(() => undefined);
-    const actor: Actor = { ...personOf(token.user), tokenId: token.id };
-    if (token.kind === "robot") {
-      actor.robot = { tokenId: token.id, name: token.name, namespaces: token.namespaces, actions: token.actions as RobotAction[] };
-    }
-    return { actor };
+    return tokenActor(db, token, now);
   }
   if (creds.session) {
     const session = await db.session.findUnique({ where: { id: hashSecret(creds.session) }, include: withGrants });
@@ -95,6 +85,47 @@ export async function actorFromCredentials(db: Database, creds: { bearer?: strin
     return { actor: personOf(session.user) };
   }
   return NOBODY;
+}
+
+type TokenWithUser = {
+  id: string;
+  name: string;
+  kind: string;
+  namespaces: string[];
+  actions: string[];
+  revokedAt: Date | null;
+  expiresAt: Date | null;
+  user: UserWithGrants;
+};
+
+async function tokenActor(db: Database, token: TokenWithUser | null, now: Date): Promise<Authentication> {
+  if (!token) return { actor: null, failure: "unknown token" };
+  if (token.revokedAt) return { actor: null, failure: "token revoked" };
+  if (token.expiresAt && token.expiresAt <= now) return { actor: null, failure: "token expired" };
+  if (token.user.disabledAt) return { actor: null, failure: "account disabled" };
+  // Last use is informational; a lost update under concurrency is harmless.
+  await db.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: now } }).catch(() => undefined);
+  const actor: Actor = { ...personOf(token.user), tokenId: token.id };
+  if (token.kind === "robot") {
+    actor.robot = { tokenId: token.id, name: token.name, namespaces: token.namespaces, actions: token.actions as RobotAction[] };
+  }
+  return { actor };
+}
+
+/**
+ * Who a registry bearer token acts for now: the API token it was issued for (still active), or
+ * the person (still enabled), with today's grants.
+ */
+export async function actorForIssued(db: Database, issued: { userId: string; tokenId: string | null }): Promise<Authentication> {
+  const now = new Date();
+  if (issued.tokenId) {
+    const token = await db.apiToken.findUnique({ where: { id: issued.tokenId }, include: withGrants });
+    return tokenActor(db, token && token.userId === issued.userId ? token : null, now);
+  }
+  const user = await db.user.findUnique({ where: { id: issued.userId }, include: { grants: { select: { namespace: true, role: true } } } });
+  if (!user) return { actor: null, failure: "unknown user" };
+  if (user.disabledAt) return { actor: null, failure: "account disabled" };
+  return { actor: personOf(user) };
 }
 
 /** A person's actor (grants loaded) by id, for sign-in and invitations, which start without one. */

@@ -11,6 +11,7 @@ import { errorResponse, json } from "./respond";
 import { requestBody, streamResponse } from "./node-bodies";
 import { guard } from "../auth/guard";
 import { canSomewhere } from "../auth/permissions";
+import { handleRegistryRequest } from "../registry-api/handle";
 
 export interface HandlerOptions {
   services: Services;
@@ -135,12 +136,13 @@ const ROUTES: Record<string, Partial<Record<string, Route>>> = {
 };
 
 /**
- * Every plain-HTTP endpoint of Berth as one fetch handler, so the Next.js route files and
- * a bare Node server (tests, CLI checks) serve exactly the same thing.
+ * Every plain-HTTP endpoint of Berth (and the registry API under `/v2/`) as one fetch handler,
+ * so the Next.js route files and a bare Node server (tests, CLI checks) serve exactly the same thing.
  * Returns undefined for paths it does not own.
  */
 export async function handleApiRequest(req: Request, opts: HandlerOptions): Promise<Response | undefined> {
   const { pathname } = new URL(req.url);
+  if (pathname === "/v2" || pathname.startsWith("/v2/")) return handleRegistryRequest(req, opts);
   if (pathname === "/api/health") return health(opts);
   if (pathname.startsWith("/api/trpc")) {
     return fetchRequestHandler({

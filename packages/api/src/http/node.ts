@@ -4,6 +4,7 @@ import type { Services } from "../context";
 import { handleApiRequest } from "./handlers";
 import { attachRequestBody, responseBody } from "./node-bodies";
 
+/** Besides these, every registry request (`/v2/…`: blob uploads, manifests) reads the Node stream. */
 const STREAMED_UPLOADS = new Set(["/api/images/load"]);
 
 /** Node's request as a fetch Request; the body stays a stream (uploads are never buffered). */
@@ -20,7 +21,7 @@ export function toFetchRequest(req: http.IncomingMessage, base: string): Request
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
   const url = new URL(req.url ?? "/", base);
   // Uploads read the Node stream directly (see node-bodies.ts); small JSON bodies go through fetch's.
-  const streamed = hasBody && STREAMED_UPLOADS.has(url.pathname);
+  const streamed = hasBody && (STREAMED_UPLOADS.has(url.pathname) || url.pathname.startsWith("/v2/"));
   // `duplex` is required by Node's fetch for streamed bodies but absent from the DOM typings
   // the dashboard compiles this file with; the init object is typed loosely for both.
   const init: RequestInit & { duplex: "half" } = {

@@ -24,7 +24,7 @@ export async function ensureAdmin(db: Database, configured?: string): Promise<{ 
   return { created: true, password: configured ? undefined : password };
 }
 
-async function checkPassword(ctx: Ctx, username: string, password: string, action: string) {
+export async function checkPassword(ctx: Ctx, username: string, password: string, action: string) {
   const user = await ctx.services.db.user.findUnique({ where: { username } });
   // Verify against a dummy hash for unknown users so timing does not reveal who exists.
   const ok = user ? await verifyPassword(user.passwordHash, password) : (await verifyPassword(await dummyHash(), password), false);

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from "node:crypto";
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 
@@ -12,6 +12,11 @@ export interface SecretBox {
   seal(plaintext: string, context: string): string;
   /** Throws SecretBoxError when the key is not the one the value was sealed with, or the value was altered. */
   open(sealed: string, context: string): string;
+  /**
+   * HMAC-SHA256 of `data` under a key derived from the server key for `purpose` (e.g. registry
+   * bearer tokens): every replica with the same key agrees, and the server key itself is never used directly.
+   */
+  mac(data: string, purpose: string): Buffer;
 }
 
 export class SecretBoxError extends Error {
@@ -28,7 +33,16 @@ const KEY_BYTES = 32;
 
 export function createSecretBox(key: Buffer): SecretBox {
   if (key.length !== KEY_BYTES) throw new SecretBoxError(`the secret key must be ${KEY_BYTES} bytes, got ${key.length}`);
+  const macKeys = new Map<string, Buffer>();
   return {
+    mac(data, purpose) {
+      let macKey = macKeys.get(purpose);
+      if (!macKey) {
+        macKey = Buffer.from(hkdfSync("sha256", key, Buffer.alloc(0), `berth mac: ${purpose}`, KEY_BYTES));
+        macKeys.set(purpose, macKey);
+      }
+      return createHmac("sha256", macKey).update(data, "utf8").digest();
+    },
     seal(plaintext, context) {
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv("aes-256-gcm", key, iv);

@@ -1,0 +1,124 @@
+import { actorForIssued, type Actor } from "../auth/actor";
+import { explain, type Action } from "../auth/permissions";
+import { recordFailure } from "../audit/record";
+import type { RequestInfo, Services } from "../context";
+import { grantedActions, verifyToken, type TokenClaims } from "./bearer-token";
+import { RegistryError } from "./errors";
+import type { RegistryRepository } from "./names";
+
+/** A registry request: who (from its bearer token), from where (interface "registry" in the audit). */
+export interface RegistryCtx {
+  services: Services;
+  request: RequestInfo;
+  actor: Actor | null;
+  claims: TokenClaims | null;
+  authFailure?: string;
+  /** `<scheme>://<host>` the client reached us at, for the token realm and Location headers. */
+  base: string;
+}
+
+export type ScopeAction = "pull" | "push" | "delete";
+
+function requestBase(req: Request): string {
+  const url = new URL(req.url);
+  const proto = req.headers.get("x-forwarded-proto")?.split(",")[0]?.trim();
+  const host = req.headers.get("x-forwarded-host")?.split(",")[0]?.trim() ?? req.headers.get("host") ?? url.host;
+  return `${proto === "https" || proto === "http" ? proto : url.protocol.slice(0, -1)}://${host}`;
+}
+
+export async function registryContext(req: Request, services: Services, remoteAddress: string | null): Promise<RegistryCtx> {
+  const forwarded = req.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+  const ctx: RegistryCtx = {
+    services,
+    request: { ip: forwarded || remoteAddress, userAgent: req.headers.get("user-agent"), interface: "registry" },
+    actor: null,
+    claims: null,
+    base: requestBase(req),
+  };
+  const bearer = req.headers.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (!bearer) {
+    ctx.authFailure = "not signed in";
+    return ctx;
+  }
+  const verified = verifyToken(services.secrets, bearer);
+  if ("failure" in verified) {
+    ctx.authFailure = verified.failure;
+    return ctx;
+  }
+  ctx.claims = verified.claims;
+  if (verified.claims.sub) {
+    const auth = await actorForIssued(services.db, { userId: verified.claims.sub, tokenId: verified.claims.tid });
+    ctx.actor = auth.actor;
+    ctx.authFailure = auth.failure;
+  }
+  return ctx;
+}
+
+/** The Berth permission a scope action needs (see permissions.ts): deleting is removing. */
+export function permissionsFor(action: ScopeAction): Action[] {
+  // Downloading is reading (a viewer may save an image); a robot scoped to `pull` may too.
+  if (action === "pull") return ["read", "pull"];
+  return action === "push" ? ["push"] : ["remove"];
+}
+
+/** Whether `actor` may do a scope action in a namespace now, and if not, why. */
+export function scopeDecision(actor: Actor | null, action: ScopeAction, namespace: string | null): { allowed: boolean; reason: string } {
+  const decisions = permissionsFor(action).map((permission) => explain(actor, permission, namespace));
+  if (decisions.some((d) => d.allowed)) return { allowed: true, reason: "" };
+  // The first permission is the one a person needs; its reason names the role.
+  return { allowed: false, reason: decisions[0]?.reason ?? "not allowed" };
+}
+
+export function challenge(ctx: RegistryCtx, scope?: string, error?: string): Record<string, string> {
+  const parts = [`realm="${ctx.base}/v2/token"`, `service="berth"`];
+  if (scope) parts.push(`scope="${scope}"`);
+  if (error) parts.push(`error="${error}"`);
+  return { "www-authenticate": `Bearer ${parts.join(",")}` };
+}
+
+/**
+ * The caller must hold a token granting `action` on the repository, and still be allowed to do
+ * it: 401 with a challenge naming the scope to ask for, or 403 DENIED (audited as `denied` for
+ * changes, under `auditAction`) for someone signed in who may not.
+ */
+export async function requireScope(
+  ctx: RegistryCtx,
+  repo: RegistryRepository,
+  action: ScopeAction,
+  auditAction?: string,
+): Promise<Actor | null> {
+  const scope = `repository:${repo.name}:${action === "pull" ? "pull" : `pull,${action}`}`;
+  const granted = ctx.claims ? grantedActions(ctx.claims, repo.name).has(action) : false;
+  const decision = scopeDecision(ctx.actor, action, repo.namespace);
+  if (granted && decision.allowed) return ctx.actor;
+  if (!ctx.actor || !ctx.claims) {
+    const reason = ctx.authFailure ?? "not signed in";
+    if (auditAction && ctx.claims) {
+      await recordFailure(ctx, { action: auditAction, targets: [{ ref: repo.name }], details: { reason } }, new Error(reason), "denied");
+    }
+    throw new RegistryError(
+      "UNAUTHORIZED",
+      `authentication required (${reason})`,
+      [{ Type: "repository", Name: repo.name, Action: action }],
+      challenge(ctx, scope, ctx.claims ? "invalid_token" : undefined),
+    );
+  }
+  if (!decision.allowed) {
+    if (auditAction) {
+      await recordFailure(
+        ctx,
+        { action: auditAction, targets: [{ ref: repo.name }], details: { permission: action, namespace: repo.namespace } },
+        new Error(decision.reason),
+        "denied",
+      );
+    }
+    throw new RegistryError("DENIED", decision.reason, [{ Type: "repository", Name: repo.name, Action: action }]);
+  }
+  // Allowed, but this token was not issued for it: the client asks for a new one.
+  throw new RegistryError(
+    "UNAUTHORIZED",
+    `the token does not grant ${action} on ${repo.name}`,
+    [{ Type: "repository", Name: repo.name, Action: action }],
+    challenge(ctx, scope, "insufficient_scope"),
+  );
+}

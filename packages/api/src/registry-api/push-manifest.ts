@@ -1,0 +1,230 @@
+import {
+  Digest,
+  familiarRepository,
+  imageRecordFromConfig,
+  isIndexMediaType,
+  isManifestMediaType,
+  isValidTag,
+  layerCompression,
+  measureStoredLayer,
+  parseConfig,
+  parseManifest,
+  setTagChecked,
+  EngineError,
+  MediaType,
+  TagChangeDeniedError,
+  type ImageManifest,
+  type LayerRecord,
+} from "@berth/engine";
+import { PrismaMetadataStore } from "@berth/db";
+import { audited } from "../audit/record";
+import { requestBody } from "../http/node-bodies";
+import { TagProtection } from "../services/tag-protection";
+import { requireScope, type RegistryCtx } from "./caller";
+import { API_VERSION_HEADER, RegistryError } from "./errors";
+import { registryRepository } from "./names";
+
+/** Manifests are JSON documents of kilobytes; anything near this is not one. */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const IMAGE_CONFIG_TYPES = new Set<string>([MediaType.ociConfig, MediaType.dockerConfig]);
+
+async function readManifestBody(req: Request): Promise<Buffer> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  const tooLarge = () =>
+    new RegistryError("SIZE_INVALID", `a manifest may have at most ${MAX_MANIFEST_BYTES} bytes`, { limit: MAX_MANIFEST_BYTES }, {}, 413);
+  if (declared > MAX_MANIFEST_BYTES) throw tooLarge();
+  const body = requestBody(req);
+  if (!body) throw new RegistryError("MANIFEST_INVALID", "the manifest is missing: send it as the request body");
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_MANIFEST_BYTES) {
+      body.destroy();
+      throw tooLarge();
+    }
+    parts.push(chunk as Buffer);
+  }
+  return Buffer.concat(parts);
+}
+
+/** The media type: the Content-Type the client sent, else the document's own `mediaType`. */
+function mediaTypeOf(req: Request, bytes: Buffer): { mediaType: string; json: Record<string, unknown> } {
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString("utf8"));
+  } catch (err) {
+    throw new RegistryError("MANIFEST_INVALID", `the manifest is not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json))
+    throw new RegistryError("MANIFEST_INVALID", "the manifest must be a JSON object");
+  const doc = json as Record<string, unknown>;
+  const header = req.headers.get("content-type")?.split(";")[0]?.trim();
+  const declared = typeof doc.mediaType === "string" ? doc.mediaType : undefined;
+  const mediaType = header && header !== "application/json" && header !== "application/octet-stream" ? header : declared;
+  if (!mediaType) throw new RegistryError("MANIFEST_INVALID", "the manifest's media type is unknown: send it as Content-Type");
+  if (declared && declared !== mediaType) {
+    throw new RegistryError("MANIFEST_INVALID", `Content-Type ${mediaType} differs from the manifest's mediaType ${declared}`);
+  }
+  return { mediaType, json: doc };
+}
+
+async function requireBlob(ctx: RegistryCtx, digest: Digest, what: string): Promise<number> {
+  const stat = await ctx.services.blobs.stat(digest);
+  if (!stat)
+    throw new RegistryError("MANIFEST_BLOB_UNKNOWN", `the manifest's ${what} ${digest.toString()} was not uploaded`, {
+      digest: digest.toString(),
+    });
+  return stat.size;
+}
+
+/** A layer's diff_id and uncompressed size: from a layer row already recorded, else read from the blob. */
+async function layerRecord(ctx: RegistryCtx, desc: ImageManifest["layers"][number], diffId: Digest, index: number): Promise<LayerRecord> {
+  const base = { diffId, blob: desc.digest, blobSize: desc.size, mediaType: desc.mediaType };
+  const known = await ctx.services.db.imageLayer.findFirst({
+    where: { blob: desc.digest.toString() },
+    select: { diffId: true, size: true },
+  });
+  if (known) {
+    if (known.diffId !== diffId.toString()) throw mismatch(index, diffId, known.diffId);
+    return { ...base, size: Number(known.size) };
+  }
+  if (layerCompression(desc.mediaType) === "none") {
+    if (!desc.digest.equals(diffId)) throw mismatch(index, diffId, desc.digest.toString());
+    return { ...base, size: desc.size };
+  }
+  const measure = await measureStoredLayer(ctx.services.blobs, desc.digest);
+  if (measure.compression === "gzip" && "diffId" in measure) {
+    if (!measure.diffId.equals(diffId)) throw mismatch(index, diffId, measure.diffId.toString());
+    return { ...base, size: measure.size };
+  }
+  if (measure.compression === "gzip")
+    throw new RegistryError("MANIFEST_INVALID", `layers[${index}] is not a readable gzip stream: ${measure.error}`);
+  // zstd: its uncompressed size is not measured; the blob's size stands in for it.
+  return { ...base, size: desc.size };
+}
+
+function mismatch(index: number, expected: Digest, actual: string): RegistryError {
+  return new RegistryError("MANIFEST_INVALID", `layers[${index}] uncompresses to ${actual}, but the config lists ${expected.toString()}`);
+}
+
+interface Stored {
+  imageId: Digest;
+  targets: { ref: string; digestBefore: string | null; digestAfter: string }[];
+}
+
+/**
+ * PUT `/v2/<name>/manifests/<reference>`: an image manifest whose config and layers were
+ * uploaded becomes an image of Berth, tagged (when the reference is a tag) in one transaction
+ * with its audit event, like a pull. Protected tags are honoured; a refusal is audited as denied.
+ */
+export async function putManifest(req: Request, ctx: RegistryCtx, name: string, reference: string): Promise<Response> {
+  const repo = registryRepository(name);
+  const byDigest = reference.includes(":");
+  const display = `${familiarRepository(repo.repository)}${byDigest ? "@" : ":"}${reference}`;
+  await requireScope(ctx, repo, "push", "image.push");
+  if (!byDigest && !isValidTag(reference))
+    throw new RegistryError("MANIFEST_INVALID", `invalid tag: ${JSON.stringify(reference)}`, { tag: reference });
+  const bytes = await readManifestBody(req);
+  const digest = Digest.of(bytes);
+  if (byDigest) {
+    const wanted = Digest.tryParse(reference);
+    if (!wanted) throw new RegistryError("DIGEST_INVALID", `invalid digest: ${reference}`);
+    if (!wanted.equals(digest))
+      throw new RegistryError("DIGEST_INVALID", `the manifest's digest is ${digest.toString()}, not ${reference}`, {
+        expected: reference,
+        actual: digest.toString(),
+      });
+  }
+  const { mediaType, json } = mediaTypeOf(req, bytes);
+  if (isIndexMediaType(mediaType)) {
+    throw new RegistryError(
+      "MANIFEST_INVALID",
+      `${mediaType}: Berth stores images one platform at a time; push each platform's manifest by its own tag`,
+    );
+  }
+  if (!isManifestMediaType(mediaType)) throw new RegistryError("MANIFEST_INVALID", `unsupported manifest media type ${mediaType}`);
+  let manifest: ImageManifest;
+  try {
+    manifest = parseManifest(bytes);
+  } catch (err) {
+    throw new RegistryError("MANIFEST_INVALID", (err as Error).message);
+  }
+  if (!IMAGE_CONFIG_TYPES.has(manifest.config.mediaType)) {
+    throw new RegistryError(
+      "MANIFEST_INVALID",
+      `config media type ${manifest.config.mediaType}: only container images can be pushed to Berth`,
+    );
+  }
+  // Shared with pulls and loads, exclusive to blob collection: no blob checked here is removed
+  // (an rmi's collection) before the image naming it is committed.
+  await ctx.services.blobLock.shared(async () => {
+    await requireBlob(ctx, manifest.config.digest, "config");
+    for (const layer of manifest.layers) await requireBlob(ctx, layer.digest, "layer");
+    const configBytes = await ctx.services.blobs.read(manifest.config.digest, MAX_MANIFEST_BYTES);
+    let record;
+    try {
+      const config = parseConfig(configBytes);
+      if (config.rootfs.diff_ids.length !== manifest.layers.length) {
+        throw new RegistryError(
+          "MANIFEST_INVALID",
+          `the config lists ${config.rootfs.diff_ids.length} layers, the manifest ${manifest.layers.length}`,
+        );
+      }
+      const layers: LayerRecord[] = [];
+      for (const [i, layer] of manifest.layers.entries()) layers.push(await layerRecord(ctx, layer, config.rootfs.diff_ids[i]!, i));
+      record = imageRecordFromConfig({ configBytes, config, layers, manifest: { digest, mediaType } });
+    } catch (err) {
+      if (err instanceof EngineError) throw new RegistryError("MANIFEST_INVALID", err.message);
+      throw err;
+    }
+    await ctx.services.blobs.put(bytes);
+    const image = record;
+    let policy: TagProtection | undefined;
+    try {
+      await audited<Stored>(
+        ctx,
+        {
+          action: "image.push",
+          targets: [{ ref: display }],
+          details: { manifestDigest: digest.toString(), mediaType },
+          describe: (r) => ({ targets: r.targets, details: policy?.auditDetails() }),
+        },
+        async (tx) => {
+          const meta = new PrismaMetadataStore(tx);
+          const created = await meta.putImage(image);
+          // An image that arrived without a manifest (a docker archive) keeps the one pushed now.
+          if (!created)
+            await tx.image.updateMany({
+              where: { id: image.id.toString(), manifestDigest: null },
+              data: { manifestDigest: digest.toString(), manifestMediaType: mediaType },
+            });
+          if (byDigest)
+            return {
+              imageId: image.id,
+              targets: [{ ref: display, digestBefore: created ? null : image.id.toString(), digestAfter: image.id.toString() }],
+            };
+          policy = new TagProtection(tx, ctx.actor);
+          const previous = await setTagChecked({ meta, repository: repo.repository, tag: reference, imageId: image.id, policy });
+          await meta.updateImage(image.id, { lastTagTime: new Date() });
+          return {
+            imageId: image.id,
+            targets: [{ ref: display, digestBefore: previous?.imageId.toString() ?? null, digestAfter: image.id.toString() }],
+          };
+        },
+      );
+    } catch (err) {
+      if (err instanceof TagChangeDeniedError) throw new RegistryError("DENIED", err.message, { tag: reference });
+      throw err;
+    }
+  });
+  const headers: Record<string, string> = {
+    ...API_VERSION_HEADER,
+    location: `/v2/${repo.name}/manifests/${digest.toString()}`,
+    "docker-content-digest": digest.toString(),
+    "content-length": "0",
+  };
+  const subject = json.subject as { digest?: unknown } | undefined;
+  if (typeof subject?.digest === "string") headers["oci-subject"] = subject.digest;
+  return new Response(null, { status: 201, headers });
+}
