@@ -6,7 +6,7 @@ import { Readable, Writable } from "node:stream";
 import type { BlobIngest, BlobStore, IngestOptions, IngestResult } from "./blob-store";
 import { Digest } from "./digest";
 import { BlobNotFoundError, DigestMismatchError, EngineError, InvalidArgumentError, SizeMismatchError } from "./errors";
-import { OffThreadHasher } from "./hash-worker";
+import { OffThreadHasher, takeBuffer } from "./hash-worker";
 import { toLayerMeasure } from "./layer-meter";
 import { finishWritable } from "./streams";
 
@@ -214,7 +214,11 @@ class FsIngest implements BlobIngest {
           .then(() => this.wrote(chunk.byteLength, callback), callback);
       },
       writev: (chunks, callback) => {
-        const joined = Buffer.concat(chunks.map((c) => c.chunk as Buffer));
+        // Joined into a pooled buffer, which the hasher hands back once done with it.
+        const buffers = chunks.map((c) => c.chunk as Buffer);
+        const joined = takeBuffer(buffers.reduce((n, b) => n + b.byteLength, 0));
+        let at = 0;
+        for (const b of buffers) at += b.copy(joined, at);
         this.bytes += joined.byteLength;
         // Once written, the joined copy is handed to the hasher as it is.
         writeAll(this.handle, joined)

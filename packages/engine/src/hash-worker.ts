@@ -58,7 +58,7 @@ function release(l) {
   l.waiting = [];
   for (const ack of acks) ack();
 }
-function feedLayer(l, buf, ack) {
+function feedLayer(l, buf, ack, giveBack) {
   if (l.compression === undefined) {
     l.head.push(buf);
     l.headLength += buf.length;
@@ -67,8 +67,9 @@ function feedLayer(l, buf, ack) {
     l.head = [];
     sniff(l, buf);
   }
-  if (!l.z || l.error !== undefined) return ack();
-  if (l.z.write(buf)) ack();
+  if (!l.z || l.error !== undefined) { giveBack(); return ack(); }
+  // The buffer goes back only once zlib is done with it (its write callback), not at the ack.
+  if (l.z.write(buf, giveBack)) ack();
   else l.waiting.push(ack);
 }
 async function finish(id, s) {
@@ -98,12 +99,18 @@ parentPort.on("message", (m) => {
     });
   } else if (m.type === "data") {
     const s = streams.get(m.id);
-    const ack = () => parentPort.postMessage({ type: "ack", id: m.id, bytes: m.chunk.byteLength });
-    if (!s) return ack();
-    const buf = Buffer.from(m.chunk);
+    const ack = () => parentPort.postMessage({ type: "ack", id: m.id, bytes: m.length });
+    let given = false;
+    const giveBack = () => {
+      if (given || !m.recycle) return;
+      given = true;
+      parentPort.postMessage({ type: "recycle", chunk: m.chunk }, [m.chunk]);
+    };
+    if (!s) { giveBack(); return ack(); }
+    const buf = Buffer.from(m.chunk, 0, m.length);
     if (s.hash) { s.hash.update(buf); s.size += buf.length; }
-    if (s.layer) feedLayer(s.layer, buf, ack);
-    else ack();
+    if (s.layer) feedLayer(s.layer, buf, ack, giveBack);
+    else { giveBack(); ack(); }
   } else if (m.type === "end") {
     const s = streams.get(m.id);
     if (s) void finish(m.id, s);
@@ -116,6 +123,29 @@ parentPort.on("message", (m) => {
   }
 });
 `;
+
+type WorkerMessage =
+  { type: "ack"; id: number; bytes: number } | { type: "result"; id: number; result: StreamHash } | { type: "recycle"; chunk: ArrayBuffer };
+
+/**
+ * Buffers that travel to the worker and come back once hashed. Every new buffer counts as
+ * external memory, and V8 answers each few dozen MiB of it with a full mark-compact whose cost
+ * grows with the heap (in the server, 50–100 ms each); pooling the blob store's write buffers
+ * removes half of a pull's new external memory (the rest is the HTTP client's reads).
+ */
+export const POOLED_BYTES = 4 * 1024 * 1024;
+const spare: ArrayBuffer[] = [];
+const MAX_SPARE = 8;
+
+function recycle(chunk: ArrayBuffer): void {
+  if (chunk.byteLength === POOLED_BYTES && spare.length < MAX_SPARE) spare.push(chunk);
+}
+
+/** A buffer of `size` bytes to fill and hand over (`write(…, true)`); pooled up to POOLED_BYTES. */
+export function takeBuffer(size: number): Buffer {
+  if (size > POOLED_BYTES) return Buffer.allocUnsafeSlow(size);
+  return Buffer.from(spare.pop() ?? new ArrayBuffer(POOLED_BYTES), 0, size);
+}
 
 interface Pending {
   onAck(bytes: number): void;
@@ -132,7 +162,8 @@ class HasherThread {
     this.worker = new Worker(WORKER_SOURCE, { eval: true });
     // Idle workers must not keep a CLI or a test process alive.
     this.worker.unref();
-    this.worker.on("message", (m: { type: "ack"; id: number; bytes: number } | { type: "result"; id: number; result: StreamHash }) => {
+    this.worker.on("message", (m: WorkerMessage) => {
+      if (m.type === "recycle") return recycle(m.chunk);
       const stream = this.streams.get(m.id);
       if (!stream) return;
       if (m.type === "ack") stream.onAck(m.bytes);
@@ -204,8 +235,8 @@ export class OffThreadHasher {
    */
   async write(chunk: Buffer, handOver = false): Promise<void> {
     if (this.settled) return;
-    if (handOver && this.batchBytes === 0 && chunk.byteLength >= BATCH_BYTES / 4 && owns(chunk)) {
-      this.post(chunk.buffer as ArrayBuffer);
+    if (handOver && this.batchBytes === 0 && chunk.byteOffset === 0 && chunk.buffer instanceof ArrayBuffer) {
+      this.post(chunk.buffer, chunk.byteLength);
     } else {
       this.batch.push(chunk);
       this.batchBytes += chunk.byteLength;
@@ -244,12 +275,14 @@ export class OffThreadHasher {
     const data = Buffer.concat(this.batch, this.batchBytes);
     this.batch = [];
     this.batchBytes = 0;
-    this.post(owns(data) ? data.buffer : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+    this.post(owns(data) ? data.buffer : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength), data.byteLength);
   }
 
-  private post(chunk: ArrayBuffer): void {
-    this.inFlight += chunk.byteLength;
-    this.thread.worker.postMessage({ type: "data", id: this.id, chunk }, [chunk]);
+  /** Transfers `chunk`, of which the first `length` bytes are data; pooled buffers come back. */
+  private post(chunk: ArrayBuffer, length: number): void {
+    this.inFlight += length;
+    const recycle = chunk.byteLength === POOLED_BYTES;
+    this.thread.worker.postMessage({ type: "data", id: this.id, chunk, length, recycle }, [chunk]);
   }
 
   private wake(): void {
