@@ -20,6 +20,7 @@ async function main() {
     databaseUrl: env.DATABASE_URL,
     adminPassword: env.BERTH_ADMIN_PASSWORD,
     secretKey: env.BERTH_SECRET_KEY,
+    mirrorTtlSeconds: env.BERTH_MIRROR_TTL_SECONDS,
   });
   const app = next({ dev, dir: appDir, hostname: env.HOSTNAME, port: env.PORT });
   const handleNext = app.getRequestHandler();

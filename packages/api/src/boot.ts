@@ -20,6 +20,8 @@ export interface BootOptions {
   runJobs?: boolean;
   /** How often an idle runner looks for queued jobs it was not told about; default 5 s. */
   jobPollMs?: number;
+  /** `BERTH_MIRROR_TTL_SECONDS`: how long a mirrored tag is served before it is revalidated; default 300. */
+  mirrorTtlSeconds?: number;
 }
 
 export interface Booted {
@@ -57,6 +59,7 @@ export async function bootServer(opts: BootOptions): Promise<Booted> {
     reads: new CachedMetadataReads(db),
     blobLock: new BlobLock(),
     secrets: createSecretBox(secretKey.key),
+    ...(opts.mirrorTtlSeconds !== undefined ? { mirrorTtlSeconds: opts.mirrorTtlSeconds } : {}),
   };
   // Jobs queued or changed by any replica wake this one's runner and watchers at once.
   const announcements = await listenJobChanges(database.url, {

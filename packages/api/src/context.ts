@@ -14,6 +14,8 @@ export interface Services {
   blobLock: BlobLock;
   /** Seals secrets the server uses again (registry passwords) with the server key. */
   secrets: SecretBox;
+  /** How long a tag cached by the pull-through mirror is served before it is checked against upstream; default 300. */
+  mirrorTtlSeconds?: number;
 }
 
 export type ClientInterface = "web" | "cli" | "api" | "registry";
@@ -33,6 +35,8 @@ export interface Context {
   authFailure?: string;
   /** The browser session's secret, when the request came with one (to keep it on password change). */
   sessionSecret?: string;
+  /** `<scheme>://<host>` the client reached Berth at (what machines are told to use as their mirror). */
+  baseUrl?: string;
 }
 
 export const SESSION_COOKIE = "berth_session";
@@ -55,7 +59,12 @@ function clientIp(headers: Headers, fallback: string | null): string | null {
  * Builds the request context from HTTP headers: a session cookie (browser) or an
  * `Authorization: Bearer <token>` header (CLI and scripts) identifies the actor.
  */
-export async function createContext(opts: { services: Services; headers: Headers; remoteAddress?: string | null }): Promise<Context> {
+export async function createContext(opts: {
+  services: Services;
+  headers: Headers;
+  remoteAddress?: string | null;
+  baseUrl?: string;
+}): Promise<Context> {
   const { headers, services } = opts;
   const bearer = headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
   const session = cookieValue(headers.get("cookie"), SESSION_COOKIE);
@@ -67,6 +76,7 @@ export async function createContext(opts: { services: Services; headers: Headers
     actor,
     authFailure: failure,
     sessionSecret: session,
+    ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
     request: {
       ip: clientIp(headers, opts.remoteAddress ?? null),
       userAgent: headers.get("user-agent"),

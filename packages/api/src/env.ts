@@ -11,6 +11,8 @@ const schema = z.object({
   BERTH_ADMIN_PASSWORD: z.string().min(8, "BERTH_ADMIN_PASSWORD must be at least 8 characters").optional(),
   /** Seals registry passwords; base64 of 32 bytes. Absent: `<data dir>/secret.key`, created once. */
   BERTH_SECRET_KEY: z.string().optional(),
+  /** Seconds a tag cached by the pull-through mirror is served before upstream is asked whether it moved. */
+  BERTH_MIRROR_TTL_SECONDS: z.coerce.number().int().min(0).default(300),
 });
 
 export type ServerEnv = z.infer<typeof schema> & { dataDir: string; blobDir: string };

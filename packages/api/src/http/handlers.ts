@@ -12,6 +12,7 @@ import { requestBody, streamResponse } from "./node-bodies";
 import { guard } from "../auth/guard";
 import { canSomewhere } from "../auth/permissions";
 import { handleRegistryRequest } from "../registry-api/handle";
+import { requestBase } from "../registry-api/caller";
 
 export interface HandlerOptions {
   services: Services;
@@ -149,7 +150,8 @@ export async function handleApiRequest(req: Request, opts: HandlerOptions): Prom
       endpoint: "/api/trpc",
       req,
       router: appRouter,
-      createContext: () => createContext({ services: opts.services, headers: req.headers, remoteAddress: opts.remoteAddress }),
+      createContext: () =>
+        createContext({ services: opts.services, headers: req.headers, remoteAddress: opts.remoteAddress, baseUrl: requestBase(req) }),
       onError({ error }) {
         if (error.code === "INTERNAL_SERVER_ERROR") console.error(error);
       },

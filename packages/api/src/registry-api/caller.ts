@@ -19,7 +19,8 @@ export interface RegistryCtx {
 
 export type ScopeAction = "pull" | "push" | "delete";
 
-function requestBase(req: Request): string {
+/** `<scheme>://<host>` as the client reached Berth (behind a proxy: as the proxy says). */
+export function requestBase(req: Request): string {
   const url = new URL(req.url);
   const proto = req.headers.get("x-forwarded-proto")?.split(",")[0]?.trim();
   const host = req.headers.get("x-forwarded-host")?.split(",")[0]?.trim() ?? req.headers.get("host") ?? url.host;

@@ -2,14 +2,14 @@ import { Digest } from "@berth/engine";
 import { streamResponse } from "../http/node-bodies";
 import { requireScope, type RegistryCtx } from "./caller";
 import { API_VERSION_HEADER, RegistryError } from "./errors";
-import { findManifest } from "./manifest-lookup";
+import { findOrMirrorManifest } from "./mirror";
 import { registryRepository } from "./names";
 
-/** GET/HEAD `/v2/<name>/manifests/<reference>`. */
+/** GET/HEAD `/v2/<name>/manifests/<reference>`; docker.io names Berth does not hold go through the mirror (mirror.ts). */
 export async function getManifest(req: Request, ctx: RegistryCtx, name: string, reference: string): Promise<Response> {
   const repo = registryRepository(name);
   await requireScope(ctx, repo, "pull");
-  const manifest = await findManifest(ctx.services, repo, reference);
+  const manifest = await findOrMirrorManifest(ctx, repo, reference);
   const headers = {
     ...API_VERSION_HEADER,
     "content-type": manifest.mediaType,

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { permittedProcedure } from "../trpc";
 import { removalTargets } from "../services/image-targets";
 import { pinProcedures } from "./pin";
+import { mirrorCacheFor } from "../services/mirror-cache";
 import {
   historyFor,
   inspectImagesFor,
@@ -42,6 +43,12 @@ export const imagesRouter = {
     input: z.object({ refs: z.array(ref).min(1) }),
     targets: (input) => input.refs.map((r) => ({ ref: r })),
   }).query(({ ctx, input }) => inspectImagesFor(ctx, input.refs)),
+
+  /** The references of an image the pull-through mirror cached from docker.io (empty for any other image). */
+  mirrorCache: permittedProcedure("read", {
+    input: z.object({ ref }),
+    targets: (input) => [{ ref: input.ref }],
+  }).query(({ ctx, input }) => mirrorCacheFor(ctx, input.ref)),
 
   history: permittedProcedure("read", {
     input: z.object({ ref, noTrunc: z.boolean().default(false) }),

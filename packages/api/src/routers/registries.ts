@@ -44,5 +44,5 @@ export const registriesRouter = {
   }).mutation(({ ctx, input }) => testMirrorFor(ctx, input)),
 
   /** "Use from your machine": daemon.json for Docker, hosts.toml for containerd. */
-  daemonJson: permittedProcedure("read").query(async ({ ctx }) => machineConfig(await listRegistries(ctx.services.db))),
+  daemonJson: permittedProcedure("read").query(async ({ ctx }) => machineConfig(await listRegistries(ctx.services.db), ctx.baseUrl)),
 } satisfies TRPCRouterRecord;

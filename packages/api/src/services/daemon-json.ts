@@ -1,5 +1,5 @@
 import type { RegistryConfig } from "@berth/db";
-import { originEndpoint } from "./registry-access";
+import { isLoopbackHost, originEndpoint } from "./registry-access";
 
 /**
  * "Use from your machine": the team's configuration in the words of a local Docker daemon
@@ -14,9 +14,18 @@ export interface MachineConfig {
   notExpressible: string[];
   notes: string[];
   hostsToml: { domain: string; path: string; text: string }[];
+  /** Berth itself as the machine's Docker Hub mirror (its pull-through cache), when its URL is known. */
+  berthMirror?: BerthMirrorConfig;
 }
 
-export function machineConfig(registries: RegistryConfig[]): MachineConfig {
+export interface BerthMirrorConfig {
+  url: string;
+  daemonJson: string;
+  hostsToml: { path: string; text: string };
+  notes: string[];
+}
+
+export function machineConfig(registries: RegistryConfig[], berthUrl?: string): MachineConfig {
   const hub = registries.find((r) => r.domain === "docker.io");
   const daemon = {
     "registry-mirrors": hub?.mirrors.map((m) => m.url) ?? [],
@@ -38,7 +47,32 @@ export function machineConfig(registries: RegistryConfig[]): MachineConfig {
   const hostsToml = registries
     .filter((r) => r.mirrors.length > 0 || r.insecure || r.ca)
     .map((r) => ({ domain: r.domain, path: `/etc/containerd/certs.d/${r.domain}/hosts.toml`, text: hostsTomlFor(r) }));
-  return { daemonJson: `${JSON.stringify(daemon, null, 2)}\n`, notExpressible, notes, hostsToml };
+  const config: MachineConfig = { daemonJson: `${JSON.stringify(daemon, null, 2)}\n`, notExpressible, notes, hostsToml };
+  return berthUrl ? { ...config, berthMirror: berthMirrorConfig(berthUrl) } : config;
+}
+
+/**
+ * Berth as the machine's `registry-mirrors` entry: every Docker Hub pull goes through Berth's
+ * cache (which reaches docker.io through the team's settings above). Plain HTTP is only
+ * accepted by Docker for a host listed in insecure-registries, and by containerd as written.
+ */
+export function berthMirrorConfig(berthUrl: string): BerthMirrorConfig {
+  const url = new URL(berthUrl);
+  const plain = url.protocol === "http:" && !isLoopbackHost(url.host);
+  const daemon = { "registry-mirrors": [url.origin], ...(plain ? { "insecure-registries": [url.host] } : {}) };
+  const toml = [`server = ${quote(originEndpoint("docker.io").url ?? "https://docker.io")}`, "", `[host.${quote(url.origin)}]`];
+  toml.push('  capabilities = ["pull", "resolve"]');
+  return {
+    url: url.origin,
+    daemonJson: `${JSON.stringify(daemon, null, 2)}\n`,
+    hostsToml: { path: "/etc/containerd/certs.d/docker.io/hosts.toml", text: `${toml.join("\n")}\n` },
+    notes: [
+      // Docker sends a mirror the credentials it holds for Docker Hub, not those of the mirror's host.
+      "Berth refuses anonymous pulls: on the machine run `docker login` (no host) with your Berth username and an API token; Docker presents its Docker Hub login to the mirror.",
+      'Images pulled this way are cached in Berth, shown as "cached from docker.io", and checked against docker.io again after the mirror TTL.',
+      "This hosts.toml replaces one written from the docker.io mirrors above: Berth itself uses those mirrors.",
+    ],
+  };
 }
 
 const quote = (s: string) => JSON.stringify(s);

@@ -46,7 +46,20 @@ export interface PullJobResult {
 }
 
 export type PullCtx = JobCtx;
-export type RunPullOptions = RunJobOptions;
+export interface RunPullOptions extends RunJobOptions {
+  /** Said in the audit event besides what was pulled (a mirror fill says so). */
+  auditDetails?: Record<string, unknown>;
+  /** Runs in the transaction that stores the image and writes the audit event (a mirror fill records itself). */
+  alsoRecord?: (tx: Transaction, pulled: PulledRecord) => Promise<void>;
+}
+
+/** What a pull stored, for `alsoRecord`. */
+export interface PulledRecord {
+  images: { id: string; tags: string[] }[];
+  manifestDigest: string;
+  indexDigest: string | null;
+  endpoint: string;
+}
 
 /** A reason to abort a pull that is not its failure (a server shutting down): not audited. */
 export class PullInterrupted extends Error {
@@ -72,7 +85,7 @@ export function parsePlatform(value: string): Platform {
 export async function runPull(ctx: PullCtx, input: PullJobInput, opts: RunPullOptions = {}): Promise<PullJobResult> {
   const ref = parseReference(input.ref);
   const display = familiarString(ref.digest ? ref : withDefaultTag(ref));
-  const spec = { action: "image.pull", targets: [{ ref: display }] };
+  const spec = { action: "image.pull", targets: [{ ref: display }], details: opts.auditDetails };
   const started = performance.now();
   let leftovers: Digest[] = [];
   try {
@@ -101,11 +114,12 @@ export async function runPull(ctx: PullCtx, input: PullJobInput, opts: RunPullOp
       } catch (err) {
         leftovers = (err as Partial<PullImageError>).createdBlobs ?? [];
         if (!(opts.signal?.aborted && opts.signal.reason instanceof PullInterrupted)) {
-          await recordFailure(ctx, { ...spec, details: { endpoints: access.pullEndpoints.map(endpointName) } }, err);
+          await recordFailure(ctx, { ...spec, details: { ...opts.auditDetails, endpoints: access.pullEndpoints.map(endpointName) } }, err);
         }
         throw err;
       }
       const details = {
+        ...opts.auditDetails,
         endpoint: endpointName(pulled.endpoint),
         manifestDigest: pulled.manifestDigest.toString(),
         ...(pulled.indexDigest ? { indexDigest: pulled.indexDigest.toString() } : {}),
@@ -123,7 +137,16 @@ export async function runPull(ctx: PullCtx, input: PullJobInput, opts: RunPullOp
               details: { durationMs: Math.round(performance.now() - started), ...policy?.auditDetails() },
             }),
           },
-          (tx) => recordPulled(tx, ref, pulled, (policy = new TagProtection(tx, ctx.actor))),
+          async (tx) => {
+            const r = await recordPulled(tx, ref, pulled, (policy = new TagProtection(tx, ctx.actor)));
+            await opts.alsoRecord?.(tx, {
+              images: r.images,
+              manifestDigest: details.manifestDigest,
+              indexDigest: pulled.indexDigest?.toString() ?? null,
+              endpoint: details.endpoint,
+            });
+            return r;
+          },
         );
         const status = pullFinalStatus(ref, recorded.upToDate);
         opts.onProgress?.({ status });

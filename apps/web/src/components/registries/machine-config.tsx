@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { Card, CardHeader, CopyButton, ErrorState, Skeleton } from "~/components/ui";
 import { useTRPC } from "~/trpc/react";
+import { BerthMirrorConfig } from "./berth-mirror-config";
 import { registryErrorMessage } from "./types";
 
 /** "Use from your machine": the same mirrors and insecure registries for a local Docker or containerd. */
@@ -51,6 +52,7 @@ export function MachineConfig() {
               </div>
             </details>
           ))}
+          {config.data.berthMirror ? <BerthMirrorConfig mirror={config.data.berthMirror} /> : null}
         </>
       )}
     </Card>

@@ -6,6 +6,7 @@ import { useParams, useRouter } from "next/navigation";
 import { useMemo, useState, type FormEvent, type ReactNode } from "react";
 import { Guarded } from "~/components/account/guarded";
 import { ImageHistory } from "~/components/audit/image-history";
+import { MirrorCacheBadge } from "~/components/images/mirror-cache-badge";
 import { RemoveDialog } from "~/components/images/remove-dialog";
 import { PushDialog } from "~/components/jobs/push-dialog";
 import { PinToggle } from "~/components/protection/pin-toggle";
@@ -156,6 +157,7 @@ export default function ImagePage() {
         }
         actions={
           <>
+            <MirrorCacheBadge imageRef={image.id} />
             <PinToggle imageRef={image.repoTags[0] ?? image.id} />
             <Guarded action="push">
               {(ok) => (
