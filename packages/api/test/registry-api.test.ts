@@ -3,34 +3,21 @@
  * password or an API token, inspects and lists them, and copies them back out byte for byte.
  * What arrives is an ordinary image of Berth (listed, audited under the person who pushed).
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtures } from "@berth/fixtures";
 import { bootTestServer, type TestServer } from "../src/testing";
+import { skopeo } from "./skopeo";
 import { apiClient, uploadArchive } from "./client";
 
-const run = promisify(execFile);
 const fx = fixtures();
-const policy = path.join(fx.out, ".cache/policy.json");
 
 let server: TestServer;
 let host: string;
 let token: string;
 let dir: string;
-
-// Async: the server runs in this process, a synchronous child would block it.
-async function skopeo(...args: string[]): Promise<string> {
-  try {
-    const { stdout } = await run("skopeo", ["--policy", policy, ...args], { maxBuffer: 64 * 1024 * 1024 });
-    return stdout;
-  } catch (err) {
-    throw new Error(`skopeo ${args.join(" ")}: ${(err as { stderr?: string }).stderr ?? (err as Error).message}`);
-  }
-}
 
 const adminCreds = () => `admin:${server.adminPassword}`;
 

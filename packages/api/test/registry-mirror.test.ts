@@ -4,36 +4,24 @@
  * requests come with a bearer token from Berth's token server, as a daemon sends them after
  * `docker login`. Official-image names (`library/<name>`) are cached as the images `berth pull` stores.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtures } from "@berth/fixtures";
 import { startProxy, startUpstream, type Proxy, type Upstream } from "../../engine/test/registry-helpers";
 import { hashPassword } from "../src/auth/secrets";
 import { bootTestServer, type TestServer } from "../src/testing";
+import { skopeo } from "./skopeo";
 import { apiClient } from "./client";
 
-const run = promisify(execFile);
 const fx = fixtures();
-const policy = path.join(fx.out, ".cache/policy.json");
 
 let upstream: Upstream;
 let proxy: Proxy;
 let server: TestServer;
 let api: ReturnType<typeof apiClient>;
 let dir: string;
-
-async function skopeo(...args: string[]): Promise<string> {
-  try {
-    const { stdout } = await run("skopeo", ["--policy", policy, ...args], { maxBuffer: 64 * 1024 * 1024 });
-    return stdout;
-  } catch (err) {
-    throw new Error(`skopeo ${args.join(" ")}: ${(err as { stderr?: string }).stderr ?? (err as Error).message}`);
-  }
-}
 
 /** Copies a fixture inside the upstream registry to an official-image name, as Docker Hub would hold it. */
 async function publish(from: string, to: string, all = false): Promise<void> {

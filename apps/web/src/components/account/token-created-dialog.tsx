@@ -1,4 +1,4 @@
-import { Button, CopyButton, Dialog } from "~/components/ui";
+import { Button, CopyField, Dialog } from "~/components/ui";
 
 export interface CreatedToken {
   name: string;
@@ -25,15 +25,7 @@ export function TokenCreatedDialog({ created, onClose }: { created: CreatedToken
     >
       {created ? (
         <div className="space-y-3">
-          <div className="flex items-center gap-2">
-            <code
-              data-testid="token-secret"
-              className="min-w-0 flex-1 rounded-md bg-slate-100 px-2 py-2 font-mono text-xs break-all dark:bg-slate-800"
-            >
-              {created.token}
-            </code>
-            <CopyButton text={created.token} />
-          </div>
+          <CopyField text={created.token} testId="token-secret" fit="break" />
           {created.warnings.length > 0 ? (
             <div
               data-testid="token-warnings"

@@ -2,7 +2,7 @@
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { Button, CopyButton, Dialog, ErrorState, Field, Input } from "~/components/ui";
+import { Button, CopyField, Dialog, ErrorState, Field, Input } from "~/components/ui";
 import { apiErrorMessage } from "~/lib/errors";
 import { pluralize } from "~/lib/format";
 import type { UserRow } from "~/lib/people";
@@ -66,15 +66,7 @@ export function ResetPasswordDialog({ user, onClose }: { user: UserRow | null; o
         done.temporaryPassword ? (
           <div className="space-y-2">
             <p>Give {done.username} this temporary password; Berth cannot show it again. They can change it on the Tokens page.</p>
-            <div className="flex items-center gap-2">
-              <code
-                data-testid="reset-temporary-password"
-                className="min-w-0 flex-1 rounded-md bg-slate-100 px-2 py-2 font-mono text-xs break-all dark:bg-slate-800"
-              >
-                {done.temporaryPassword}
-              </code>
-              <CopyButton text={done.temporaryPassword} />
-            </div>
+            <CopyField text={done.temporaryPassword} testId="reset-temporary-password" fit="break" />
           </div>
         ) : (
           <p>The password you typed is set.</p>

@@ -1,6 +1,6 @@
 "use client";
 
-import { CopyButton } from "~/components/ui";
+import { CopyField } from "~/components/ui";
 
 interface BerthMirror {
   url: string;
@@ -17,24 +17,13 @@ export function BerthMirrorConfig({ mirror }: { mirror: BerthMirror }) {
       <p className="mb-2 text-xs text-slate-500 dark:text-slate-400">
         With Berth as the mirror, every Docker Hub pull is cached here once for the whole team.
       </p>
-      <div className="flex items-start gap-2">
-        <pre
-          data-testid="berth-mirror-daemon-json"
-          className="min-w-0 flex-1 overflow-x-auto rounded-md bg-slate-100 p-3 font-mono text-xs dark:bg-slate-800"
-        >
-          {mirror.daemonJson}
-        </pre>
-        <CopyButton text={mirror.daemonJson} label="Copy daemon.json" />
-      </div>
+      <CopyField text={mirror.daemonJson} testId="berth-mirror-daemon-json" fit="pre" label="Copy daemon.json" />
       <details className="mt-3" data-testid="berth-mirror-hosts-toml">
         <summary className="cursor-pointer text-sm">
           containerd: <code>{mirror.hostsToml.path}</code>
         </summary>
-        <div className="mt-2 flex items-start gap-2">
-          <pre className="min-w-0 flex-1 overflow-x-auto rounded-md bg-slate-100 p-3 font-mono text-xs dark:bg-slate-800">
-            {mirror.hostsToml.text}
-          </pre>
-          <CopyButton text={mirror.hostsToml.text} />
+        <div className="mt-2">
+          <CopyField text={mirror.hostsToml.text} fit="pre" />
         </div>
       </details>
       <ul className="mt-2 list-disc pl-5 text-xs text-slate-500 dark:text-slate-400">

@@ -1,7 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { Card, CardHeader, CopyButton, ErrorState, Skeleton } from "~/components/ui";
+import { Card, CardHeader, CopyButton, CopyField, ErrorState, Skeleton } from "~/components/ui";
 import { useTRPC } from "~/trpc/react";
 import { BerthMirrorConfig } from "./berth-mirror-config";
 import { registryErrorMessage } from "./types";
@@ -44,11 +44,8 @@ export function MachineConfig() {
               <summary className="cursor-pointer text-sm">
                 containerd: <code>{h.path}</code>
               </summary>
-              <div className="mt-2 flex items-start gap-2">
-                <pre className="min-w-0 flex-1 overflow-x-auto rounded-md bg-slate-100 p-3 font-mono text-xs dark:bg-slate-800">
-                  {h.text}
-                </pre>
-                <CopyButton text={h.text} />
+              <div className="mt-2">
+                <CopyField text={h.text} fit="pre" />
               </div>
             </details>
           ))}

@@ -32,18 +32,42 @@ export function CopyButton({ text, label = "Copy", testId }: { text: string; lab
   );
 }
 
-/** Monospace text with a copy button beside it. */
-export function CopyField({ text, testId }: { text: string; testId?: string }) {
+/**
+ * Monospace text with a copy button beside it. `fit`: "truncate" keeps one line (IDs),
+ * "break" wraps anywhere (a secret shown once), "pre" keeps the text's own lines (config files).
+ */
+export function CopyField({
+  text,
+  testId,
+  fit = "truncate",
+  label,
+}: {
+  text: string;
+  testId?: string;
+  fit?: "truncate" | "break" | "pre";
+  label?: string;
+}) {
+  const base = "min-w-0 flex-1 rounded-md bg-slate-100 font-mono text-xs text-slate-800 dark:bg-slate-800 dark:text-slate-200";
+  if (fit === "pre") {
+    return (
+      <div className="flex items-start gap-2">
+        <pre data-testid={testId} className={`${base} overflow-x-auto p-3`}>
+          {text}
+        </pre>
+        <CopyButton text={text} label={label} />
+      </div>
+    );
+  }
   return (
     <div className="flex items-center gap-2">
       <code
         data-testid={testId}
-        className="min-w-0 flex-1 truncate rounded-md bg-slate-100 px-2 py-1.5 font-mono text-xs text-slate-800 dark:bg-slate-800 dark:text-slate-200"
-        title={text}
+        className={`${base} ${fit === "break" ? "px-2 py-2 break-all" : "truncate px-2 py-1.5"}`}
+        title={fit === "truncate" ? text : undefined}
       >
         {text}
       </code>
-      <CopyButton text={text} />
+      <CopyButton text={text} label={label} />
     </div>
   );
 }
