@@ -83,3 +83,29 @@ export async function auditRows(page: Page, base: string): Promise<{ action: str
     })),
   );
 }
+
+/**
+ * Runs an e2e script when its file is executed directly (`tsx e2e/<name>.e2e.ts`), against a
+ * running server: BASE_URL, ADMIN_PASSWORD and ARCHIVE (a `docker save` tar, or the first argument).
+ */
+export function runWhenExecuted(
+  moduleUrl: string,
+  run: (opts: { baseUrl: string; adminPassword: string; archive: string }) => Promise<unknown>,
+): void {
+  if (!process.argv[1] || path.resolve(process.argv[1]) !== fileURLToPath(moduleUrl)) return;
+  const env = process.env;
+  const baseUrl = env.BASE_URL;
+  const adminPassword = env.ADMIN_PASSWORD;
+  const archive = env.ARCHIVE ?? process.argv[2];
+  if (!baseUrl || !adminPassword || !archive) {
+    console.error(`usage: BASE_URL=… ADMIN_PASSWORD=… ARCHIVE=<docker-save .tar> tsx e2e/${path.basename(fileURLToPath(moduleUrl))}`);
+    process.exit(2);
+  }
+  run({ baseUrl, adminPassword, archive }).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+      process.exit(1);
+    },
+  );
+}

@@ -11,8 +11,7 @@
  */
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { assert, auditRows, defaultOutDir, openBrowser, signIn } from "./browser";
+import { assert, auditRows, defaultOutDir, openBrowser, runWhenExecuted, signIn } from "./browser";
 
 export interface DashboardE2EOptions {
   baseUrl: string;
@@ -148,21 +147,4 @@ export async function runDashboardE2E(opts: DashboardE2EOptions): Promise<{ scre
   }
 }
 
-// Run directly: `tsx e2e/dashboard.e2e.ts`.
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const env = process.env;
-  const baseUrl = env.BASE_URL;
-  const adminPassword = env.ADMIN_PASSWORD;
-  const archive = env.ARCHIVE ?? process.argv[2];
-  if (!baseUrl || !adminPassword || !archive) {
-    console.error("usage: BASE_URL=… ADMIN_PASSWORD=… ARCHIVE=<docker-save .tar> tsx e2e/dashboard.e2e.ts");
-    process.exit(2);
-  }
-  runDashboardE2E({ baseUrl, adminPassword, archive }).then(
-    () => process.exit(0),
-    (err: unknown) => {
-      console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-      process.exit(1);
-    },
-  );
-}
+runWhenExecuted(import.meta.url, runDashboardE2E);

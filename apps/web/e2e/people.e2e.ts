@@ -14,9 +14,8 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
-import { assert, auditRows, defaultOutDir, openBrowser, signIn } from "./browser";
+import { assert, auditRows, defaultOutDir, openBrowser, runWhenExecuted, signIn } from "./browser";
 
 export interface PeopleE2EOptions {
   baseUrl: string;
@@ -252,21 +251,4 @@ export async function runPeopleE2E(opts: PeopleE2EOptions): Promise<{ screenshot
   }
 }
 
-// Run directly: `tsx e2e/people.e2e.ts`.
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const env = process.env;
-  const baseUrl = env.BASE_URL;
-  const adminPassword = env.ADMIN_PASSWORD;
-  const archive = env.ARCHIVE ?? process.argv[2];
-  if (!baseUrl || !adminPassword || !archive) {
-    console.error("usage: BASE_URL=… ADMIN_PASSWORD=… ARCHIVE=<docker-save .tar> tsx e2e/people.e2e.ts");
-    process.exit(2);
-  }
-  runPeopleE2E({ baseUrl, adminPassword, archive }).then(
-    () => process.exit(0),
-    (err: unknown) => {
-      console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-      process.exit(1);
-    },
-  );
-}
+runWhenExecuted(import.meta.url, runPeopleE2E);

@@ -13,6 +13,7 @@
  *    the filter sparsest just below the cursor is read and the others checked, for at most
  *    SCAN_BUDGET entries per page (the page then says where to go on).
  */
+import { CANONICAL_FIELDS } from "./audit-canonical";
 import { InvalidArgumentError } from "@berth/engine";
 import { toAuditEvent, type AuditEvent, type AuditRow } from "./audit";
 import { findAuditTerms, resolveAuditFilter, type AuditFilter } from "./audit-filter";
@@ -40,26 +41,7 @@ export interface AuditPage {
 
 const MAX_ID = 9_223_372_036_854_775_807n;
 
-const COLUMNS = Prisma.raw(
-  [
-    "id",
-    "at",
-    "actor_id",
-    "actor_name",
-    "action",
-    "interface",
-    "result",
-    "error",
-    "ip",
-    "user_agent",
-    "targets",
-    "details",
-    "prev_hash",
-    "hash",
-  ]
-    .map((c) => `x.${c}`)
-    .join(", "),
-);
+const COLUMNS = Prisma.raw([...CANONICAL_FIELDS, "prev_hash", "hash"].map((c) => `x.${c}`).join(", "));
 
 function pageLimit(limit: number): number {
   return Math.min(Math.max(Math.trunc(limit), 1), 500);

@@ -4,6 +4,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Button, Card, CardHeader, ErrorState, Field, Input } from "~/components/ui";
 import { errorMessage } from "~/lib/format";
+import { NewPasswordFields } from "./new-password-fields";
 import { useTRPC } from "~/trpc/react";
 
 /** Change your own password; other browser sessions are signed out, tokens keep working. */
@@ -48,34 +49,15 @@ export function PasswordCard() {
             />
           )}
         </Field>
-        <Field label="New password (8+ characters)">
-          {(id) => (
-            <Input
-              id={id}
-              type="password"
-              autoComplete="new-password"
-              minLength={8}
-              required
-              value={next}
-              onChange={(e) => setNext(e.target.value)}
-              data-testid="password-new"
-            />
-          )}
-        </Field>
-        <Field label="Repeat new password">
-          {(id) => (
-            <Input
-              id={id}
-              type="password"
-              autoComplete="new-password"
-              required
-              value={repeat}
-              onChange={(e) => setRepeat(e.target.value)}
-              aria-invalid={mismatch}
-              data-testid="password-repeat"
-            />
-          )}
-        </Field>
+        <NewPasswordFields
+          password={next}
+          repeat={repeat}
+          onPassword={setNext}
+          onRepeat={setRepeat}
+          passwordLabel="New password (8+ characters)"
+          repeatLabel="Repeat new password"
+          testIds={{ password: "password-new", repeat: "password-repeat" }}
+        />
         <Button
           type="submit"
           variant="primary"

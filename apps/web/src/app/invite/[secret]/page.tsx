@@ -9,6 +9,7 @@ import { postJson, responseError } from "~/lib/auth";
 import { apiErrorMessage } from "~/lib/errors";
 import { formatDateTime } from "~/lib/format";
 import { roleHelp } from "~/lib/people";
+import { NewPasswordFields } from "~/components/account/new-password-fields";
 import { useTRPC } from "~/trpc/react";
 
 /**
@@ -118,35 +119,16 @@ export default function InvitePage() {
                   />
                 )}
               </Field>
-              <Field label="Password (8+ characters)">
-                {(id) => (
-                  <Input
-                    id={id}
-                    name="password"
-                    type="password"
-                    autoComplete="new-password"
-                    required
-                    minLength={8}
-                    value={password}
-                    onChange={(e) => setPassword(e.target.value)}
-                    data-testid="accept-password"
-                  />
-                )}
-              </Field>
-              <Field label="Repeat password">
-                {(id) => (
-                  <Input
-                    id={id}
-                    type="password"
-                    autoComplete="new-password"
-                    required
-                    value={repeat}
-                    onChange={(e) => setRepeat(e.target.value)}
-                    aria-invalid={mismatch}
-                    data-testid="accept-repeat"
-                  />
-                )}
-              </Field>
+              <NewPasswordFields
+                password={password}
+                repeat={repeat}
+                onPassword={setPassword}
+                onRepeat={setRepeat}
+                passwordLabel="Password (8+ characters)"
+                repeatLabel="Repeat password"
+                testIds={{ password: "accept-password", repeat: "accept-repeat" }}
+                name="password"
+              />
               {mismatch ? <p className="text-xs text-rose-600">The two passwords differ.</p> : null}
               {accept.error ? <ErrorState title="Could not create your account" message={apiErrorMessage(accept.error)} /> : null}
               <Button
