@@ -26,7 +26,7 @@ export interface UpstreamImage {
   tag: string;
   upstreamDigest: string;
   upstreamOciDigest: string;
-  layers?: { digest: string; size: number }[];
+  layers?: { digest: string; size: number; diffID: string }[];
   configDigest?: string;
   upstreamManifests?: { digest: string; platform: { architecture: string; os: string } }[];
 }

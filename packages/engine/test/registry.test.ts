@@ -98,22 +98,31 @@ describe("RegistryClient against the CNCF registry", () => {
     }
   });
 
-  it("fetches config and layers into an FsBlobStore, verified; a second fetch is a no-op", async () => {
+  it.each([
+    ["on the download thread", true],
+    ["on the caller's thread", false],
+  ])("fetches config and layers into an FsBlobStore, verified and measured, %s; a second fetch is a no-op", async (_, offThread) => {
     const c = client();
+    const diffIds = image("fixtures/app:1.0").layers!.map((l) => l.diffID);
     const store = await tempStore();
     const manifest = JSON.parse((await c.getManifest("fixtures/app", "1.0")).bytes.toString()) as {
       config: { digest: string; size: number };
       layers: { digest: string; size: number }[];
     };
-    for (const d of [manifest.config, ...manifest.layers]) {
+    for (const [i, d] of [manifest.config, ...manifest.layers].entries()) {
       const digest = Digest.parse(d.digest);
       let progress = 0;
       const got = await c.fetchBlob("fixtures/app", digest, {
         blobs: store,
         expectedSize: d.size,
+        measureLayer: i > 0,
+        offThread,
         onProgress: (n) => (progress = n),
       });
-      expect(got).toEqual({ digest, size: d.size, created: true });
+      const { layer, ...blob } = got;
+      expect(blob).toEqual({ digest, size: d.size, created: true });
+      if (i > 0) expect(layer && "diffId" in layer && layer.diffId.toString()).toBe(diffIds[i - 1]);
+      else expect(layer).toBeUndefined();
       expect(progress).toBe(d.size);
       const bytes = await store.read(digest, 64 * 1024 * 1024);
       expect(createHash("sha256").update(bytes).digest("hex")).toBe(digest.hex);

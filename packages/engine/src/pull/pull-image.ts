@@ -13,9 +13,10 @@ import {
 import { isIndexMediaType, isManifestMediaType, MediaType } from "../media-types";
 import type { ImageRecord, LayerRecord } from "../metadata";
 import { normalizedName, parseReference, withDefaultTag, type ImageReference } from "../reference";
+import type { FetchBlobResult } from "../registry/blob-fetch";
 import { abortError } from "../registry/errors";
 import { ContentError, firstThatServes, openSources, type Endpoint, type EndpointResult, type Source } from "./endpoints";
-import { MeteringBlobStore, measureStoredLayer, type LayerMeasure } from "./layer-meter";
+import { measureStoredLayer, type LayerMeasure } from "./layer-meter";
 import { blobFlightsFor, type BlobFlights } from "./blob-flights";
 import { runPool } from "../pool";
 import { selectPlatform } from "./platform";
@@ -280,9 +281,9 @@ class Pull {
       }
       // "Present" by the caller's account but not in this store (or gone since): download it.
     }
-    const metering = await this.fetchBlob(desc, sources, true);
+    const fetched = await this.fetchBlob(desc, sources, true);
     this.emit({ id: desc.digest.short, status: "Download complete" });
-    const measure = metering.measured ?? (await measureStoredLayer(this.options.blobs, desc.digest, this.signal));
+    const measure = fetched.layer ?? (await measureStoredLayer(this.options.blobs, desc.digest, this.signal));
     const result = record(this.uncompressed(measure, desc.digest, desc.size, what), desc.size);
     this.emit({ id: desc.digest.short, status: "Pull complete" });
     return result;
@@ -303,7 +304,7 @@ class Pull {
    * Fetches one blob into the store, verified, from the first source that serves correct
    * bytes. `meter` measures a layer's uncompressed content as it streams.
    */
-  private async fetchBlob(desc: Descriptor, sources: Source[], meter = false): Promise<MeteringBlobStore> {
+  private async fetchBlob(desc: Descriptor, sources: Source[], meter = false): Promise<FetchBlobResult> {
     const report = meter ? downloadReporter(desc.digest, desc.size, (e) => this.emit(e)) : undefined;
     const flights = this.options.flights ?? blobFlightsFor(this.options.blobs);
     const { value } = await flights.run(desc.digest, (progress) => this.download(desc, sources, progress, meter), {
@@ -314,24 +315,18 @@ class Pull {
   }
 
   /** The download itself, run by whichever pull of this blob came first. */
-  private async download(
-    desc: Descriptor,
-    sources: Source[],
-    progress: (bytes: number) => void,
-    meter: boolean,
-  ): Promise<MeteringBlobStore> {
+  private async download(desc: Descriptor, sources: Source[], progress: (bytes: number) => void, meter: boolean): Promise<FetchBlobResult> {
     const what = `blob ${this.subject(desc.digest.toString())}`;
-    let store = new MeteringBlobStore(this.options.blobs);
     const { value } = await firstThatServes(
       sources,
       what,
       "blob",
       async (s, count) => {
-        store = new MeteringBlobStore(this.options.blobs);
         let attemptBytes = 0;
         try {
           return await s.client.fetchBlob(this.repo, desc.digest, {
-            blobs: meter ? store : this.options.blobs,
+            blobs: this.options.blobs,
+            measureLayer: meter,
             expectedSize: desc.size,
             signal: this.signal,
             onProgress: (n) => {
@@ -349,7 +344,7 @@ class Pull {
       this.endpointOpts(),
     );
     if (value.created) this.created.set(desc.digest.hex, desc.digest);
-    return store;
+    return value;
   }
 
   /** Keeps a verified manifest or index in the store (so the image can be pushed or saved whole). */

@@ -7,6 +7,7 @@ import { openSources, type Endpoint } from "../pull/endpoints";
 import { familiarName, normalizedName, parseReference } from "../reference";
 import type { RegistryClient } from "../registry/client";
 import { RegistryError, abortError } from "../registry/errors";
+import { localBlobFile } from "../registry/transfer-thread";
 import { isRetryableError } from "../registry/transport";
 import { planManifest, type ManifestPlan } from "./manifest-plan";
 import { runPool } from "../pool";
@@ -209,7 +210,7 @@ class Push {
         this.repo,
         start.location,
         digest,
-        { size, open: (range) => this.options.blobs.open(digest, range) },
+        { size, open: (range) => this.options.blobs.open(digest, range), file: localBlobFile(this.options.blobs, digest) },
         {
           chunkSize: this.options.chunkSize,
           signal: this.signal,

@@ -1,4 +1,5 @@
 import type { BlobStore } from "../blob-store";
+import type { LayerMeasure } from "../layer-meter";
 import type { Digest } from "../digest";
 import { SizeMismatchError } from "../errors";
 import { RegistryError, abortError, errorFromResponse } from "./errors";
@@ -17,6 +18,13 @@ export interface FetchBlobOptions {
   signal?: AbortSignal;
   /** How many times a dropped body is resumed; default 3. */
   resumes?: number;
+  /** Also measure the blob as a layer while it streams (compression, diff_id, size): see `layer`. */
+  measureLayer?: boolean;
+  /**
+   * Move the bytes on a worker thread (default true where the store allows it): a pull's
+   * socket reads then cost the server's large heap nothing. See transfer-thread.ts.
+   */
+  offThread?: boolean;
 }
 
 export interface FetchBlobResult {
@@ -24,6 +32,8 @@ export interface FetchBlobResult {
   size: number;
   /** False when the store already had the blob (nothing was downloaded). */
   created: boolean;
+  /** With `measureLayer`, what the downloaded bytes decompress to; absent when nothing was downloaded. */
+  layer?: LayerMeasure;
 }
 
 /** Sends `GET /v2/<repo>/blobs/<digest>` with the extra headers (Range); auth and retries are the caller's. */
@@ -42,7 +52,8 @@ export async function fetchBlobInto(
     return { digest, size: existing.size, created: false };
   }
 
-  let ingest = await blobs.ingest();
+  const ingestOptions = { measureLayer: options.measureLayer ?? false };
+  let ingest = await blobs.ingest(ingestOptions);
   try {
     let resumes = 0;
     // Bytes handed to the ingest (its own `written` lags behind while writes are buffered).
@@ -57,7 +68,7 @@ export async function fetchBlobInto(
       if (offset > 0 && res.status === 200) {
         // The server ignored Range: start over in a fresh ingest.
         await ingest.abort();
-        ingest = await blobs.ingest();
+        ingest = await blobs.ingest(ingestOptions);
         received = 0;
       } else if (res.status === 206) {
         const start = /^bytes (\d+)-/.exec(res.headers["content-range"] ?? "")?.[1];
@@ -89,7 +100,8 @@ export async function fetchBlobInto(
         resumes++;
       }
     }
-    return await ingest.commit({ digest, size: expectedSize });
+    const { size, created, layer } = await ingest.commit({ digest, size: expectedSize });
+    return layer ? { digest, size, created, layer } : { digest, size, created };
   } finally {
     await ingest.abort();
   }

@@ -3,8 +3,18 @@ import { DigestMismatchError } from "../errors";
 import { MediaType } from "../media-types";
 import { Authenticator, CATALOG_SCOPE, pullScope, type Credentials } from "./auth";
 import { fetchBlobInto, type FetchBlobOptions, type FetchBlobResult } from "./blob-fetch";
+import { TransferThreadUnavailable, TransferUnauthorized, fetchOffThread, offThreadRoot, sendOffThread } from "./transfer-thread";
 import { RegistryError, RegistryUnauthorizedError, UnsupportedMediaTypeError, errorFromResponse, isSchema1 } from "./errors";
-import { Transport, readCapped, readErrorBody, type HttpMethod, type RequestBody, type TransportResponse } from "./transport";
+import {
+  Transport,
+  readCapped,
+  readErrorBody,
+  type HttpMethod,
+  type RequestBody,
+  type TransportOptions,
+  type TransportRequest,
+  type TransportResponse,
+} from "./transport";
 import {
   blobExists,
   cancelUpload,
@@ -179,9 +189,17 @@ export class RegistryClient {
     return { digest, mediaType: contentType, size: Number(res.headers["content-length"] ?? 0) };
   }
 
-  /** Streams a blob into the store, verified; see fetchBlobInto. */
-  fetchBlob(repo: string, digest: Digest, opts: FetchBlobOptions): Promise<FetchBlobResult> {
+  /** Streams a blob into the store, verified; see fetchBlobInto. On the download thread where the store allows it. */
+  async fetchBlob(repo: string, digest: Digest, opts: FetchBlobOptions): Promise<FetchBlobResult> {
     const subject = `${repo}@${digest.toString()}`;
+    const root = opts.offThread === false ? undefined : offThreadRoot(opts.blobs);
+    if (root !== undefined) {
+      try {
+        return await this.fetchBlobOffThread(repo, digest, subject, root, opts);
+      } catch (err) {
+        if (!(err instanceof TransferThreadUnavailable)) throw err;
+      }
+    }
     return fetchBlobInto(
       (headers, signal) =>
         this.call({
@@ -196,6 +214,46 @@ export class RegistryClient {
       digest,
       opts,
     );
+  }
+
+  /** fetchBlob with the bytes moved by the download thread; auth is answered here, as `call` does. */
+  private async fetchBlobOffThread(
+    repo: string,
+    digest: Digest,
+    subject: string,
+    root: string,
+    opts: FetchBlobOptions,
+  ): Promise<FetchBlobResult> {
+    const existing = await opts.blobs.stat(digest);
+    if (existing && (opts.expectedSize === undefined || existing.size === opts.expectedSize)) {
+      return { digest, size: existing.size, created: false };
+    }
+    const url = new URL(`/v2/${repo}/blobs/${digest.toString()}`, await this.baseUrl(opts.signal));
+    const scope = pullScope(repo);
+    for (let attempt = 0; ; attempt++) {
+      const authorization = await this.auth.authorization(scope, opts.signal);
+      try {
+        return await fetchOffThread(
+          {
+            url,
+            authorization,
+            transport: this.transportOptions(),
+            root,
+            digest,
+            expectedSize: opts.expectedSize,
+            measureLayer: opts.measureLayer ?? false,
+            resumes: opts.resumes,
+            subject,
+            what: `${subject} on ${this.host}`,
+          },
+          { onProgress: opts.onProgress, signal: opts.signal },
+        );
+      } catch (err) {
+        if (!(err instanceof TransferUnauthorized)) throw err;
+        if (attempt === 0 && this.auth.onUnauthorized(err.challenge, scope, authorization !== undefined)) continue;
+        throw new RegistryUnauthorizedError(this.host, subject, this.auth.hasCredentials ? "credentials rejected" : "no credentials given");
+      }
+    }
   }
 
   /** `HEAD` of a blob: its size, or a NOT_FOUND error. */
@@ -339,7 +397,7 @@ export class RegistryClient {
     if (!sameOrigin && !call.anyHost) throw new RegistryError("protocol", `registry ${this.host} sent a link to another host`);
     for (let attempt = 0; ; attempt++) {
       const authorization = sameOrigin ? await this.auth.authorization(call.scope, call.signal) : undefined;
-      const res = await this.transport.send({
+      const req = {
         method: call.method,
         url,
         headers: call.headers,
@@ -348,7 +406,8 @@ export class RegistryClient {
         authorization,
         signal: call.signal,
         what: `${call.what} on ${this.host}`,
-      });
+      };
+      const res = await this.sendRequest(req);
       if (res.status !== 401 || !sameOrigin) return res;
       await readErrorBody(res.body);
       const retry = attempt === 0 && this.auth.onUnauthorized(res.headers["www-authenticate"], call.scope, authorization !== undefined);
@@ -360,6 +419,25 @@ export class RegistryClient {
         );
       }
     }
+  }
+
+  /** A body that is a local file (a blob being pushed) is sent from the transfer thread when it can be. */
+  private async sendRequest(req: TransportRequest): Promise<TransportResponse> {
+    const { body } = req;
+    if (body?.file) {
+      try {
+        return await sendOffThread({ ...req, body: { ...body, file: body.file } }, this.transportOptions());
+      } catch (err) {
+        if (!(err instanceof TransferThreadUnavailable)) throw err;
+      }
+    }
+    return this.transport.send(req);
+  }
+
+  /** What the transfer thread needs to send as this client's transport does (no credentials). */
+  private transportOptions(): TransportOptions {
+    const { insecure, ca, userAgent, timeoutMs, retries, retryDelayMs } = this.options;
+    return { insecure, ca, userAgent, timeoutMs, retries, retryDelayMs };
   }
 
   /** `https://host` unless insecure, where HTTPS is tried once and plain HTTP used if it fails. */

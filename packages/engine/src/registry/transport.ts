@@ -33,6 +33,10 @@ export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
 export interface RequestBody {
   length: number;
   open(): Buffer | Readable | Promise<Buffer | Readable>;
+  /** The same bytes as a range of a local file, so the request can be sent from the transfer thread. */
+  file?: { path: string; start: number };
+  /** Bytes of this body sent so far, when it is sent from the transfer thread (open() counts its own). */
+  onSent?: (bytes: number) => void;
 }
 
 export interface TransportRequest {
@@ -53,7 +57,7 @@ export interface TransportResponse {
   status: number;
   headers: IncomingHttpHeaders;
   /** Must be consumed or destroyed by the caller. */
-  body: IncomingMessage;
+  body: Readable;
   /** Where the response finally came from (after redirects). */
   url: URL;
 }

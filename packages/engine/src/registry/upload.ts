@@ -31,6 +31,8 @@ export type Send = (call: UploadCall) => Promise<TransportResponse>;
 export interface BlobSource {
   size: number;
   open(range: { start: number; end: number }): Promise<Readable>;
+  /** The local file holding the blob, when there is one: then it is sent from the transfer thread. */
+  file?: string;
 }
 
 export interface UploadOptions {
@@ -233,6 +235,8 @@ function checkDigestHeader(res: TransportResponse, expected: Digest, subject: st
 function counted(source: BlobSource, start: number, end: number, onProgress?: (sent: number) => void): RequestBody {
   return {
     length: end - start,
+    file: source.file === undefined ? undefined : { path: source.file, start },
+    onSent: onProgress && ((n) => onProgress(start + n)),
     async open() {
       const stream = await source.open({ start, end });
       let sent = start;
