@@ -3,6 +3,7 @@ import { authRouter, tokensRouter } from "./routers/auth";
 import { imagesRouter } from "./routers/images";
 import { jobsRouter } from "./routers/jobs";
 import { protectionRouter } from "./routers/protection";
+import { publicNamespacesRouter } from "./routers/public-namespaces";
 import { registriesRouter } from "./routers/registries";
 import { searchRouter } from "./routers/search";
 import { systemRouter } from "./routers/system";
@@ -20,6 +21,7 @@ export const appRouter = createTRPCRouter({
   search: searchRouter,
   users: usersRouter,
   protection: protectionRouter,
+  publicNamespaces: publicNamespacesRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -111,6 +111,10 @@ const OPS: Record<string, Op> = {
     audit: "grant.set",
     run: (api, _c, n) => api.users.setGrant.mutate({ username: "vera", namespace: `g${n}`, role: "developer" }),
   },
+  public: {
+    audit: "namespace.public.add",
+    run: (api, _c, n) => api.publicNamespaces.add.mutate({ namespace: `p${n}` }),
+  },
   "token+": { audit: "token.create", run: (api, _c, n) => api.tokens.create.mutate({ name: `t${n}` }) },
   "token-": {
     audit: "token.revoke",
@@ -133,20 +137,20 @@ const OPS: Record<string, Op> = {
  * A: allowed. D: refused (403). U: not signed in (401).
  */
 const EXPECTED = `
-  caller      tag-a tag-b  rm-a rm-b  load-a load-b  pull-a pull-b  push-a push-b  prune  registries  invite  grant  token+ token-
-  vera          D     D     D    D      D      D       D      D       D      D       D        D         D       D      A      A
-  gina          A     D     D    D      A      D       A      D       A      D       D        D         D       D      A      A
-  dev           A     A     D    D      A      A       A      A       A      A       D        D         D       D      A      A
-  mona          A     A     A    D      A      A       A      A       A      A       D        D         D       D      A      A
-  max           A     A     A    A      A      A       A      A       A      A       A        D         D       D      A      A
-  admin         A     A     A    A      A      A       A      A       A      A       A        A         A       A      A      A
-  anonymous     U     U     U    U      U      U       U      U       U      U       U        U         U       U      U      U
-  expired       U     U     U    U      U      U       U      U       U      U       U        U         U       U      U      U
-  revoked       U     U     U    U      U      U       U      U       U      U       U        U         U       U      U      U
-  disabled      U     U     U    U      U      U       U      U       U      U       U        U         U       U      U      U
-  robot-a       A     D     A    D      A      D       A      D       A      D       D        D         D       D      D      D
-  robot-pull    D     D     D    D      D      D       A      D       A      D       D        D         D       D      D      D
-  robot-vera    D     D     D    D      D      D       D      D       D      D       D        D         D       D      D      D
+  caller      tag-a tag-b  rm-a rm-b  load-a load-b  pull-a pull-b  push-a push-b  prune  registries  invite  grant  public  token+ token-
+  vera          D     D     D    D      D      D       D      D       D      D       D        D         D       D       D      A      A
+  gina          A     D     D    D      A      D       A      D       A      D       D        D         D       D       D      A      A
+  dev           A     A     D    D      A      A       A      A       A      A       D        D         D       D       D      A      A
+  mona          A     A     A    D      A      A       A      A       A      A       D        D         D       D       D      A      A
+  max           A     A     A    A      A      A       A      A       A      A       A        D         D       D       D      A      A
+  admin         A     A     A    A      A      A       A      A       A      A       A        A         A       A       A      A      A
+  anonymous     U     U     U    U      U      U       U      U       U      U       U        U         U       U       U      U      U
+  expired       U     U     U    U      U      U       U      U       U      U       U        U         U       U       U      U      U
+  revoked       U     U     U    U      U      U       U      U       U      U       U        U         U       U       U      U      U
+  disabled      U     U     U    U      U      U       U      U       U      U       U        U         U       U       U      U      U
+  robot-a       A     D     A    D      A      D       A      D       A      D       D        D         D       D       D      D      D
+  robot-pull    D     D     D    D      D      D       A      D       A      D       D        D         D       D       D      D      D
+  robot-vera    D     D     D    D      D      D       D      D       D      D       D        D         D       D       D      D      D
 `;
 
 const [HEADER = [], ...ROWS] = EXPECTED.trim()

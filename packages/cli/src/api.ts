@@ -15,6 +15,7 @@ import type { Target } from "./config";
 import { DaemonError, LocalError, PlainError } from "./errors";
 import { registriesApi, type RegistriesApi } from "./registries-api";
 import { protectionApi, type ProtectionApi } from "./protection-api";
+import { publicNamespacesApi, type PublicNamespacesApi } from "./public-api";
 import { peopleApi, type PeopleApi } from "./people-api";
 
 // ---------------------------------------------------------------------------------------------
@@ -189,6 +190,8 @@ export interface BerthApi {
   registries: RegistriesApi;
   /** Tag protection rules and pinned images (`berth protect …`, `berth pin`/`unpin`). */
   protection: ProtectionApi;
+  /** Namespaces anyone may pull from (`berth public …`). */
+  publicNamespaces: PublicNamespacesApi;
   /** Users, grants and tokens (`berth user …`, `berth token …`). */
   people: PeopleApi;
   /** `docker search`: the server asks the registry the term names (docker.io by default). */
@@ -437,6 +440,7 @@ export function createApi(target: Target, fetchImpl: typeof fetch = fetch): Bert
     cancelJob: (id) => call(async () => void (await trpc.jobs.cancel.mutate({ id }))),
     registries: registriesApi(trpc, call),
     protection: protectionApi(trpc, call),
+    publicNamespaces: publicNamespacesApi(trpc, call),
     people: peopleApi(trpc, call),
     searchRemote: (input) => call(async () => (await trpc.search.remote.query(input)).rows),
   };

@@ -9,6 +9,7 @@ import { registerLogin, registerLogout } from "./commands/login";
 import { registerPin } from "./commands/pin";
 import { registerProtect } from "./commands/protect";
 import { registerPrune } from "./commands/prune";
+import { registerPublic } from "./commands/public";
 import { registerPull } from "./commands/pull";
 import { registerPush } from "./commands/push";
 import { registerRegistry } from "./commands/registry";
@@ -88,6 +89,7 @@ export function buildProgram(rt: Runtime): Command {
   registerToken(program, rt);
   registerProtect(program, rt);
   registerPin(program, rt);
+  registerPublic(program, rt);
 
   // Every command reports parse failures with itself attached, for docker-style messages.
   const visit = (cmd: Command) => {

@@ -59,6 +59,11 @@ export function fakeApi(overrides: Partial<BerthApi> = {}): BerthApi {
       pin: missing("protection.pin"),
       unpin: missing("protection.unpin"),
     },
+    publicNamespaces: {
+      list: missing("publicNamespaces.list"),
+      add: missing("publicNamespaces.add"),
+      remove: missing("publicNamespaces.remove"),
+    },
     people: {
       users: missing("people.users"),
       invite: missing("people.invite"),

@@ -64,6 +64,10 @@ export class CachedMetadataReads implements MetadataStore {
     return this.store.isBlobReferenced(blob);
   }
 
+  imagesInIndexes() {
+    return this.store.imagesInIndexes();
+  }
+
   putImage(): Promise<boolean> {
     return Promise.reject(new Error("CachedMetadataReads is read-only"));
   }

@@ -109,6 +109,11 @@ export class PrismaMetadataStore implements MetadataStore {
       if (tags > 0) {
         throw new ConflictError(`image ${id.short} is still tagged (${tags} tags); remove its tags first`);
       }
+      // An index listing it that is still tagged keeps it; an untagged one goes first (the
+      // engine asks imagesInIndexes before deleting, so this is a last line of defence).
+      const held = await tx.manifestIndex.count({ where: { children: { some: { imageId: id.toString() } }, tags: { some: {} } } });
+      if (held > 0) throw new ConflictError(`image ${id.short} is part of a tagged multi-platform index; remove that tag first`);
+      await tx.manifestIndex.deleteMany({ where: { children: { some: { imageId: id.toString() } } } });
       // Layer rows go with it (ON DELETE CASCADE).
       await tx.image.deleteMany({ where: { id: id.toString() } });
     });
@@ -159,8 +164,9 @@ export class PrismaMetadataStore implements MetadataStore {
           SELECT repository, tag, image_id, updated_at FROM tags
           WHERE repository = ${repository} AND tag = ${tag} FOR UPDATE`;
         if (previous) {
+          // A tag set to an image no longer names the index or manifest it was pushed with.
           await tx.$executeRaw`
-            UPDATE tags SET image_id = ${image}, updated_at = clock_timestamp()
+            UPDATE tags SET image_id = ${image}, index_digest = NULL, manifest_digest = NULL, updated_at = clock_timestamp()
             WHERE repository = ${repository} AND tag = ${tag}`;
           return toTagRecord(previous);
         }
@@ -181,8 +187,19 @@ export class PrismaMetadataStore implements MetadataStore {
     const digest = blob.toString();
     const [row] = await this.db.$queryRaw<{ referenced: boolean }[]>`
       SELECT EXISTS (SELECT 1 FROM images WHERE id = ${digest} OR manifest_digest = ${digest})
-          OR EXISTS (SELECT 1 FROM image_layers WHERE blob = ${digest}) AS referenced`;
+          OR EXISTS (SELECT 1 FROM image_layers WHERE blob = ${digest})
+          OR EXISTS (SELECT 1 FROM manifest_indexes WHERE digest = ${digest})
+          OR EXISTS (SELECT 1 FROM image_manifests WHERE digest = ${digest}) AS referenced`;
     return row?.referenced === true;
+  }
+
+  async imagesInIndexes(): Promise<Digest[]> {
+    const rows = await this.db.manifestIndexChild.findMany({
+      where: { index: { tags: { some: {} } } },
+      select: { imageId: true },
+      distinct: ["imageId"],
+    });
+    return rows.map((r) => Digest.parse(r.imageId));
   }
 }
 

@@ -89,6 +89,7 @@ describe("the migrations produce schema.prisma", () => {
         "tags_image_id_idx",
         "tag_protection_rules_pkey",
         "tag_protection_rules_namespace_pattern_key",
+        "public_namespaces_pkey",
         "audit_events_at_idx",
         "audit_events_actor_name_id_idx",
         "audit_events_action_id_idx",

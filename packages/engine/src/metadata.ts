@@ -72,4 +72,9 @@ export interface MetadataStore {
 
   /** True when any image uses the blob as a layer, its config or the manifest it arrived with. */
   isBlobReferenced(blob: Digest): Promise<boolean>;
+  /**
+   * Images a tagged multi-platform index lists: kept like tagged images (not pruned, not
+   * removed) while the index is tagged. Stores without indexes need not implement it.
+   */
+  imagesInIndexes?(): Promise<Digest[]>;
 }

@@ -20,6 +20,7 @@ export const ACTIONS = [
   "pin",
   "registries",
   "users",
+  "public-namespaces",
   "audit-archive",
   "audit-verify",
 ] as const;
@@ -45,12 +46,20 @@ const MINIMUM: Record<Action, Role> = {
   pin: "maintainer",
   registries: "admin",
   users: "admin",
+  "public-namespaces": "admin",
   "audit-archive": "admin",
   "audit-verify": "admin",
 };
 
 /** Judged with the default role only: they concern no single namespace. */
-const GLOBAL = new Set<Action>(["prune", "registries", "users", "audit-archive", "audit-verify"]);
+const GLOBAL = new Set<Action>(["prune", "registries", "users", "public-namespaces", "audit-archive", "audit-verify"]);
+
+/**
+ * What anyone, signed in or not, may do in a namespace an admin made public: read it, which the
+ * registry API's `pull` scope is (manifests, blobs, tags, the catalog). Not Berth's `pull`: that
+ * fetches from an upstream registry into the store (a mirror fill), which stays a developer's.
+ */
+const PUBLIC = new Set<Action>(["read"]);
 
 const DOING: Record<Action, string> = {
   read: "reading",
@@ -64,6 +73,7 @@ const DOING: Record<Action, string> = {
   pin: "pinning images",
   registries: "changing registry settings",
   users: "managing users",
+  "public-namespaces": "making namespaces public or private",
   "audit-archive": "archiving the audit log",
   "audit-verify": "verifying the audit log",
 };
@@ -126,9 +136,27 @@ function robotScopeDecision(robot: NonNullable<Actor["robot"]>, action: Action, 
   return deny(`${name} is limited to namespaces ${scope}: ${DOING[action]} in namespace ${quoted(namespace)} is outside its scope`);
 }
 
+/**
+ * Which namespaces are public, where the caller knows (the registry API loads them per request,
+ * services/public-namespaces.ts); without it, none counts as public.
+ */
+export interface Visibility {
+  publicNamespaces?: ReadonlySet<string>;
+}
+
+export const isPublicNamespace = (visibility: Visibility, namespace: string | null): boolean =>
+  namespace !== null && (visibility.publicNamespaces?.has(namespace) ?? false);
+
 /** Whether `actor` may do `action` in `namespace` (null: no namespace), and if not, why. */
-export function explain(actor: Actor | null, action: Action, namespace: string | null): Decision {
-  if (!actor) return deny("not signed in");
+export function explain(actor: Actor | null, action: Action, namespace: string | null, visibility: Visibility = {}): Decision {
+  const open = isPublicNamespace(visibility, namespace);
+  // Anyone could read a public namespace anonymously: a scoped robot or a viewer may too.
+  if (open && PUBLIC.has(action)) return ALLOW;
+  if (!actor) {
+    // Said only where it helps: a public namespace refuses anonymous callers everything but pulling.
+    const publicOnly = open && namespace !== null ? `namespace ${quoted(namespace)} is public for pulling only: ` : "";
+    return deny(publicOnly ? `${publicOnly}${DOING[action]} needs signing in` : "not signed in");
+  }
   if (!actor.robot) return personDecision(actor, action, namespace, "you");
   const scope = robotScopeDecision(actor.robot, action, namespace);
   if (!scope.allowed) return scope;
@@ -137,8 +165,8 @@ export function explain(actor: Actor | null, action: Action, namespace: string |
   return owner.allowed ? ALLOW : deny(`robot token "${actor.robot.name}" acts for ${actor.username}: ${owner.reason}`);
 }
 
-export function can(actor: Actor | null, action: Action, namespace: string | null): boolean {
-  return explain(actor, action, namespace).allowed;
+export function can(actor: Actor | null, action: Action, namespace: string | null, visibility: Visibility = {}): boolean {
+  return explain(actor, action, namespace, visibility).allowed;
 }
 
 /** Whether there is any namespace where `actor` may do `action` (a cheap gate before a large upload). */
@@ -194,6 +222,7 @@ export function permissionSummary(actor: Actor) {
       prune: can(actor, "prune", null),
       registries: can(actor, "registries", null),
       users: can(actor, "users", null),
+      publicNamespaces: can(actor, "public-namespaces", null),
       auditArchive: can(actor, "audit-archive", null),
       auditVerify: can(actor, "audit-verify", null),
     },

@@ -1,13 +1,17 @@
 import { actorForIssued, type Actor } from "../auth/actor";
-import { explain, type Action } from "../auth/permissions";
+import { explain, type Action, type Visibility } from "../auth/permissions";
 import { recordFailure } from "../audit/record";
 import type { RequestInfo, Services } from "../context";
+import { publicNamespaceSet } from "../services/public-namespaces";
 import { grantedActions, verifyToken, type TokenClaims } from "./bearer-token";
 import { RegistryError } from "./errors";
 import type { RegistryRepository } from "./names";
 
-/** A registry request: who (from its bearer token), from where (interface "registry" in the audit). */
-export interface RegistryCtx {
+/**
+ * A registry request: who (from its bearer token), from where (interface "registry" in the audit),
+ * and which namespaces anyone may pull from (`publicNamespaces`, for permissions.ts).
+ */
+export interface RegistryCtx extends Required<Visibility> {
   services: Services;
   request: RequestInfo;
   actor: Actor | null;
@@ -35,6 +39,7 @@ export async function registryContext(req: Request, services: Services, remoteAd
     actor: null,
     claims: null,
     base: requestBase(req),
+    publicNamespaces: await publicNamespaceSet(services.db),
   };
   const bearer = req.headers.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (!bearer) {
@@ -62,9 +67,14 @@ export function permissionsFor(action: ScopeAction): Action[] {
   return action === "push" ? ["push"] : ["remove"];
 }
 
-/** Whether `actor` may do a scope action in a namespace now, and if not, why. */
-export function scopeDecision(actor: Actor | null, action: ScopeAction, namespace: string | null): { allowed: boolean; reason: string } {
-  const decisions = permissionsFor(action).map((permission) => explain(actor, permission, namespace));
+/** Whether `actor` may do a scope action in a namespace now (public ones: see `visibility`), and if not, why. */
+export function scopeDecision(
+  actor: Actor | null,
+  action: ScopeAction,
+  namespace: string | null,
+  visibility: Visibility = {},
+): { allowed: boolean; reason: string } {
+  const decisions = permissionsFor(action).map((permission) => explain(actor, permission, namespace, visibility));
   if (decisions.some((d) => d.allowed)) return { allowed: true, reason: "" };
   // The first permission is the one a person needs; its reason names the role.
   return { allowed: false, reason: decisions[0]?.reason ?? "not allowed" };
@@ -77,10 +87,17 @@ export function challenge(ctx: RegistryCtx, scope?: string, error?: string): Rec
   return { "www-authenticate": `Bearer ${parts.join(",")}` };
 }
 
+/** Whether the token was issued for the repository (with whatever it was granted there). */
+function askedFor(claims: TokenClaims | null, name: string): boolean {
+  return claims?.access.some((a) => a.type === "repository" && a.name === name) ?? false;
+}
+
 /**
  * The caller must hold a token granting `action` on the repository, and still be allowed to do
- * it: 401 with a challenge naming the scope to ask for, or 403 DENIED (audited as `denied` for
- * changes, under `auditAction`) for someone signed in who may not.
+ * it (anonymous callers: pulling from a public namespace only): 401 with a challenge naming the
+ * scope to ask for, or 403 DENIED for someone signed in who may not. Refusals are audited as
+ * `denied`: changes under `auditAction`; reads as `image.pull` once the client holds a token
+ * issued for the repository (it asked and was refused; the challenges before are the protocol).
  */
 export async function requireScope(
   ctx: RegistryCtx,
@@ -89,37 +106,44 @@ export async function requireScope(
   auditAction?: string,
 ): Promise<Actor | null> {
   const scope = `repository:${repo.name}:${action === "pull" ? "pull" : `pull,${action}`}`;
+  const errorDetail = [{ Type: "repository", Name: repo.name, Action: action }];
   const granted = ctx.claims ? grantedActions(ctx.claims, repo.name).has(action) : false;
-  const decision = scopeDecision(ctx.actor, action, repo.namespace);
-  if (granted && decision.allowed) return ctx.actor;
-  if (!ctx.actor || !ctx.claims) {
+  const decision = scopeDecision(ctx.actor, action, repo.namespace, ctx);
+  // A token of a person since disabled (or an API token since revoked) stands for nobody, not for anonymous.
+  const stale = Boolean(ctx.claims?.sub) && !ctx.actor;
+  if (decision.allowed && !stale) {
+    if (granted) return ctx.actor;
+    // Allowed, but this token was not issued for it: the client asks for a new one.
+    if (ctx.claims) {
+      throw new RegistryError(
+        "UNAUTHORIZED",
+        `the token does not grant ${action} on ${repo.name}`,
+        errorDetail,
+        challenge(ctx, scope, "insufficient_scope"),
+      );
+    }
+  }
+  const audit = auditAction ?? (action === "pull" && askedFor(ctx.claims, repo.name) ? "image.pull" : undefined);
+  if (!ctx.actor) {
     const reason = ctx.authFailure ?? "not signed in";
-    if (auditAction && ctx.claims) {
-      await recordFailure(ctx, { action: auditAction, targets: [{ ref: repo.name }], details: { reason } }, new Error(reason), "denied");
+    if (audit && ctx.claims) {
+      const details = { permission: action, namespace: repo.namespace, reason };
+      await recordFailure(ctx, { action: audit, targets: [{ ref: repo.name }], details }, new Error(reason), "denied");
     }
     throw new RegistryError(
       "UNAUTHORIZED",
       `authentication required (${reason})`,
-      [{ Type: "repository", Name: repo.name, Action: action }],
+      errorDetail,
       challenge(ctx, scope, ctx.claims ? "invalid_token" : undefined),
     );
   }
-  if (!decision.allowed) {
-    if (auditAction) {
-      await recordFailure(
-        ctx,
-        { action: auditAction, targets: [{ ref: repo.name }], details: { permission: action, namespace: repo.namespace } },
-        new Error(decision.reason),
-        "denied",
-      );
-    }
-    throw new RegistryError("DENIED", decision.reason, [{ Type: "repository", Name: repo.name, Action: action }]);
+  if (audit) {
+    await recordFailure(
+      ctx,
+      { action: audit, targets: [{ ref: repo.name }], details: { permission: action, namespace: repo.namespace } },
+      new Error(decision.reason),
+      "denied",
+    );
   }
-  // Allowed, but this token was not issued for it: the client asks for a new one.
-  throw new RegistryError(
-    "UNAUTHORIZED",
-    `the token does not grant ${action} on ${repo.name}`,
-    [{ Type: "repository", Name: repo.name, Action: action }],
-    challenge(ctx, scope, "insufficient_scope"),
-  );
+  throw new RegistryError("DENIED", decision.reason, errorDetail);
 }

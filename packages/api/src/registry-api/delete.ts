@@ -22,7 +22,9 @@ export async function deleteManifest(ctx: RegistryCtx, name: string, reference: 
   let refs: string[];
   if (reference.includes(":")) {
     const manifest = await findManifest(ctx.services, repo, reference);
-    const tags = await new PrismaMetadataStore(ctx.services.db).listTags({ repository: repo.repository, imageId: manifest.imageId });
+    const tags = manifest.index
+      ? await ctx.services.db.tag.findMany({ where: { repository: repo.repository, indexDigest: manifest.digest.toString() } })
+      : await new PrismaMetadataStore(ctx.services.db).listTags({ repository: repo.repository, imageId: manifest.imageId });
     refs = tags.map((t) => `${familiar}:${t.tag}`);
   } else {
     await findManifest(ctx.services, repo, reference);

@@ -44,10 +44,14 @@ export async function listTags(req: Request, ctx: RegistryCtx, name: string): Pr
   return jsonResponse({ name, tags: items }, next ? link(path, url.searchParams.get("n"), next) : {});
 }
 
-/** GET `/v2/_catalog`: the repositories the caller may read, by the names `/v2/` knows them by. */
+/**
+ * GET `/v2/_catalog`: the repositories the caller may read, by the names `/v2/` knows them by.
+ * An anonymous token sees the repositories of public namespaces.
+ */
 export async function listCatalog(req: Request, ctx: RegistryCtx): Promise<Response> {
   const actor = ctx.actor;
-  if (!actor) {
+  // No token, or one of a person since disabled (or a revoked API token): authenticate first.
+  if (!ctx.claims || (ctx.claims.sub && !actor)) {
     throw new RegistryError(
       "UNAUTHORIZED",
       `authentication required (${ctx.authFailure ?? "not signed in"})`,
@@ -66,7 +70,7 @@ export async function listCatalog(req: Request, ctx: RegistryCtx): Promise<Respo
       continue;
     }
     if (repo.repository !== repository) continue;
-    if (explain(actor, "read", repo.namespace).allowed || explain(actor, "pull", repo.namespace).allowed) names.add(repo.name);
+    if (explain(actor, "read", repo.namespace, ctx).allowed || explain(actor, "pull", repo.namespace, ctx).allowed) names.add(repo.name);
   }
   const url = new URL(req.url);
   const { items, next } = page(url, [...names].sort(byCodeUnit));

@@ -9,7 +9,29 @@ export interface ServedManifest {
   bytes: Buffer;
   digest: Digest;
   mediaType: string;
+  /** The image; for an index, its default platform's image. */
   imageId: Digest;
+  /** Set when the manifest is a multi-platform index pushed here. */
+  index?: true;
+}
+
+/** Manifests and indexes are a few KiB; the cap is the one they are pushed under. */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/** An index pushed here, served as the image `imageId` (its default platform's) for deletes. */
+async function servedIndex(services: Services, digest: Digest, imageId: string): Promise<ServedManifest | undefined> {
+  const row = await services.db.manifestIndex.findUnique({ where: { digest: digest.toString() } });
+  if (!row) return undefined;
+  const bytes = await services.blobs.read(digest, MAX_MANIFEST_BYTES);
+  return { bytes, digest, mediaType: row.mediaType, imageId: Digest.parse(imageId), index: true };
+}
+
+/** A manifest pushed here (an image may have several: OCI and Docker), by its digest. */
+async function servedPushed(services: Services, digest: Digest): Promise<ServedManifest | undefined> {
+  const row = await services.db.imageManifest.findUnique({ where: { digest: digest.toString() } });
+  if (!row || !(await services.blobs.has(digest))) return undefined;
+  const bytes = await services.blobs.read(digest, MAX_MANIFEST_BYTES);
+  return { bytes, digest, mediaType: row.mediaType, imageId: Digest.parse(row.imageId) };
 }
 
 const served = (plan: ManifestPlan, imageId: Digest): ServedManifest => ({
@@ -20,8 +42,9 @@ const served = (plan: ManifestPlan, imageId: Digest): ServedManifest => ({
 });
 
 /**
- * The manifest `reference` (a tag or a digest) names in the repository. An image that arrived
- * with a manifest (pulled, pushed here, loaded from an OCI layout) is served with those bytes;
+ * The manifest `reference` (a tag or a digest) names in the repository. An index or manifest
+ * pushed here is served as pushed. An image that arrived with a manifest (pulled, loaded from an
+ * OCI layout) is served with those bytes;
  * one loaded from a docker archive has none, and is served the manifest a push would build
  * for it (planManifest), whose digest is stable as long as the image is unchanged.
  */
@@ -32,6 +55,12 @@ export async function findManifest(services: Services, repo: RegistryRepository,
   if (reference.startsWith("sha256:") || reference.includes(":")) {
     const digest = Digest.tryParse(reference);
     if (!digest) throw new RegistryError("DIGEST_INVALID", `invalid digest: ${reference}`, { digest: reference });
+    const child = await services.db.manifestIndexChild.findFirst({
+      where: { indexDigest: digest.toString() },
+      orderBy: { position: "asc" },
+    });
+    const found = (child && (await servedIndex(services, digest, child.imageId))) || (await servedPushed(services, digest));
+    if (found) return found;
     // Content addressed: an image that arrived with exactly these bytes, wherever it is tagged.
     const arrived = await services.db.image.findFirst({ where: { manifestDigest: digest.toString() }, select: { id: true } });
     const candidates = arrived ? [Digest.parse(arrived.id)] : [];
@@ -49,6 +78,21 @@ export async function findManifest(services: Services, repo: RegistryRepository,
   }
   if (!isValidTag(reference)) throw unknown();
   const tag = await meta.getTag(repo.repository, reference);
+  // Pushed here: the tag serves the index or the very manifest it was pushed with.
+  const pushed =
+    tag &&
+    (await services.db.tag.findUnique({
+      where: { repository_tag: { repository: repo.repository, tag: reference } },
+      select: { indexDigest: true, manifestDigest: true },
+    }));
+  if (tag && pushed?.indexDigest) {
+    const index = await servedIndex(services, Digest.parse(pushed.indexDigest), tag.imageId.toString());
+    if (index) return index;
+  }
+  if (tag && pushed?.manifestDigest) {
+    const manifest = await servedPushed(services, Digest.parse(pushed.manifestDigest));
+    if (manifest?.imageId.equals(tag.imageId)) return manifest;
+  }
   const image = tag && (await meta.getImage(tag.imageId));
   if (!image) throw unknown();
   return served(await planManifest(services.blobs, image), image.id);

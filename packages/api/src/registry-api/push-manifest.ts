@@ -23,6 +23,7 @@ import { TagProtection } from "../services/tag-protection";
 import { requireScope, type RegistryCtx } from "./caller";
 import { API_VERSION_HEADER, RegistryError } from "./errors";
 import { registryRepository } from "./names";
+import { putIndex } from "./push-index";
 
 /** Manifests are JSON documents of kilobytes; anything near this is not one. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -116,7 +117,7 @@ interface Stored {
 /**
  * PUT `/v2/<name>/manifests/<reference>`: an image manifest whose config and layers were
  * uploaded becomes an image of Berth, tagged (when the reference is a tag) in one transaction
- * with its audit event, like a pull. Protected tags are honoured; a refusal is audited as denied.
+ * with its audit event, like a pull; an index of such images is kept as it is (push-index.ts). Protected tags are honoured; a refusal is audited as denied.
  */
 export async function putManifest(req: Request, ctx: RegistryCtx, name: string, reference: string): Promise<Response> {
   const repo = registryRepository(name);
@@ -138,10 +139,8 @@ export async function putManifest(req: Request, ctx: RegistryCtx, name: string, 
   }
   const { mediaType, json } = mediaTypeOf(req, bytes);
   if (isIndexMediaType(mediaType)) {
-    throw new RegistryError(
-      "MANIFEST_INVALID",
-      `${mediaType}: Berth stores images one platform at a time; push each platform's manifest by its own tag`,
-    );
+    await putIndex(ctx, { repo, tag: byDigest ? undefined : reference, display, bytes, digest, mediaType });
+    return created(repo.name, digest, json);
   }
   if (!isManifestMediaType(mediaType)) throw new RegistryError("MANIFEST_INVALID", `unsupported manifest media type ${mediaType}`);
   let manifest: ImageManifest;
@@ -193,6 +192,11 @@ export async function putManifest(req: Request, ctx: RegistryCtx, name: string, 
         async (tx) => {
           const meta = new PrismaMetadataStore(tx);
           const created = await meta.putImage(image);
+          await tx.imageManifest.upsert({
+            where: { digest: digest.toString() },
+            create: { digest: digest.toString(), imageId: image.id.toString(), mediaType },
+            update: {},
+          });
           // An image that arrived without a manifest (a docker archive) keeps the one pushed now.
           if (!created)
             await tx.image.updateMany({
@@ -206,6 +210,10 @@ export async function putManifest(req: Request, ctx: RegistryCtx, name: string, 
             };
           policy = new TagProtection(tx, ctx.actor);
           const previous = await setTagChecked({ meta, repository: repo.repository, tag: reference, imageId: image.id, policy });
+          await tx.tag.update({
+            where: { repository_tag: { repository: repo.repository, tag: reference } },
+            data: { manifestDigest: digest.toString() },
+          });
           await meta.updateImage(image.id, { lastTagTime: new Date() });
           return {
             imageId: image.id,
@@ -218,9 +226,13 @@ export async function putManifest(req: Request, ctx: RegistryCtx, name: string, 
       throw err;
     }
   });
+  return created(repo.name, digest, json);
+}
+
+function created(name: string, digest: Digest, json: Record<string, unknown>): Response {
   const headers: Record<string, string> = {
     ...API_VERSION_HEADER,
-    location: `/v2/${repo.name}/manifests/${digest.toString()}`,
+    location: `/v2/${name}/manifests/${digest.toString()}`,
     "docker-content-digest": digest.toString(),
     "content-length": "0",
   };

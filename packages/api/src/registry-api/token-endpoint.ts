@@ -1,5 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { actorForUser, actorFromCredentials, TOKEN_PREFIX, type Actor } from "../auth/actor";
+import type { Visibility } from "../auth/permissions";
 import { checkPassword } from "../services/auth";
 import { signToken, TOKEN_LIFETIME_SECONDS, type TokenClaims } from "./bearer-token";
 import { scopeDecision, type RegistryCtx, type ScopeAction } from "./caller";
@@ -53,15 +54,18 @@ function parseScope(scope: string): { type: "repository" | "registry"; name: str
   };
 }
 
-/** What of each requested scope the actor may do now: the token grants only that. */
-function grant(actor: Actor | null, requested: string[]): TokenClaims["access"] {
+/**
+ * What of each requested scope the actor may do now: the token grants only that. Anonymous
+ * callers (no actor) get `pull` in public namespaces and nothing else.
+ */
+function grant(actor: Actor | null, requested: string[], visibility: Visibility): TokenClaims["access"] {
   const access: TokenClaims["access"] = [];
   for (const scope of requested.flatMap((s) => s.split(" ")).filter(Boolean)) {
     const parsed = parseScope(scope);
     if (!parsed) continue;
     if (parsed.type === "registry") {
-      // The catalog lists only what each caller may read; any signed-in caller may ask.
-      if (parsed.name === "catalog" && actor) access.push({ type: "registry", name: "catalog", actions: ["*"] });
+      // The catalog lists only what each caller may read (anonymous callers: public namespaces); anyone may ask.
+      if (parsed.name === "catalog") access.push({ type: "registry", name: "catalog", actions: ["*"] });
       continue;
     }
     let namespace: string | null;
@@ -71,7 +75,7 @@ function grant(actor: Actor | null, requested: string[]): TokenClaims["access"] 
       continue;
     }
     const wanted = parsed.actions.filter((a) => SCOPE_ACTIONS.has(a)).flatMap((a) => (a === "*" ? ["pull", "push", "delete"] : [a]));
-    const actions = [...new Set(wanted)].filter((a) => scopeDecision(actor, a as ScopeAction, namespace).allowed);
+    const actions = [...new Set(wanted)].filter((a) => scopeDecision(actor, a as ScopeAction, namespace, visibility).allowed);
     access.push({ type: "repository", name: parsed.name, actions });
   }
   return access;
@@ -94,7 +98,7 @@ export async function handleToken(req: Request, ctx: RegistryCtx): Promise<Respo
     tid: actor?.tokenId ?? null,
     iat: now,
     exp: now + TOKEN_LIFETIME_SECONDS,
-    access: grant(actor, url.searchParams.getAll("scope")),
+    access: grant(actor, url.searchParams.getAll("scope"), ctx),
   };
   const token = signToken(ctx.services.secrets, claims);
   const body = { token, access_token: token, expires_in: TOKEN_LIFETIME_SECONDS, issued_at: new Date(now * 1000).toISOString() };

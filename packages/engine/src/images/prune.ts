@@ -55,7 +55,9 @@ export async function pruneImages({
   const remaining = new Map(graph.images);
   const childCount = new Map<string, number>();
   for (const [hex, set] of graph.children) childCount.set(hex, set.size);
-  const tagged = (image: ImageRecord): boolean => (graph.tagsByImage.get(image.id.hex)?.length ?? 0) > 0;
+  // An image a tagged index lists counts as tagged: the index needs it.
+  const indexed = new Set((await meta.imagesInIndexes?.())?.map((d) => d.hex));
+  const tagged = (image: ImageRecord): boolean => (graph.tagsByImage.get(image.id.hex)?.length ?? 0) > 0 || indexed.has(image.id.hex);
 
   const matches = (image: ImageRecord): boolean => {
     if (until !== undefined && (!image.created || image.created.getTime() > until)) return false;

@@ -147,13 +147,15 @@ async function deleteHelper(ctx: RemoveContext, image: ImageRecord, force: boole
   const { meta, records } = ctx;
   const tags = await sortedTags(meta, image.id);
   const children = await childrenOf(meta, image.id);
+  const indexed = (await meta.imagesInIndexes?.())?.some((d) => d.equals(image.id)) ?? false;
   let conflict: ImageDeleteConflictError | undefined;
   if (children.length > 0) conflict = new ImageDeleteConflictError(image.id, true, "image has dependent child images");
+  else if (indexed) conflict = new ImageDeleteConflictError(image.id, true, "image is part of a tagged multi-platform index");
   else if (image.pinned) conflict = pinnedConflict(image.id);
   else if (!force && tags.length > 0)
     conflict = new ImageDeleteConflictError(image.id, false, "image is referenced in multiple repositories");
   if (conflict) {
-    const dangling = tags.length === 0 && children.length === 0;
+    const dangling = tags.length === 0 && children.length === 0 && !indexed;
     if (quiet && !dangling) return;
     throw conflict;
   }

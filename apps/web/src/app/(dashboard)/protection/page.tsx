@@ -2,13 +2,14 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { AddRuleForm } from "~/components/protection/add-rule-form";
+import { PublicNamespacesCard } from "~/components/protection/public-namespaces-card";
 import { RuleTable } from "~/components/protection/rule-table";
 import { PageHeader } from "~/components/shell/app-shell";
 import { EmptyState, ErrorState, TableSkeleton } from "~/components/ui";
 import { errorMessage } from "~/lib/format";
 import { useTRPC } from "~/trpc/react";
 
-/** Tag protection rules: matching tags are moved or removed only by an admin. */
+/** Tag protection rules (matching tags are moved or removed only by an admin), and the namespaces anyone may pull from. */
 export default function ProtectionPage() {
   const trpc = useTRPC();
   const rules = useQuery(trpc.protection.rules.queryOptions({}));
@@ -31,6 +32,7 @@ export default function ProtectionPage() {
       ) : (
         <RuleTable rules={rules.data} />
       )}
+      <PublicNamespacesCard />
     </>
   );
 }
