@@ -6,7 +6,7 @@ import { Readable, Writable } from "node:stream";
 import type { BlobIngest, BlobStore, IngestOptions, IngestResult } from "./blob-store";
 import { Digest } from "./digest";
 import { BlobNotFoundError, DigestMismatchError, EngineError, InvalidArgumentError, SizeMismatchError } from "./errors";
-import { OffThreadHasher, takeBuffer } from "./hash-worker";
+import { OffThreadHasher, POOLED_BYTES, takeBuffer } from "./hash-worker";
 import { toLayerMeasure } from "./layer-meter";
 import { finishWritable } from "./streams";
 
@@ -173,7 +173,7 @@ export class FsBlobStore implements BlobStore {
   }
 }
 
-const INGEST_BUFFER_BYTES = 4 * 1024 * 1024;
+const INGEST_BUFFER_BYTES = POOLED_BYTES;
 /**
  * Reads of 1 MiB rather than the default 64 KiB: a push or a save of a GiB makes 16 times fewer
  * thread-pool round trips and socket writes.
@@ -194,6 +194,9 @@ class FsIngest implements BlobIngest {
   private settled = false;
   private unsynced = 0;
   private syncing: Promise<void> | undefined;
+  /** The pooled buffer being filled, and how much of it is. */
+  private filling: Buffer | undefined;
+  private filled = 0;
 
   constructor(
     private readonly store: FsBlobStore,
@@ -203,29 +206,47 @@ class FsIngest implements BlobIngest {
   ) {
     this.hash = new OffThreadHasher({ raw: true, layer: measureLayer });
     // Network uploads arrive in 16–64 KiB chunks; one write syscall each (through the thread
-    // pool) halves throughput. A deep buffer lets chunks queue while a write is in flight,
-    // and writev flushes them in one call.
+    // pool) halves throughput. A deep buffer lets chunks queue while a write is in flight, and
+    // writev copies them into the pooled buffer being filled, in one write call.
     this.writable = new Writable({
       highWaterMark: INGEST_BUFFER_BYTES,
-      write: (chunk: Buffer, _encoding, callback) => {
-        this.bytes += chunk.byteLength;
-        writeAll(this.handle, chunk)
-          .then(() => this.hash.write(chunk))
-          .then(() => this.wrote(chunk.byteLength, callback), callback);
-      },
-      writev: (chunks, callback) => {
-        // Joined into a pooled buffer, which the hasher hands back once done with it.
-        const buffers = chunks.map((c) => c.chunk as Buffer);
-        const joined = takeBuffer(buffers.reduce((n, b) => n + b.byteLength, 0));
-        let at = 0;
-        for (const b of buffers) at += b.copy(joined, at);
-        this.bytes += joined.byteLength;
-        // Once written, the joined copy is handed to the hasher as it is.
-        writeAll(this.handle, joined)
-          .then(() => this.hash.write(joined, true))
-          .then(() => this.wrote(joined.byteLength, callback), callback);
-      },
+      write: (chunk: Buffer, _encoding, callback) => this.take([chunk], callback),
+      writev: (chunks, callback) => this.take(chunks.map((c) => c.chunk as Buffer), callback),
     });
+  }
+
+  /**
+   * Copies the chunks into pooled buffers, writes them to the file, and hands each buffer to
+   * the hasher once it is full (the last one at commit). Filling one buffer across many small
+   * writes, instead of a fresh one per write, keeps a GiB of uploads from allocating (and V8
+   * from collecting) gigabytes of buffers.
+   */
+  private take(chunks: Buffer[], callback: (err?: Error | null) => void): void {
+    const segments: Buffer[] = [];
+    const full: Buffer[] = [];
+    let bytes = 0;
+    for (const chunk of chunks) {
+      for (let at = 0; at < chunk.byteLength; ) {
+        this.filling ??= takeBuffer(POOLED_BYTES);
+        const start = this.filled;
+        const n = chunk.copy(this.filling, start, at);
+        at += n;
+        this.filled += n;
+        segments.push(this.filling.subarray(start, this.filled));
+        if (this.filled === this.filling.byteLength) {
+          full.push(this.filling);
+          this.filling = undefined;
+          this.filled = 0;
+        }
+      }
+      bytes += chunk.byteLength;
+    }
+    this.bytes += bytes;
+    (async () => {
+      for (const segment of segments) await writeAll(this.handle, segment);
+      // Written, so the hasher may have them (transferred as they are).
+      for (const buffer of full) await this.hash.write(buffer, true);
+    })().then(() => this.wrote(bytes, callback), callback);
   }
 
   get written(): number {
@@ -250,6 +271,10 @@ class FsIngest implements BlobIngest {
     if (this.settled) throw new Error("ingest already committed or aborted");
     try {
       await finishWritable(this.writable);
+      if (this.filling) {
+        await this.hash.write(this.filling.subarray(0, this.filled), true);
+        this.filling = undefined;
+      }
       const hashed = await this.hash.finish();
       if ("error" in hashed || !hashed.raw) throw new Error(`hashing the blob failed: ${"error" in hashed ? hashed.error : "no digest"}`);
       const digest = Digest.fromHex(hashed.raw.hex);

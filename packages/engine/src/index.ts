@@ -35,7 +35,7 @@ export type { Endpoint, EndpointResult } from "./pull/endpoints";
 export { NoMatchingPlatformError } from "./pull/platform";
 export { BlobFlights, blobFlightsFor } from "./pull/blob-flights";
 export { pullFinalStatus } from "./pull/progress";
-export { measureStoredLayer } from "./pull/layer-meter";
+export { measureStoredLayer, type LayerMeasure } from "./pull/layer-meter";
 export type { LayerStatus, PullLayerEvent, PullStatusEvent, PullProgressEvent } from "./pull/progress";
 
 // Push (docker push without the metadata store): blob existence, cross-repository mounts, uploads, manifest last.

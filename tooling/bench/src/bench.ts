@@ -5,9 +5,11 @@
  *  - peak RSS growth of the server process during them;
  *  - pull from / push to a CNCF registry on loopback vs skopeo, and 10 concurrent pulls of one
  *    image (bytes fetched upstream ÷ image size), see registry-bench.ts;
+ *  - Berth as a registry: skopeo push to / pull from Berth's /v2/ vs the CNCF registry, and 20
+ *    concurrent pulls (aggregate MB/s), see serving-bench.ts;
  *  - `images` list latency p50/p95 with 10,000 images and 20,000 tags;
  *  - audit log: filtered pages of 50 at 5,000,000 events (AUDIT_EVENTS), see audit-bench.ts.
- * Skip parts with BENCH_SKIP_ARCHIVES=1, BENCH_SKIP_REGISTRY=1, BENCH_SKIP_AUDIT=1 (AUDIT_VERIFY=0
+ * Skip parts with BENCH_SKIP_ARCHIVES=1, BENCH_SKIP_REGISTRY=1, BENCH_SKIP_SERVING=1, BENCH_SKIP_AUDIT=1 (AUDIT_VERIFY=0
  * skips re-walking the whole chain at the end).
  * Not part of the tests; prints figures only.
  */
@@ -24,6 +26,7 @@ import { transformer } from "@berth/api/transformer";
 import { applyMigrations } from "@berth/db";
 import { benchAudit } from "./audit-bench";
 import { benchRegistry } from "./registry-bench";
+import { benchServing } from "./serving-bench";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 // eslint-disable-next-line no-restricted-properties -- bench knobs
@@ -90,7 +93,7 @@ async function main() {
   const script = path.join(repo, "tooling/fixtures/make-images.sh");
   const fixtureEnv = { ...env, OUT: out, BIG_MB: String(bigMb), MULTI: "0" };
   // Only the archive and registry figures need the 1 GiB image.
-  const needsImage = env.BENCH_SKIP_ARCHIVES !== "1" || env.BENCH_SKIP_REGISTRY !== "1";
+  const needsImage = env.BENCH_SKIP_ARCHIVES !== "1" || env.BENCH_SKIP_REGISTRY !== "1" || env.BENCH_SKIP_SERVING !== "1";
   if (needsImage) {
     execFileSync("bash", [script, "make"], { env: fixtureEnv, stdio: ["ignore", "ignore", "inherit"] });
     execFileSync("bash", [script, "archives"], { env: fixtureEnv, stdio: ["ignore", "ignore", "inherit"] });
@@ -238,25 +241,25 @@ async function main() {
       );
     }
 
-    if (env.BENCH_SKIP_REGISTRY !== "1") {
-      await benchRegistry({
-        api,
-        url: ready.url,
-        authorization: auth.authorization,
-        serverPid,
-        work,
-        out,
-        bigMb,
-        policy,
-        rounds: ROUNDS,
-        quiet,
-        peakRss,
-        rssOf,
-        timeAsync,
-        median: med,
-        fmt,
-      });
-    }
+    const registryCtx = {
+      api,
+      url: ready.url,
+      authorization: auth.authorization,
+      serverPid,
+      work,
+      out,
+      bigMb,
+      policy,
+      rounds: ROUNDS,
+      quiet,
+      peakRss,
+      rssOf,
+      timeAsync,
+      median: med,
+      fmt,
+    };
+    if (env.BENCH_SKIP_REGISTRY !== "1") await benchRegistry(registryCtx);
+    if (env.BENCH_SKIP_SERVING !== "1") await benchServing(registryCtx);
 
     // --- images list with many images and tags, seeded straight into the database
     const db = new pg.Client({ connectionString: ready.databaseUrl });

@@ -245,7 +245,7 @@ export async function benchRegistry(ctx: RegistryBenchContext): Promise<void> {
 }
 
 /** Config + layer bytes of the image the registry serves (what one pull fetches), from its manifest. */
-function imageBytes(ref: string): number {
+export function imageBytes(ref: string): number {
   const raw = execFileSync("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${ref}`], { encoding: "utf8" });
   const manifest = JSON.parse(raw) as { config: { size: number }; layers: { size: number }[] };
   return manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);

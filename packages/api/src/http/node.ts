@@ -1,4 +1,5 @@
 import http from "node:http";
+import { fileBodyOf, sendFile } from "./file-response";
 import { Readable } from "node:stream";
 import type { Services } from "../context";
 import { handleApiRequest } from "./handlers";
@@ -43,6 +44,8 @@ export async function sendFetchResponse(res: http.ServerResponse, response: Resp
     else headers[key] = value;
   });
   res.writeHead(response.status, headers);
+  const file = fileBodyOf(response);
+  if (file) return sendFile(res, file);
   const body = responseBody(response);
   if (!body) return void res.end();
   await new Promise<void>((resolve) => {

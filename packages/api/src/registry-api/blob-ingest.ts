@@ -4,15 +4,17 @@ import { DigestMismatchError, SizeMismatchError, type BlobStore, type Digest, ty
 import { RegistryError } from "./errors";
 
 /**
- * Streams bytes into the blob store (hashed as they pass, never held whole) and commits them,
- * verified against `expected` when given: DIGEST_INVALID / SIZE_INVALID otherwise.
+ * Streams bytes into the blob store (hashed and measured as a layer as they pass, never held
+ * whole) and commits them, verified against `expected` when given: DIGEST_INVALID / SIZE_INVALID
+ * otherwise.
  */
 export async function ingestStream(
   blobs: BlobStore,
   chunks: Readable | AsyncIterable<Buffer>,
   expected: { digest?: Digest; size?: number } = {},
 ): Promise<IngestResult> {
-  const ingest = await blobs.ingest();
+  // Measured as a layer on the way in (off this thread), so its manifest need not re-read it.
+  const ingest = await blobs.ingest({ measureLayer: true });
   try {
     for await (const chunk of chunks as AsyncIterable<Buffer>) {
       if (!ingest.writable.write(chunk)) await once(ingest.writable as NodeJS.EventEmitter, "drain");

@@ -24,6 +24,7 @@ import { requireScope, type RegistryCtx } from "./caller";
 import { API_VERSION_HEADER, RegistryError } from "./errors";
 import { registryRepository } from "./names";
 import { putIndex } from "./push-index";
+import { knownLayerMeasure } from "./layer-measures";
 
 /** Manifests are JSON documents of kilobytes; anything near this is not one. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -79,7 +80,10 @@ async function requireBlob(ctx: RegistryCtx, digest: Digest, what: string): Prom
   return stat.size;
 }
 
-/** A layer's diff_id and uncompressed size: from a layer row already recorded, else read from the blob. */
+/**
+ * A layer's diff_id and uncompressed size: from a layer row already recorded, or the measure taken
+ * while it was uploaded, else read from the blob.
+ */
 async function layerRecord(ctx: RegistryCtx, desc: ImageManifest["layers"][number], diffId: Digest, index: number): Promise<LayerRecord> {
   const base = { diffId, blob: desc.digest, blobSize: desc.size, mediaType: desc.mediaType };
   const known = await ctx.services.db.imageLayer.findFirst({
@@ -89,6 +93,11 @@ async function layerRecord(ctx: RegistryCtx, desc: ImageManifest["layers"][numbe
   if (known) {
     if (known.diffId !== diffId.toString()) throw mismatch(index, diffId, known.diffId);
     return { ...base, size: Number(known.size) };
+  }
+  const measured = await knownLayerMeasure(ctx.services, desc.digest);
+  if (measured) {
+    if (measured.diffId !== diffId.toString()) throw mismatch(index, diffId, measured.diffId);
+    return { ...base, size: measured.size };
   }
   if (layerCompression(desc.mediaType) === "none") {
     if (!desc.digest.equals(diffId)) throw mismatch(index, diffId, desc.digest.toString());

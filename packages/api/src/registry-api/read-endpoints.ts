@@ -1,4 +1,5 @@
-import { Digest } from "@berth/engine";
+import { Digest, FsBlobStore } from "@berth/engine";
+import { fileResponse } from "../http/file-response";
 import { streamResponse } from "../http/node-bodies";
 import { requireScope, type RegistryCtx } from "./caller";
 import { API_VERSION_HEADER, RegistryError } from "./errors";
@@ -69,5 +70,9 @@ export async function getBlob(req: Request, ctx: RegistryCtx, name: string, dige
   if (range) headers["content-range"] = `bytes ${range.start}-${range.end - 1}/${stat.size}`;
   const status = range ? 206 : 200;
   if (req.method === "HEAD") return new Response(null, { status, headers });
-  return streamResponse(await ctx.services.blobs.open(digest, range), { status, headers });
+  const { blobs } = ctx.services;
+  if (blobs instanceof FsBlobStore) {
+    return fileResponse({ path: blobs.pathOf(digest), start: range?.start ?? 0, end: range?.end ?? stat.size }, { status, headers });
+  }
+  return streamResponse(await blobs.open(digest, range), { status, headers });
 }

@@ -1,0 +1,154 @@
+/**
+ * The "Berth is a registry" part of `pnpm bench`: Berth's /v2/ against the CNCF distribution
+ * registry serving the same 1 GiB image on loopback, with the same clients:
+ *  - skopeo push of the image (`skopeo copy oci:… docker://…`), into an empty store each run;
+ *  - skopeo pull of it (`skopeo copy docker://… oci:…`);
+ *  - 20 concurrent pulls of it, by curl processes fetching manifest, config and layers into
+ *    /dev/null (so the disk of 20 GiB of copies does not decide), as aggregate MB/s;
+ *  - Berth's peak RSS growth through all of it.
+ * Ratios are distribution's time ÷ Berth's (above 1: Berth is faster).
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import path from "node:path";
+import { startRegistry, type ExtraRegistry } from "@berth/fixtures/registry";
+import { imageBytes, type RegistryBenchContext } from "./registry-bench";
+
+const MiB = 1024 * 1024;
+const CONCURRENT = 20;
+
+interface Target {
+  name: string;
+  host: string;
+  /** skopeo's credentials flags for this registry. */
+  creds: string[];
+  /** `authorization` header for a plain HTTP client, for a repository's pull. */
+  bearer(repo: string): Promise<string | undefined>;
+}
+
+export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
+  const { work, out, policy, fmt, median, quiet, peakRss, rssOf, serverPid, timeAsync } = ctx;
+  const source = `oci:${path.join(out, "oci")}:fixtures/big:1.0`;
+  const berthHost = new URL(ctx.url).host;
+  const basic = Buffer.from("admin:bench-password").toString("base64");
+  const berth: Target = {
+    name: "Berth",
+    host: berthHost,
+    creds: ["--dest-creds", "admin:bench-password"],
+    async bearer(repo) {
+      const q = new URLSearchParams({ service: "berth", scope: `repository:${repo}:pull` });
+      const res = await fetch(`${ctx.url}/v2/token?${q.toString()}`, { headers: { authorization: `Basic ${basic}` } });
+      return `Bearer ${((await res.json()) as { token: string }).token}`;
+    },
+  };
+  const registries: ExtraRegistry[] = [];
+  const distribution = async (): Promise<Target> => {
+    const registry = await startRegistry(await mkdtemp(path.join(work, "distribution-")));
+    registries.push(registry);
+    return { name: "distribution", host: registry.host, creds: [], bearer: () => Promise.resolve(undefined) };
+  };
+  const skopeo = (...args: string[]) => timeAsync("skopeo", ["--policy", policy, "copy", "-q", ...args]);
+  const push = (to: Target, ref: string) => skopeo("--dest-tls-verify=false", ...to.creds, source, `docker://${to.host}/${ref}`);
+  const pull = async (from: Target, ref: string) => {
+    const dest = path.join(work, "pulled");
+    await rm(dest, { recursive: true, force: true });
+    await quiet();
+    const creds = from.creds.length ? ["--src-creds", from.creds[1]!] : [];
+    return skopeo("--src-tls-verify=false", ...creds, `docker://${from.host}/${ref}`, `oci:${dest}:big`);
+  };
+  try {
+    const baseRss = rssOf(serverPid);
+    let peak = baseRss;
+    const watched = async <T>(work: () => Promise<T>): Promise<T> => {
+      const { result, peak: p } = await peakRss(serverPid, work);
+      peak = Math.max(peak, p);
+      return result;
+    };
+    const berthPush: number[] = [];
+    const distPush: number[] = [];
+    const berthPull: number[] = [];
+    const distPull: number[] = [];
+    let served: Target | undefined;
+    for (let round = 0; round < ctx.rounds; round++) {
+      // Pushes into an empty store: the previous round's image and blobs are removed first.
+      await ctx.api.images.remove.mutate({ refs: ["bench/big:1.0"], force: true }).catch(() => undefined);
+      const fresh = await distribution();
+      const runs = [
+        async () => {
+          await quiet();
+          berthPush.push(await watched(() => push(berth, "bench/big:1.0")));
+        },
+        async () => {
+          await quiet();
+          distPush.push(await push(fresh, "bench/big:1.0"));
+        },
+      ];
+      for (const run of round % 2 ? runs.reverse() : runs) await run();
+      served = fresh;
+    }
+    for (let round = 0; round < ctx.rounds; round++) {
+      const runs = [
+        async () => berthPull.push(await watched(() => pull(berth, "bench/big:1.0"))),
+        async () => distPull.push(await pull(served!, "bench/big:1.0")),
+      ];
+      for (const run of round % 2 ? runs.reverse() : runs) await run();
+    }
+    const bytes = imageBytes(`${served!.host}/bench/big:1.0`);
+    const concurrent = async (target: Target) => {
+      await quiet();
+      const urls = await blobUrls(target, "bench/big");
+      const authorization = await target.bearer("bench/big");
+      const started = performance.now();
+      await Promise.all(Array.from({ length: CONCURRENT }, () => curlAll(urls, authorization)));
+      return (CONCURRENT * bytes) / MiB / ((performance.now() - started) / 1000);
+    };
+    const berthRate = await watched(() => concurrent(berth));
+    const distRate = await concurrent(served!);
+
+    const mbps = (s: number) => fmt(bytes / MiB / s, 0);
+    const runs = (xs: number[]) => `[${xs.map((x) => fmt(x, 2)).join(", ")}]`;
+    const line = (what: string, b: number[], d: number[]) => {
+      const [bm, dm] = [median(b), median(d)];
+      return `${what}: Berth ${fmt(bm, 2)} s (${mbps(bm)} MB/s) | distribution ${fmt(dm, 2)} s (${mbps(dm)} MB/s) | ratio ${fmt(dm / bm, 2)} (target ≥ 1.0); runs Berth ${runs(b)} distribution ${runs(d)}`;
+    };
+    console.log(
+      `\n## Berth as a registry (fixtures/big:1.0, ${fmt(bytes / MiB, 0)} MiB of blobs; skopeo against Berth's /v2/ and against the CNCF registry, both on loopback; median of ${ctx.rounds} runs each, taking turns at going first)`,
+    );
+    console.log(line("skopeo push (`skopeo copy oci:… docker://…`, empty store)", berthPush, distPush));
+    console.log(line("skopeo pull (`skopeo copy docker://… oci:…`)", berthPull, distPull));
+    console.log(
+      `${CONCURRENT} concurrent pulls by curl (manifest, config, layers to /dev/null): Berth ${fmt(berthRate, 0)} MB/s | distribution ${fmt(distRate, 0)} MB/s | ratio ${fmt(berthRate / distRate, 2)}`,
+    );
+    console.log(`Berth RSS: baseline ${fmt(baseRss / MiB, 0)} MiB, peak growth ${fmt((peak - baseRss) / MiB, 0)} MiB (target ≤ 150 MiB)`);
+  } finally {
+    await ctx.api.images.remove.mutate({ refs: ["bench/big:1.0"], force: true }).catch(() => undefined);
+    for (const r of registries) await r.stop();
+  }
+}
+
+/** Manifest, config and layer URLs of `repo:1.0` on the target, in the order a client fetches them. */
+async function blobUrls(target: Target, repo: string): Promise<string[]> {
+  const base = `http://${target.host}/v2/${repo}`;
+  const authorization = await target.bearer(repo);
+  const res = await fetch(`${base}/manifests/1.0`, {
+    headers: {
+      accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json",
+      ...(authorization ? { authorization } : {}),
+    },
+  });
+  if (!res.ok) throw new Error(`${target.name}: manifest of ${repo}:1.0 answered ${res.status}`);
+  const manifest = (await res.json()) as { config: { digest: string }; layers: { digest: string }[] };
+  return [`${base}/manifests/1.0`, ...[manifest.config, ...manifest.layers].map((d) => `${base}/blobs/${d.digest}`)];
+}
+
+/** One pull as curl makes it: every URL in turn on one connection, bodies discarded. */
+function curlAll(urls: string[], authorization: string | undefined): Promise<void> {
+  const args = ["-sSf", "-H", "accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json"];
+  if (authorization) args.push("-H", `authorization: ${authorization}`);
+  for (const url of urls) args.push("-o", "/dev/null", url);
+  return new Promise((resolve, reject) => {
+    const child = spawn("curl", args, { stdio: ["ignore", "ignore", "inherit"] });
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`curl exited with ${code}`))));
+  });
+}
