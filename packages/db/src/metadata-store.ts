@@ -189,7 +189,8 @@ export class PrismaMetadataStore implements MetadataStore {
       SELECT EXISTS (SELECT 1 FROM images WHERE id = ${digest} OR manifest_digest = ${digest})
           OR EXISTS (SELECT 1 FROM image_layers WHERE blob = ${digest})
           OR EXISTS (SELECT 1 FROM manifest_indexes WHERE digest = ${digest})
-          OR EXISTS (SELECT 1 FROM image_manifests WHERE digest = ${digest}) AS referenced`;
+          OR EXISTS (SELECT 1 FROM image_manifests WHERE digest = ${digest})
+          OR EXISTS (SELECT 1 FROM artifacts WHERE digest = ${digest} OR blobs @> ARRAY[${digest}]) AS referenced`;
     return row?.referenced === true;
   }
 

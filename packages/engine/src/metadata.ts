@@ -70,7 +70,10 @@ export interface MetadataStore {
   setTag(repository: string, tag: string, imageId: Digest): Promise<TagRecord | undefined>;
   deleteTag(repository: string, tag: string): Promise<void>;
 
-  /** True when any image uses the blob as a layer, its config or the manifest it arrived with. */
+  /**
+   * True when any image uses the blob as a layer, its config or a manifest it arrived with, or
+   * something else the store keeps names it (an index, an artifact).
+   */
   isBlobReferenced(blob: Digest): Promise<boolean>;
   /**
    * Images a tagged multi-platform index lists: kept like tagged images (not pruned, not

@@ -1,11 +1,11 @@
-import { familiarRepository } from "@berth/engine";
+import { Digest, familiarRepository, gcBlobs } from "@berth/engine";
 import { PrismaMetadataStore } from "@berth/db";
 import { audited } from "../audit/record";
 import { removeImagesFor } from "../services/images";
 import { requireScope, type RegistryCtx } from "./caller";
 import { API_VERSION_HEADER, RegistryError } from "./errors";
 import { findManifest } from "./manifest-lookup";
-import { registryRepository } from "./names";
+import { registryRepository, type RegistryRepository } from "./names";
 import { parseBlobDigest } from "./read-endpoints";
 
 const accepted = () => new Response(null, { status: 202, headers: { ...API_VERSION_HEADER, "content-length": "0" } });
@@ -20,14 +20,17 @@ export async function deleteManifest(ctx: RegistryCtx, name: string, reference: 
   await requireScope(ctx, repo, "delete", "image.remove");
   const familiar = familiarRepository(repo.repository);
   let refs: string[];
+  const manifest = await findManifest(ctx.services, repo, reference);
+  if (manifest.imageId === null) {
+    await deleteArtifact(ctx, repo, reference, manifest.digest);
+    return accepted();
+  }
   if (reference.includes(":")) {
-    const manifest = await findManifest(ctx.services, repo, reference);
     const tags = manifest.index
       ? await ctx.services.db.tag.findMany({ where: { repository: repo.repository, indexDigest: manifest.digest.toString() } })
       : await new PrismaMetadataStore(ctx.services.db).listTags({ repository: repo.repository, imageId: manifest.imageId });
     refs = tags.map((t) => `${familiar}:${t.tag}`);
   } else {
-    await findManifest(ctx.services, repo, reference);
     refs = [`${familiar}:${reference}`];
   }
   if (refs.length === 0) throw new RegistryError("MANIFEST_UNKNOWN", `no tag of ${name} names ${reference}`, { name, reference });
@@ -35,6 +38,33 @@ export async function deleteManifest(ctx: RegistryCtx, name: string, reference: 
   const failed = removed.results.find((r) => r.error);
   if (failed) throw new RegistryError("DENIED", failed.error!, { reference: failed.ref });
   return accepted();
+}
+
+/**
+ * An artifact's manifest: by digest the artifact goes (with its tags; its blobs once nothing else
+ * uses them), by tag only the tag. Audited as `artifact.remove`.
+ */
+async function deleteArtifact(ctx: RegistryCtx, repo: RegistryRepository, reference: string, digest: Digest): Promise<void> {
+  const byDigest = reference.includes(":");
+  const ref = `${familiarRepository(repo.repository)}${byDigest ? "@" : ":"}${reference}`;
+  const blobs = await ctx.services.blobLock.exclusive(() =>
+    audited(ctx, { action: "artifact.remove", targets: [{ ref, digestBefore: digest.toString(), digestAfter: null }] }, async (tx) => {
+      if (!byDigest) {
+        await tx.artifactTag.deleteMany({ where: { repository: repo.repository, tag: reference } });
+        return [];
+      }
+      const row = await tx.artifact.delete({ where: { repository_digest: { repository: repo.repository, digest: digest.toString() } } });
+      return [digest.toString(), ...row.blobs];
+    }),
+  );
+  // Collected after the transaction: a blob another image or artifact names stays.
+  await ctx.services.blobLock.exclusive(async () => {
+    await gcBlobs({
+      meta: new PrismaMetadataStore(ctx.services.db),
+      blobs: ctx.services.blobs,
+      candidates: blobs.map((b) => Digest.parse(b)),
+    });
+  });
 }
 
 /**

@@ -36,7 +36,9 @@ function jsonResponse(body: unknown, headers: Record<string, string> = {}): Resp
 export async function listTags(req: Request, ctx: RegistryCtx, name: string): Promise<Response> {
   const repo = registryRepository(name);
   await requireScope(ctx, repo, "pull");
-  const rows = await ctx.services.db.tag.findMany({ where: { repository: repo.repository }, select: { tag: true } });
+  // Tags of images and of artifacts (a name is one or the other).
+  const where = { where: { repository: repo.repository }, select: { tag: true } };
+  const rows = [...(await ctx.services.db.tag.findMany(where)), ...(await ctx.services.db.artifactTag.findMany(where))];
   if (rows.length === 0) throw new RegistryError("NAME_UNKNOWN", `repository name not known to registry: ${name}`, { name });
   const url = new URL(req.url);
   const { items, next } = page(url, rows.map((r) => r.tag).sort(byCodeUnit));
@@ -59,7 +61,10 @@ export async function listCatalog(req: Request, ctx: RegistryCtx): Promise<Respo
       challenge(ctx, "registry:catalog:*"),
     );
   }
-  const rows = await ctx.services.db.tag.findMany({ distinct: ["repository"], select: { repository: true } });
+  const rows = [
+    ...(await ctx.services.db.tag.findMany({ distinct: ["repository"], select: { repository: true } })),
+    ...(await ctx.services.db.artifactTag.findMany({ distinct: ["repository"], select: { repository: true } })),
+  ];
   const names = new Set<string>();
   for (const { repository } of rows) {
     let repo;

@@ -9,14 +9,24 @@ export interface ServedManifest {
   bytes: Buffer;
   digest: Digest;
   mediaType: string;
-  /** The image; for an index, its default platform's image. */
-  imageId: Digest;
+  /** The image; for an index, its default platform's image; none for an artifact. */
+  imageId: Digest | null;
   /** Set when the manifest is a multi-platform index pushed here. */
   index?: true;
 }
 
 /** Manifests and indexes are a few KiB; the cap is the one they are pushed under. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/** An artifact pushed to this repository (push-artifact.ts), by its digest. */
+async function servedArtifact(services: Services, repo: RegistryRepository, digest: Digest): Promise<ServedManifest | undefined> {
+  const row = await services.db.artifact.findUnique({
+    where: { repository_digest: { repository: repo.repository, digest: digest.toString() } },
+  });
+  if (!row) return undefined;
+  const bytes = await services.blobs.read(digest, MAX_MANIFEST_BYTES);
+  return { bytes, digest, mediaType: row.mediaType, imageId: null };
+}
 
 /** An index pushed here, served as the image `imageId` (its default platform's) for deletes. */
 async function servedIndex(services: Services, digest: Digest, imageId: string): Promise<ServedManifest | undefined> {
@@ -59,7 +69,10 @@ export async function findManifest(services: Services, repo: RegistryRepository,
       where: { indexDigest: digest.toString() },
       orderBy: { position: "asc" },
     });
-    const found = (child && (await servedIndex(services, digest, child.imageId))) || (await servedPushed(services, digest));
+    const found =
+      (child && (await servedIndex(services, digest, child.imageId))) ||
+      (await servedPushed(services, digest)) ||
+      (await servedArtifact(services, repo, digest));
     if (found) return found;
     // Content addressed: an image that arrived with exactly these bytes, wherever it is tagged.
     const arrived = await services.db.image.findFirst({ where: { manifestDigest: digest.toString() }, select: { id: true } });
@@ -77,6 +90,11 @@ export async function findManifest(services: Services, repo: RegistryRepository,
     throw unknown();
   }
   if (!isValidTag(reference)) throw unknown();
+  const artifactTag = await services.db.artifactTag.findUnique({
+    where: { repository_tag: { repository: repo.repository, tag: reference } },
+  });
+  const artifact = artifactTag && (await servedArtifact(services, repo, Digest.parse(artifactTag.digest)));
+  if (artifact) return artifact;
   const tag = await meta.getTag(repo.repository, reference);
   // Pushed here: the tag serves the index or the very manifest it was pushed with.
   const pushed =
@@ -91,7 +109,7 @@ export async function findManifest(services: Services, repo: RegistryRepository,
   }
   if (tag && pushed?.manifestDigest) {
     const manifest = await servedPushed(services, Digest.parse(pushed.manifestDigest));
-    if (manifest?.imageId.equals(tag.imageId)) return manifest;
+    if (manifest?.imageId?.equals(tag.imageId)) return manifest;
   }
   const image = tag && (await meta.getImage(tag.imageId));
   if (!image) throw unknown();

@@ -24,6 +24,7 @@ import { requireScope, type RegistryCtx } from "./caller";
 import { API_VERSION_HEADER, RegistryError } from "./errors";
 import { registryRepository } from "./names";
 import { putIndex } from "./push-index";
+import { isArtifactManifest, putArtifact } from "./push-artifact";
 import { knownLayerMeasure } from "./layer-measures";
 
 /** Manifests are JSON documents of kilobytes; anything near this is not one. */
@@ -126,7 +127,8 @@ interface Stored {
 /**
  * PUT `/v2/<name>/manifests/<reference>`: an image manifest whose config and layers were
  * uploaded becomes an image of Berth, tagged (when the reference is a tag) in one transaction
- * with its audit event, like a pull; an index of such images is kept as it is (push-index.ts). Protected tags are honoured; a refusal is audited as denied.
+ * with its audit event, like a pull; an index of such images is kept as it is (push-index.ts), and
+ * so is a manifest that is not an image (push-artifact.ts). Protected tags are honoured; a refusal is audited as denied.
  */
 export async function putManifest(req: Request, ctx: RegistryCtx, name: string, reference: string): Promise<Response> {
   const repo = registryRepository(name);
@@ -152,17 +154,15 @@ export async function putManifest(req: Request, ctx: RegistryCtx, name: string, 
     return created(repo.name, digest, json);
   }
   if (!isManifestMediaType(mediaType)) throw new RegistryError("MANIFEST_INVALID", `unsupported manifest media type ${mediaType}`);
+  if (isArtifactManifest(json, IMAGE_CONFIG_TYPES)) {
+    await putArtifact(ctx, { repo, tag: byDigest ? undefined : reference, display, bytes, digest, mediaType, json });
+    return created(repo.name, digest, json);
+  }
   let manifest: ImageManifest;
   try {
     manifest = parseManifest(bytes);
   } catch (err) {
     throw new RegistryError("MANIFEST_INVALID", (err as Error).message);
-  }
-  if (!IMAGE_CONFIG_TYPES.has(manifest.config.mediaType)) {
-    throw new RegistryError(
-      "MANIFEST_INVALID",
-      `config media type ${manifest.config.mediaType}: only container images can be pushed to Berth`,
-    );
   }
   // Shared with pulls and loads, exclusive to blob collection: no blob checked here is removed
   // (an rmi's collection) before the image naming it is committed.
@@ -223,6 +223,8 @@ export async function putManifest(req: Request, ctx: RegistryCtx, name: string, 
             where: { repository_tag: { repository: repo.repository, tag: reference } },
             data: { manifestDigest: digest.toString() },
           });
+          // The name now names this image, not an artifact pushed under it before.
+          await tx.artifactTag.deleteMany({ where: { repository: repo.repository, tag: reference } });
           await meta.updateImage(image.id, { lastTagTime: new Date() });
           return {
             imageId: image.id,

@@ -14,8 +14,9 @@ interface ReferrerDescriptor {
 }
 
 /**
- * GET `/v2/<name>/referrers/<digest>`: the repository's manifests whose `subject` is `digest`, as
- * an OCI index (empty when there are none), filtered by `artifactType` when asked.
+ * GET `/v2/<name>/referrers/<digest>`: the repository's manifests whose `subject` is `digest` (its
+ * tagged images', and its artifacts, tagged or not), as an OCI index (empty when there are none),
+ * filtered by `artifactType` when asked.
  */
 export async function listReferrers(req: Request, ctx: RegistryCtx, name: string, digestText: string): Promise<Response> {
   const repo = registryRepository(name);
@@ -46,6 +47,23 @@ export async function listReferrers(req: Request, ctx: RegistryCtx, name: string
       size: plan.bytes.length,
       artifactType: type,
       ...(doc.annotations ? { annotations: doc.annotations } : {}),
+    });
+  }
+  // Artifacts (signatures, SBOMs) pushed with this subject, tagged or not.
+  const artifacts = await ctx.services.db.artifact.findMany({
+    where: { repository: repo.repository, subject, ...(artifactType ? { artifactType } : {}) },
+    orderBy: { createdAt: "asc" },
+  });
+  for (const a of artifacts) {
+    if (seen.has(a.digest)) continue;
+    seen.add(a.digest);
+    const annotations = a.annotations as Record<string, string> | null;
+    manifests.push({
+      mediaType: a.mediaType,
+      digest: a.digest,
+      size: a.size,
+      artifactType: a.artifactType,
+      ...(annotations ? { annotations } : {}),
     });
   }
   const headers: Record<string, string> = { ...API_VERSION_HEADER, "content-type": MediaType.ociIndex };
