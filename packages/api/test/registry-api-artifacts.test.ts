@@ -104,9 +104,13 @@ describe("artifacts pushed to Berth", () => {
     };
     expect(none.manifests).toEqual([]);
 
-    // Not an image: the dashboard lists the image once, and nothing else.
-    const rows = await apiClient(server.url, await server.token()).images.list.query();
+    // Not an image: the dashboard lists the image once, and shows the SBOM on its page.
+    const api = apiClient(server.url, await server.token());
+    const rows = await api.images.list.query();
     expect(rows.filter((r) => r.repository === "team-a/app").map((r) => r.tag)).toEqual(["1.0"]);
+    expect(await api.images.attachments.query({ ref: "team-a/app:1.0" })).toEqual([
+      expect.objectContaining({ repository: "team-a/app", digest: sha256(bytes), artifactType: "application/spdx+json", tags: [] }),
+    ]);
     const events = await server.services.db.auditEvent.findMany({ where: { action: "artifact.push" } });
     expect(events.at(-1)).toMatchObject({ result: "ok", actorName: "admin" });
     expect(events.at(-1)!.details).toMatchObject({ artifactType: "application/spdx+json", subject: image.digest });

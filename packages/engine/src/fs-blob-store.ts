@@ -211,7 +211,11 @@ class FsIngest implements BlobIngest {
     this.writable = new Writable({
       highWaterMark: INGEST_BUFFER_BYTES,
       write: (chunk: Buffer, _encoding, callback) => this.take([chunk], callback),
-      writev: (chunks, callback) => this.take(chunks.map((c) => c.chunk as Buffer), callback),
+      writev: (chunks, callback) =>
+        this.take(
+          chunks.map((c) => c.chunk as Buffer),
+          callback,
+        ),
     });
   }
 
@@ -222,17 +226,20 @@ class FsIngest implements BlobIngest {
    * from collecting) gigabytes of buffers.
    */
   private take(chunks: Buffer[], callback: (err?: Error | null) => void): void {
-    const segments: Buffer[] = [];
+    // One write per pooled buffer touched: the chunks copied into it are contiguous there.
+    const segments: { buffer: Buffer; start: number; end: number }[] = [];
     const full: Buffer[] = [];
     let bytes = 0;
     for (const chunk of chunks) {
-      for (let at = 0; at < chunk.byteLength; ) {
+      for (let at = 0; at < chunk.byteLength;) {
         this.filling ??= takeBuffer(POOLED_BYTES);
         const start = this.filled;
         const n = chunk.copy(this.filling, start, at);
         at += n;
         this.filled += n;
-        segments.push(this.filling.subarray(start, this.filled));
+        const last = segments.at(-1);
+        if (last?.buffer === this.filling && last.end === start) last.end = this.filled;
+        else segments.push({ buffer: this.filling, start, end: this.filled });
         if (this.filled === this.filling.byteLength) {
           full.push(this.filling);
           this.filling = undefined;
@@ -243,7 +250,7 @@ class FsIngest implements BlobIngest {
     }
     this.bytes += bytes;
     (async () => {
-      for (const segment of segments) await writeAll(this.handle, segment);
+      for (const { buffer, start, end } of segments) await writeAll(this.handle, buffer.subarray(start, end));
       // Written, so the hasher may have them (transferred as they are).
       for (const buffer of full) await this.hash.write(buffer, true);
     })().then(() => this.wrote(bytes, callback), callback);

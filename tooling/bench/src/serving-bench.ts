@@ -9,6 +9,7 @@
  * Ratios are distribution's time ÷ Berth's (above 1: Berth is faster).
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import { startRegistry, type ExtraRegistry } from "@berth/fixtures/registry";
@@ -69,9 +70,17 @@ export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
     const berthPull: number[] = [];
     const distPull: number[] = [];
     let served: Target | undefined;
+    const { imageId, layers } = layoutImage(path.join(out, "oci"), "fixtures/big:1.0");
+    const bearer = await berth.bearer("bench/big");
     for (let round = 0; round < ctx.rounds; round++) {
-      // Pushes into an empty store: the previous round's image and blobs are removed first.
-      await ctx.api.images.remove.mutate({ refs: ["bench/big:1.0"], force: true }).catch(() => undefined);
+      // Pushes into an empty store: the image is removed under every name the other halves of the
+      // bench gave it (it is the same image), and with it its blobs.
+      await ctx.api.images.remove.mutate({ refs: [imageId], force: true }).catch(() => undefined);
+      for (const layer of layers) {
+        const head = await fetch(`${ctx.url}/v2/bench/big/blobs/${layer}`, { method: "HEAD", headers: { authorization: bearer! } });
+        if (head.status !== 404)
+          throw new Error(`Berth still holds layer ${layer} (HEAD answered ${head.status}): the push would measure nothing`);
+      }
       const fresh = await distribution();
       const runs = [
         async () => {
@@ -151,4 +160,16 @@ function curlAll(urls: string[], authorization: string | undefined): Promise<voi
     child.on("error", reject);
     child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`curl exited with ${code}`))));
   });
+}
+
+/** The image ID (config digest) and layer digests of `ref` in an OCI layout. */
+function layoutImage(layout: string, ref: string): { imageId: string; layers: string[] } {
+  const blob = (digest: string) => JSON.parse(readFileSync(path.join(layout, "blobs", ...digest.split(":")), "utf8")) as unknown;
+  const top = JSON.parse(readFileSync(path.join(layout, "index.json"), "utf8")) as {
+    manifests: { digest: string; annotations?: Record<string, string> }[];
+  };
+  const entry = top.manifests.find((m) => m.annotations?.["org.opencontainers.image.ref.name"] === ref);
+  if (!entry) throw new Error(`${ref} is not in ${layout}`);
+  const manifest = blob(entry.digest) as { config: { digest: string }; layers: { digest: string }[] };
+  return { imageId: manifest.config.digest, layers: manifest.layers.map((l) => l.digest) };
 }

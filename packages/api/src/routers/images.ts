@@ -4,6 +4,7 @@ import { permittedProcedure } from "../trpc";
 import { removalTargets } from "../services/image-targets";
 import { pinProcedures } from "./pin";
 import { mirrorCacheFor } from "../services/mirror-cache";
+import { attachmentsFor } from "../services/image-attachments";
 import {
   historyFor,
   inspectImagesFor,
@@ -49,6 +50,12 @@ export const imagesRouter = {
     input: z.object({ ref }),
     targets: (input) => [{ ref: input.ref }],
   }).query(({ ctx, input }) => mirrorCacheFor(ctx, input.ref)),
+
+  /** Artifacts (signatures, SBOMs) pushed to the registry API with this image as their subject. */
+  attachments: permittedProcedure("read", {
+    input: z.object({ ref }),
+    targets: (input) => [{ ref: input.ref }],
+  }).query(({ ctx, input }) => attachmentsFor(ctx, input.ref)),
 
   history: permittedProcedure("read", {
     input: z.object({ ref, noTrunc: z.boolean().default(false) }),

@@ -6,6 +6,7 @@ import { useParams, useRouter } from "next/navigation";
 import { useMemo, useState, type FormEvent, type ReactNode } from "react";
 import { Guarded } from "~/components/account/guarded";
 import { ImageHistory } from "~/components/audit/image-history";
+import { ImageAttachments } from "~/components/images/image-attachments";
 import { MirrorCacheBadge } from "~/components/images/mirror-cache-badge";
 import { RemoveDialog } from "~/components/images/remove-dialog";
 import { PushDialog } from "~/components/jobs/push-dialog";
@@ -387,6 +388,8 @@ export default function ImagePage() {
           </pre>
         ) : null}
       </section>
+
+      <ImageAttachments imageRef={image.id} />
 
       <ImageHistory imageId={image.id} />
 
