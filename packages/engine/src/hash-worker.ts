@@ -135,7 +135,7 @@ type WorkerMessage =
  */
 export const POOLED_BYTES = 4 * 1024 * 1024;
 const spare: ArrayBuffer[] = [];
-const MAX_SPARE = 8;
+const MAX_SPARE = 4;
 
 function recycle(chunk: ArrayBuffer): void {
   if (chunk.byteLength === POOLED_BYTES && spare.length < MAX_SPARE) spare.push(chunk);
