@@ -33,7 +33,6 @@ export function ImageAttachments({ imageRef }: { imageRef: string }) {
         <THead>
           <tr>
             <Th>Kind</Th>
-            <Th>Type</Th>
             <Th>Repository</Th>
             <Th>Digest</Th>
             <Th className="text-right">Size</Th>
@@ -43,17 +42,21 @@ export function ImageAttachments({ imageRef }: { imageRef: string }) {
         <TBody>
           {rows.map((a) => (
             <Tr key={`${a.repository}@${a.digest}`}>
-              <Td className="font-medium">{kindOf(a.artifactType)}</Td>
-              <Td className="font-mono text-xs break-all">{a.artifactType}</Td>
               <Td>
+                <div className="font-medium">{kindOf(a.artifactType)}</div>
+                <div className="font-mono text-xs break-all text-slate-500 dark:text-slate-400">{a.artifactType}</div>
+              </Td>
+              <Td className="break-all">
                 {a.repository}
                 {a.tags.length ? <span className="text-slate-500 dark:text-slate-400">:{a.tags.join(", ")}</span> : null}
               </Td>
-              <Td className="font-mono text-xs">
-                <span title={a.digest}>{shortId(a.digest)}</span> <CopyButton text={a.digest} label="Copy digest" />
+              <Td className="font-mono text-xs whitespace-nowrap">
+                <span title={a.digest}>{shortId(a.digest)}</span> <CopyButton text={a.digest} label="Copy" />
               </Td>
               <Td className="text-right tabular-nums">{formatBytes(a.size)}</Td>
-              <Td title={new Date(a.pushedAt).toISOString()}>{formatRelative(a.pushedAt)}</Td>
+              <Td className="whitespace-nowrap" title={new Date(a.pushedAt).toISOString()}>
+                {formatRelative(a.pushedAt)}
+              </Td>
             </Tr>
           ))}
         </TBody>
