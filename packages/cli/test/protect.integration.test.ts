@@ -5,26 +5,19 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtures } from "@berth/fixtures";
-import { bootTestServer, type TestServer } from "@berth/api/testing";
-import { hashPassword } from "../../api/src/auth/secrets";
-import { berthAgainst, tempDir } from "./helpers";
+import type { TestServer } from "@berth/api/testing";
+import { adminAndDeveloper, type AdminAndDeveloper } from "./signed-in";
 
 const fx = fixtures();
 let server: TestServer;
-let adminDir: string;
-let devDir: string;
+let signedIn: AdminAndDeveloper;
 
-const admin = (argv: string[], stdin = "") => berthAgainst(server, adminDir, argv, stdin);
-const dev = (argv: string[], stdin = "") => berthAgainst(server, devDir, argv, stdin);
+const admin = (argv: string[], stdin = "") => signedIn.admin(argv, stdin);
+const dev = (argv: string[], stdin = "") => signedIn.dev(argv, stdin);
 
 beforeAll(async () => {
-  server = await bootTestServer();
-  [adminDir, devDir] = await Promise.all([tempDir(), tempDir()]);
-  expect((await admin(["login", server.url, "-u", "admin", "--password-stdin"], `${server.adminPassword}\n`)).code).toBe(0);
-  await server.services.db.user.create({
-    data: { username: "dev", passwordHash: await hashPassword("dev-password-1"), role: "developer" },
-  });
-  expect((await dev(["login", server.url, "-u", "dev", "--password-stdin"], "dev-password-1\n")).code).toBe(0);
+  signedIn = await adminAndDeveloper();
+  server = signedIn.server;
   expect((await admin(["load", "-i", join(fx.archives, "all.tar")])).code).toBe(0);
 }, 180_000);
 

@@ -90,28 +90,29 @@ export async function findManifest(services: Services, repo: RegistryRepository,
     throw unknown();
   }
   if (!isValidTag(reference)) throw unknown();
-  const artifactTag = await services.db.artifactTag.findUnique({
+  // One read of the tag: its image, and the index or manifest it was pushed with (if pushed here).
+  const tag = await services.db.tag.findUnique({
     where: { repository_tag: { repository: repo.repository, tag: reference } },
+    select: { imageId: true, indexDigest: true, manifestDigest: true },
   });
-  const artifact = artifactTag && (await servedArtifact(services, repo, Digest.parse(artifactTag.digest)));
-  if (artifact) return artifact;
-  const tag = await meta.getTag(repo.repository, reference);
-  // Pushed here: the tag serves the index or the very manifest it was pushed with.
-  const pushed =
-    tag &&
-    (await services.db.tag.findUnique({
+  if (!tag) {
+    // A name is an image's or an artifact's: images, the common case, are asked first.
+    const artifactTag = await services.db.artifactTag.findUnique({
       where: { repository_tag: { repository: repo.repository, tag: reference } },
-      select: { indexDigest: true, manifestDigest: true },
-    }));
-  if (tag && pushed?.indexDigest) {
-    const index = await servedIndex(services, Digest.parse(pushed.indexDigest), tag.imageId.toString());
+    });
+    const artifact = artifactTag && (await servedArtifact(services, repo, Digest.parse(artifactTag.digest)));
+    if (artifact) return artifact;
+    throw unknown();
+  }
+  if (tag.indexDigest) {
+    const index = await servedIndex(services, Digest.parse(tag.indexDigest), tag.imageId);
     if (index) return index;
   }
-  if (tag && pushed?.manifestDigest) {
-    const manifest = await servedPushed(services, Digest.parse(pushed.manifestDigest));
-    if (manifest?.imageId?.equals(tag.imageId)) return manifest;
+  if (tag.manifestDigest) {
+    const manifest = await servedPushed(services, Digest.parse(tag.manifestDigest));
+    if (manifest?.imageId?.toString() === tag.imageId) return manifest;
   }
-  const image = tag && (await meta.getImage(tag.imageId));
+  const image = await meta.getImage(Digest.parse(tag.imageId));
   if (!image) throw unknown();
   return served(await planManifest(services.blobs, image), image.id);
 }

@@ -2,16 +2,10 @@ import { Digest, familiarRepository } from "@berth/engine";
 import { audited } from "../audit/record";
 import type { RegistryCtx } from "./caller";
 import { RegistryError } from "./errors";
-import type { RegistryRepository } from "./names";
+import type { ManifestPut } from "./push-index";
 
-/** What PUT of a non-image manifest needs from push-manifest.ts, which read and checked the request. */
-export interface ArtifactPush {
-  repo: RegistryRepository;
-  tag: string | undefined;
-  display: string;
-  bytes: Buffer;
-  digest: Digest;
-  mediaType: string;
+/** The PUT, and the manifest's JSON (already parsed by push-manifest.ts). */
+export interface ArtifactPush extends ManifestPut {
   json: Record<string, unknown>;
 }
 

@@ -6,8 +6,8 @@ import type { RegistryCtx } from "./caller";
 import { RegistryError } from "./errors";
 import type { RegistryRepository } from "./names";
 
-/** What PUT of a manifest list or OCI index needs from push-manifest.ts, which read and checked the request. */
-export interface IndexPush {
+/** A manifest PUT as push-manifest.ts read and checked it, handed on to push-index.ts or push-artifact.ts. */
+export interface ManifestPut {
   repo: RegistryRepository;
   /** The tag, or undefined for a push by digest. */
   tag: string | undefined;
@@ -34,7 +34,7 @@ const platformText = (d: Descriptor) =>
  * a tag, the tag names it: the registry API serves the index, the dashboard shows the default
  * platform's image (linux/amd64, else the first), and every listed image is kept while tagged.
  */
-export async function putIndex(ctx: RegistryCtx, push: IndexPush): Promise<void> {
+export async function putIndex(ctx: RegistryCtx, push: ManifestPut): Promise<void> {
   let index: ImageIndex;
   try {
     index = parseIndex(push.bytes);

@@ -1,4 +1,4 @@
-import { Badge, Button, Table, TBody, Td, Th, THead, Tr } from "~/components/ui";
+import { Badge, Button, Table, TBody, Td, Th, THead, Tr, ActionsTh } from "~/components/ui";
 import { formatDateTime, formatRelative } from "~/lib/format";
 import type { TokenRow } from "~/lib/models";
 
@@ -43,9 +43,7 @@ export function TokenTable({
           <Th>Last used</Th>
           <Th>Expires</Th>
           <Th>State</Th>
-          <Th className="text-right">
-            <span className="sr-only">Actions</span>
-          </Th>
+          <ActionsTh />
         </tr>
       </THead>
       <TBody>

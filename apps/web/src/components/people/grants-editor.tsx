@@ -2,7 +2,7 @@
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { Button, ErrorState, Field, Input, Table, TBody, Td, Th, THead, Tr } from "~/components/ui";
+import { Button, ErrorState, Field, Input, Table, TBody, Td, Th, THead, Tr, ActionsTh } from "~/components/ui";
 import { apiErrorMessage } from "~/lib/errors";
 import { GRANT_ROLES, type GrantRole, type UserRow } from "~/lib/people";
 import { useTRPC } from "~/trpc/react";
@@ -38,9 +38,7 @@ export function GrantsEditor({ user }: { user: UserRow }) {
             <tr>
               <Th>Namespace</Th>
               <Th>Role there</Th>
-              <Th className="text-right">
-                <span className="sr-only">Actions</span>
-              </Th>
+              <ActionsTh />
             </tr>
           </THead>
           <TBody>

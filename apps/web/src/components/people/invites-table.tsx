@@ -1,7 +1,7 @@
 "use client";
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { Badge, Button, ErrorState, Table, TBody, Td, Th, THead, Tr } from "~/components/ui";
+import { Badge, Button, ErrorState, Table, TBody, Td, Th, THead, Tr, ActionsTh } from "~/components/ui";
 import { apiErrorMessage } from "~/lib/errors";
 import { formatDateTime, formatRelative } from "~/lib/format";
 import type { InviteRow } from "~/lib/people";
@@ -32,9 +32,7 @@ export function InvitesTable({ invites }: { invites: InviteRow[] }) {
             <Th>Created</Th>
             <Th>Expires</Th>
             <Th>State</Th>
-            <Th className="text-right">
-              <span className="sr-only">Actions</span>
-            </Th>
+            <ActionsTh />
           </tr>
         </THead>
         <TBody>

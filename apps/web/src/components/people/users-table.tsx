@@ -1,4 +1,4 @@
-import { Badge, Button, Table, TBody, Td, Th, THead, Tr } from "~/components/ui";
+import { Badge, Button, Table, TBody, Td, Th, THead, Tr, ActionsTh } from "~/components/ui";
 import { formatDateTime, formatRelative } from "~/lib/format";
 import type { UserRow } from "~/lib/people";
 import { RoleBadge } from "./role-badge";
@@ -25,9 +25,7 @@ export function UsersTable({
           <Th>State</Th>
           <Th>Last active</Th>
           <Th>Joined</Th>
-          <Th className="text-right">
-            <span className="sr-only">Actions</span>
-          </Th>
+          <ActionsTh />
         </tr>
       </THead>
       <TBody>

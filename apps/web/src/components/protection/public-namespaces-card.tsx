@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Guarded } from "~/components/account/guarded";
-import { Button, Card, CardHeader, ErrorState, Field, Input, Table, TBody, Td, Th, THead, Tr } from "~/components/ui";
+import { Button, Card, CardHeader, ErrorState, Field, Input, Table, TBody, Td, Th, THead, Tr, ActionsTh } from "~/components/ui";
 import { apiErrorMessage } from "~/lib/errors";
 import { errorMessage, formatDateTime, formatRelative } from "~/lib/format";
 import { useTRPC } from "~/trpc/react";
@@ -83,9 +83,7 @@ export function PublicNamespacesCard() {
               <Th>Namespace</Th>
               <Th>Made public by</Th>
               <Th>Since</Th>
-              <Th className="text-right">
-                <span className="sr-only">Actions</span>
-              </Th>
+              <ActionsTh />
             </tr>
           </THead>
           <TBody>

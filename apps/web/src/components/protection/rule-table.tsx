@@ -3,7 +3,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { RouterOutputs } from "@berth/api";
-import { Button, Dialog, ErrorState, Table, TBody, Td, Th, THead, Tr } from "~/components/ui";
+import { Button, Dialog, ErrorState, Table, TBody, Td, Th, THead, Tr, ActionsTh } from "~/components/ui";
 import { errorMessage, formatDateTime, formatRelative } from "~/lib/format";
 import { useTRPC } from "~/trpc/react";
 import { ShieldIcon } from "./shield-icon";
@@ -34,9 +34,7 @@ export function RuleTable({ rules }: { rules: Rule[] }) {
             <Th>Protects</Th>
             <Th>Added by</Th>
             <Th>Added</Th>
-            <Th className="text-right">
-              <span className="sr-only">Actions</span>
-            </Th>
+            <ActionsTh />
           </tr>
         </THead>
         <TBody>

@@ -1,7 +1,7 @@
 "use client";
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { Badge, Button, Table, TBody, Td, Th, THead, Tr } from "~/components/ui";
+import { Badge, Button, Table, TBody, Td, Th, THead, Tr, ActionsTh } from "~/components/ui";
 import { formatBytes, formatDateTime, formatRelative } from "~/lib/format";
 import { useTRPC } from "~/trpc/react";
 import { registryErrorMessage, type MirrorRow } from "./types";
@@ -41,9 +41,7 @@ export function MirrorTable({
           <Th>Last error</Th>
           <Th className="text-right">Latency</Th>
           <Th className="text-right">Served</Th>
-          <Th className="text-right">
-            <span className="sr-only">Actions</span>
-          </Th>
+          <ActionsTh />
         </tr>
       </THead>
       <TBody>

@@ -32,6 +32,15 @@ export function Th({ className, ...props }: ThHTMLAttributes<HTMLTableCellElemen
   return <th scope="col" className={cn("px-3 py-2 font-medium whitespace-nowrap", className)} {...props} />;
 }
 
+/** The header of a row-actions column: named for screen readers, empty to the eye. */
+export function ActionsTh() {
+  return (
+    <Th className="text-right">
+      <span className="sr-only">Actions</span>
+    </Th>
+  );
+}
+
 export function Td({ className, ...props }: TdHTMLAttributes<HTMLTableCellElement>) {
   return <td className={cn("px-3 py-2 text-slate-800 dark:text-slate-200", className)} {...props} />;
 }
