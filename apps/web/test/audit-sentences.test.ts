@@ -70,6 +70,19 @@ describe("describeForImage", () => {
     );
   });
 
+  it("tells builds, imports and commits, with the tag they moved", () => {
+    expect(describeForImage(event("image.build", [{ ref: "team/app:2", digestBefore: OTHER, digestAfter: ME }]), ME)).toEqual({
+      text: "built team/app:2 by alice",
+      note: "moved from sha256:bbbbbbbbbbbb",
+    });
+    expect(describeForImage(event("image.import", [{ ref: ME, digestBefore: "", digestAfter: ME }]), ME).text).toBe(
+      "imported this image by alice",
+    );
+    expect(describeForImage(event("image.commit", [{ ref: "team/app:edited", digestBefore: "", digestAfter: ME }]), ME).text).toBe(
+      "committed team/app:edited by alice",
+    );
+  });
+
   it("says who tried and why it was refused or failed", () => {
     const denied = event("image.remove", [{ ref: "team/app:release-1", digestBefore: "", digestAfter: "" }], {
       result: "denied",

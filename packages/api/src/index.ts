@@ -25,6 +25,8 @@ export {
 export { actorFromCredentials, auditActorName, type Actor, type Role, type GrantRole, type RobotAction } from "./auth/actor";
 export { guard, type Check, type Requirement } from "./auth/guard";
 export { loadArchiveFor, saveImagesFor, checkSaveable } from "./services/archives";
+export { importImageFor, commitImageFor } from "./services/image-edit";
+export type { ImageEditResult, ImportRequest, CommitRequest } from "./services/image-edit";
 export { exportAudit } from "./services/audit-export";
 export { auditFilter, type AuditFilter } from "./routers/audit";
 

@@ -9,7 +9,7 @@ import https from "node:https";
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
-import type { AppRouter, loadArchiveFor, RouterOutputs } from "@berth/api";
+import type { AppRouter, importImageFor, loadArchiveFor, RouterOutputs } from "@berth/api";
 import { transformer } from "@berth/api/transformer";
 import type { Target } from "./config";
 import { DaemonError, LocalError, PlainError } from "./errors";
@@ -27,6 +27,8 @@ type DiskUsageImageRow = NonNullable<RouterOutputs["system"]["df"]["rows"]>[numb
 type ServerAuditEvent = RouterOutputs["audit"]["list"]["events"][number];
 /** What `POST /api/images/load` answers with. */
 type LoadResult = Awaited<ReturnType<typeof loadArchiveFor>>;
+/** What `POST /api/images/import` and `/commit` answer with: the new image ID, the tag set. */
+export type ImageEditResult = Awaited<ReturnType<typeof importImageFor>>;
 
 /** A row of `images` and of `system df -v`: the union of the two server rows. */
 export interface ImageRow {
@@ -149,6 +151,8 @@ export interface PullJob {
   layers: JobLayer[];
   /** The server's message when the job failed or was cancelled. */
   error: string | null;
+  /** What the job stored when it succeeded (a build: `{ id, tags, … }`). */
+  result?: Record<string, unknown> | null;
 }
 
 export interface LoginResult {
@@ -180,6 +184,12 @@ export interface BerthApi {
   load(body: Readable, source: string): Promise<string[]>;
   /** `GET /api/images/save`: the archive as a stream (errors before the first byte are thrown). */
   save(refs: string[]): Promise<Readable>;
+  /** `POST /api/images/import`: streams the rootfs tarball (`query`: ref, change, message, platform, source). */
+  importImage(body: Readable, query: URLSearchParams): Promise<ImageEditResult>;
+  /** `POST /api/images/commit`: base + optional changes tarball (`query`: base, ref, change, message, author, delete). */
+  commitImage(body: Readable | null, query: URLSearchParams): Promise<ImageEditResult>;
+  /** `POST /api/images/build`: uploads the context tar and queues a build job (`query`: t, f, buildarg, label, …). */
+  buildImage(context: Readable, query: URLSearchParams): Promise<{ id: string }>;
   /** Starts a server-side pull job; the pull goes on when the client goes away. */
   pullImage(input: { ref: string; platform?: string }): Promise<{ id: string }>;
   /** Starts a server-side push job (`-a`: every tag of the repository), with the team's registry credentials. */
@@ -259,6 +269,7 @@ export function toPullJob(job: RouterOutputs["jobs"]["get"]): PullJob {
     lines,
     layers: layers.map(({ id, status, current, total }) => ({ id, status, current, total })),
     error: job.error,
+    result: job.result,
   };
 }
 
@@ -380,6 +391,13 @@ export function createApi(target: Target, fetchImpl: typeof fetch = fetch): Bert
       if (!res.body) throw new DaemonError("empty response from server");
       return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
     });
+  /** A streamed upload to a plain HTTP endpoint answering JSON (import, commit); `null`: an empty body. */
+  const upload = <T>(path: string, body: Readable | null) =>
+    call(async () => {
+      const res = await uploadStream(`${target.url}${path}`, { ...headers, "content-type": "application/x-tar" }, body);
+      if (res.status >= 400) throw new DaemonError((jsonError(res.body) ?? res.body.trim()) || `${res.status} error`);
+      return JSON.parse(res.body) as T;
+    });
   /** `signInHint`: whether an UNAUTHORIZED answer should point at `berth login` (not for login itself). */
   const call = async <T>(fn: () => Promise<T>, signInHint = true): Promise<T> => {
     try {
@@ -434,6 +452,18 @@ export function createApi(target: Target, fetchImpl: typeof fetch = fetch): Bert
         if (!res.body) throw new DaemonError("empty response from server");
         return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
       }),
+    importImage: (body, query) => upload(`/api/images/import?${query.toString()}`, body),
+    commitImage: (body, query) => upload(`/api/images/commit?${query.toString()}`, body),
+    buildImage: (context, query) =>
+      call(async () => {
+        const res = await uploadStream(
+          `${target.url}/api/images/build?${query.toString()}`,
+          { ...headers, "content-type": "application/x-tar" },
+          context,
+        );
+        if (res.status >= 400) throw new DaemonError((jsonError(res.body) ?? res.body.trim()) || `${res.status} error`);
+        return JSON.parse(res.body) as { id: string };
+      }),
     pullImage: (input) => call(async () => ({ id: (await trpc.jobs.pull.mutate(input)).id })),
     pushImage: (input) => call(async () => ({ id: (await trpc.jobs.push.mutate(input)).id })),
     getJob: (id) => call(async () => toPullJob(await trpc.jobs.get.query({ id }))),
@@ -450,17 +480,19 @@ export function createApi(target: Target, fetchImpl: typeof fetch = fetch): Bert
  * Streams a request body with Node's http client: fetch's web-stream bodies move archives at
  * less than half the speed. Resolves with the status and the (small, JSON) answer.
  */
-function uploadStream(url: string, headers: Record<string, string>, body: Readable): Promise<{ status: number; body: string }> {
+function uploadStream(url: string, headers: Record<string, string>, body: Readable | null): Promise<{ status: number; body: string }> {
   const target = new URL(url);
   const request = target.protocol === "https:" ? https.request : http.request;
   return new Promise((resolve, reject) => {
-    const req = request(target, { method: "POST", headers }, (res) => {
+    const sent = body ? headers : { ...headers, "content-length": "0" };
+    const req = request(target, { method: "POST", headers: sent }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
       res.on("error", reject);
     });
     req.on("error", reject);
+    if (!body) return void req.end();
     body.on("error", (err) => req.destroy(err));
     body.pipe(req);
   });

@@ -11,6 +11,8 @@ export interface Env {
   configPath: string;
   /** The user's working directory when started through `pnpm berth` (pnpm runs scripts in the package). */
   initCwd?: string;
+  /** Other variables, read only by name (`build --build-arg NAME` takes NAME's value from here, like docker). */
+  variable?: (name: string) => string | undefined;
 }
 
 export const DEFAULT_URL = "http://localhost:3000";
@@ -40,5 +42,6 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
     token: nonEmpty(env.BERTH_TOKEN),
     configPath: nonEmpty(env.BERTH_CONFIG) ?? join(home, ".config", "berth", "config.json"),
     initCwd: env.npm_lifecycle_event === "berth" ? nonEmpty(env.INIT_CWD) : undefined,
+    variable: (name) => env[name],
   };
 }

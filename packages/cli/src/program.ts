@@ -1,10 +1,13 @@
 import { Command, CommanderError } from "commander";
 import { registerAudit } from "./commands/audit";
+import { registerBuild } from "./commands/build";
 import { registerDf } from "./commands/df";
 import { registerHistory } from "./commands/history";
 import { registerImages } from "./commands/images";
 import { registerInspect } from "./commands/inspect";
 import { registerLoad } from "./commands/load";
+import { registerImport } from "./commands/import";
+import { registerCommit } from "./commands/commit";
 import { registerLogin, registerLogout } from "./commands/login";
 import { registerPin } from "./commands/pin";
 import { registerProtect } from "./commands/protect";
@@ -64,8 +67,11 @@ export function buildProgram(rt: Runtime): Command {
   registerRmi(program, rt, "rmi");
   registerSave(program, rt, "save");
   registerLoad(program, rt, "load");
+  registerImport(program, rt, "import");
+  registerCommit(program, rt, "commit");
   registerPull(program, rt, "pull");
   registerPush(program, rt, "push");
+  registerBuild(program, rt, "build");
   registerSearch(program, rt);
 
   const image = program.command("image").description("Manage images").usage("COMMAND");
@@ -77,6 +83,8 @@ export function buildProgram(rt: Runtime): Command {
   registerPrune(image, rt, "prune");
   registerSave(image, rt, "save");
   registerLoad(image, rt, "load");
+  registerImport(image, rt, "import");
+  registerBuild(image, rt, "build");
   registerPull(image, rt, "pull");
   registerPush(image, rt, "push");
 

@@ -24,6 +24,7 @@ export function fakeApi(overrides: Partial<BerthApi> = {}): BerthApi {
   return {
     url: "http://berth.test",
     hasToken: true,
+    buildImage: missing("buildImage"),
     login: missing("login"),
     revokeToken: missing("revokeToken"),
     listImages: missing("listImages"),
@@ -39,6 +40,8 @@ export function fakeApi(overrides: Partial<BerthApi> = {}): BerthApi {
     auditVerify: missing("auditVerify"),
     load: missing("load"),
     save: missing("save"),
+    importImage: missing("importImage"),
+    commitImage: missing("commitImage"),
     pullImage: missing("pullImage"),
     pushImage: missing("pushImage"),
     getJob: missing("getJob"),

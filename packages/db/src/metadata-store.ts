@@ -183,10 +183,17 @@ export class PrismaMetadataStore implements MetadataStore {
     await this.db.tag.deleteMany({ where: { repository, tag } });
   }
 
-  async isBlobReferenced(blob: Digest): Promise<boolean> {
+  /**
+   * Besides images, indexes and artifacts, a build job that has not finished holds its uploaded
+   * context; `exceptJob` leaves out the job asking (it is done with its own context).
+   */
+  async isBlobReferenced(blob: Digest, options: { exceptJob?: string } = {}): Promise<boolean> {
     const digest = blob.toString();
+    const exceptJob = options.exceptJob ?? "00000000-0000-0000-0000-000000000000";
     const [row] = await this.db.$queryRaw<{ referenced: boolean }[]>`
       SELECT EXISTS (SELECT 1 FROM images WHERE id = ${digest} OR manifest_digest = ${digest})
+          OR EXISTS (SELECT 1 FROM jobs WHERE kind = 'build' AND state IN ('queued', 'running')
+                       AND input->>'contextDigest' = ${digest} AND id <> ${exceptJob}::uuid)
           OR EXISTS (SELECT 1 FROM image_layers WHERE blob = ${digest})
           OR EXISTS (SELECT 1 FROM manifest_indexes WHERE digest = ${digest})
           OR EXISTS (SELECT 1 FROM image_manifests WHERE digest = ${digest})

@@ -45,3 +45,36 @@ export { resolvePushTargets, NoSuchTagToPushError, type PushTargets } from "./pu
 export { planManifest, type ManifestPlan } from "./push/manifest-plan";
 export type { PushLayerStatus, PushLayerEvent, PushStatusEvent, PushProgressEvent } from "./push/progress";
 export type { BlobSource, UploadOptions, UploadStart } from "./registry/upload";
+
+// Build: Dockerfile parsing
+export * from "./build/dockerfile/ast";
+export { parseDockerfile, parseInstructionLine } from "./build/dockerfile/parse";
+export { expandWord, expandWords, envFromList, type ExpandEnv } from "./build/dockerfile/expand";
+export { applyConfigInstruction, applyConfigChanges } from "./build/config-changes";
+export type { ConfigStepContext, ConfigStepResult } from "./build/config-changes";
+
+// docker build without a daemon: build contexts (directory, uploaded tar, .dockerignore) and the step executor.
+export * from "./build/context";
+export * from "./build/executor";
+
+// Layers written from entries, images stored from layers; docker import and commit without a daemon.
+export type {
+  LayerEntry,
+  DeviceEntry,
+  FileEntry,
+  DirectoryEntry,
+  SymlinkEntry,
+  HardlinkEntry,
+  WhiteoutEntry,
+  WriteLayerOptions,
+} from "./build/layer/entries";
+export { writeLayer } from "./build/layer/layer-writer";
+export { readImageFile, type ImageFile } from "./build/layer/image-file";
+export { storeImage, saveImage, parseTargetTag } from "./build/store-image";
+export type { StoreImageOptions, PreparedImage, TargetTag, SaveImageOptions, SavedImage } from "./build/store-image";
+export { prepareImport, importImage, parsePlatformOption } from "./build/import-image";
+export type { PrepareImportOptions, ImportImageOptions } from "./build/import-image";
+export { prepareCommit, commitImage } from "./build/commit-image";
+export type { PrepareCommitOptions, CommitImageOptions, CommitFile } from "./build/commit-image";
+export { dockerfileOnlyContext } from "./build/dockerfile-context";
+export { packContext } from "./build/pack-context";

@@ -47,6 +47,12 @@ function phrase(e: AuditEvent, imageId: string): [string, string, string | null]
       return [first?.ref === imageId ? "loaded this image" : `loaded ${what}`, `load ${what}`, movedFrom];
     case "image.pull":
       return [`pulled ${what}`, `pull ${what}`, movedFrom];
+    case "image.build":
+      return [first?.ref === imageId ? "built this image" : `built ${what}`, `build ${what}`, movedFrom];
+    case "image.import":
+      return [first?.ref === imageId ? "imported this image" : `imported ${what}`, `import ${what}`, movedFrom];
+    case "image.commit":
+      return [first?.ref === imageId ? "committed this image" : `committed ${what}`, `commit ${what}`, movedFrom];
     case "image.push":
       return [`pushed ${what}`, `push ${what}`, null];
     case "image.save":

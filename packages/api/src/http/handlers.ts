@@ -4,9 +4,11 @@ import { appRouter } from "../root";
 import { createContext, SESSION_COOKIE, type Context, type Services } from "../context";
 import { signIn, signOut } from "../services/auth";
 import { checkSaveable, loadArchiveFor, saveImagesFor } from "../services/archives";
+import { handleCommit, handleImport } from "./image-edit-routes";
 import { exportAudit } from "../services/audit-export";
 import { exportQuery } from "../audit/filter-input";
 import { handleAuditArchive } from "./audit-routes";
+import { keyValues, queueBuild } from "../services/build-queue";
 import { errorResponse, json } from "./respond";
 import { requestBody, streamResponse } from "./node-bodies";
 import { guard } from "../auth/guard";
@@ -87,6 +89,33 @@ async function handleLoad(req: Request, ctx: Context): Promise<Response> {
   }
 }
 
+/**
+ * `docker build`'s upload: the body is the context tar; options in the query (`t`, `f`,
+ * `buildarg=K=V`, `label=K=V`, `target`, `nocache=1`, `platform`), repeated where docker repeats
+ * them. Answers with the queued job's id; its output is the job's progress.
+ */
+async function handleBuild(req: Request, ctx: Context): Promise<Response> {
+  const q = new URL(req.url).searchParams;
+  const input = requestBody(req);
+  if (!input) return json({ error: "the request has no body: send the build context as a tar" }, 400);
+  try {
+    const job = await queueBuild(ctx, input, {
+      tags: q.getAll("t").filter(Boolean),
+      dockerfile: q.get("f") || undefined,
+      buildArgs: keyValues(q.getAll("buildarg"), "--build-arg"),
+      labels: keyValues(q.getAll("label"), "--label"),
+      target: q.get("target") || undefined,
+      noCache: q.get("nocache") === "1",
+      platform: q.get("platform") || undefined,
+    });
+    return json(job);
+  } catch (err) {
+    const response = errorResponse(err);
+    response.headers.set("connection", "close");
+    return response;
+  }
+}
+
 async function handleSave(req: Request, ctx: Context): Promise<Response> {
   const refs = new URL(req.url).searchParams.getAll("ref").filter(Boolean);
   await guard(
@@ -131,7 +160,10 @@ const ROUTES: Record<string, Partial<Record<string, Route>>> = {
   "/api/auth/sign-in": { POST: handleSignIn },
   "/api/auth/sign-out": { POST: handleSignOut },
   "/api/images/load": { POST: handleLoad },
+  "/api/images/build": { POST: handleBuild },
   "/api/images/save": { GET: handleSave },
+  "/api/images/import": { POST: handleImport },
+  "/api/images/commit": { POST: handleCommit },
   "/api/audit/export": { GET: handleAuditExport },
   "/api/audit/archive": { POST: handleAuditArchive },
 };

@@ -6,7 +6,7 @@ import { handleApiRequest } from "./handlers";
 import { attachRequestBody, responseBody } from "./node-bodies";
 
 /** Besides these, every registry request (`/v2/…`: blob uploads, manifests) reads the Node stream. */
-const STREAMED_UPLOADS = new Set(["/api/images/load"]);
+const STREAMED_UPLOADS = new Set(["/api/images/load", "/api/images/build", "/api/images/import", "/api/images/commit"]);
 
 /** Node's request as a fetch Request; the body stays a stream (uploads are never buffered). */
 export function toFetchRequest(req: http.IncomingMessage, base: string): Request {

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { permittedProcedure } from "../trpc";
 import { removalTargets } from "../services/image-targets";
 import { pinProcedures } from "./pin";
+import { imageEditProcedures } from "./image-edit";
 import { mirrorCacheFor } from "../services/mirror-cache";
 import { attachmentsFor } from "../services/image-attachments";
 import {
@@ -83,4 +84,5 @@ export const imagesRouter = {
   }).mutation(({ ctx, input }) => pruneImagesFor(ctx, input)),
 
   ...pinProcedures,
+  ...imageEditProcedures,
 } satisfies TRPCRouterRecord;

@@ -10,6 +10,9 @@ import { jobOrigin } from "../services/job-kinds";
 import { abortLocalJob, wakeJobRunners } from "../services/job-runner";
 import type { PullJobInput } from "../services/pull";
 import type { PushJobInput } from "../services/push";
+import type { BuildJobInput } from "../services/build";
+import { keyValues, queueBuild } from "../services/build-queue";
+import { dockerfileOnlyContext } from "@berth/engine";
 import { notifyJobChanged, waitForJobChange } from "../services/job-events";
 import type { Context } from "../context";
 
@@ -23,12 +26,13 @@ const platform = z
 
 /** A job as clients see it: without the requester's address. */
 function jobView(job: Job) {
-  const input = job.input as Partial<PullJobInput & PushJobInput>;
+  const input = job.input as Partial<PullJobInput & PushJobInput & BuildJobInput>;
   return {
     id: job.id,
     kind: job.kind,
     state: job.state,
-    ref: input.ref ?? null,
+    /** A build's first tag. */
+    ref: input.ref ?? input.tags?.[0] ?? null,
     platform: input.platform ?? null,
     /** push -a: every tag of the repository. */
     allTags: input.allTags ?? false,
@@ -49,7 +53,9 @@ function found(job: Job | undefined, id: string) {
 
 async function cancelTargets(ctx: Pick<Context, "services">, id: string): Promise<Check[]> {
   const job = await getJob(ctx.services.db, id);
-  const ref = (job?.input as Partial<PullJobInput> | undefined)?.ref;
+  const input = job?.input as Partial<PullJobInput & BuildJobInput> | undefined;
+  if (job?.kind === "build") return (input?.tags ?? []).map((ref) => ({ ref, action: "load" as const }));
+  const ref = input?.ref;
   // An unknown job is reported as such by the procedure.
   return job && ref ? [{ ref, action: job.kind === "push" ? "push" : "pull" }] : [];
 }
@@ -104,6 +110,36 @@ export const jobsRouter = {
     wakeJobRunners();
     return { id: job.id };
   }),
+
+  /**
+   * `docker build -` from a pasted Dockerfile (no other files): queued like an uploaded context.
+   * Contexts with files come as a tar through `POST /api/images/build`.
+   */
+  build: permittedProcedure("load", {
+    input: z.object({
+      dockerfile: z
+        .string()
+        .min(1, "the Dockerfile is empty")
+        .max(1024 * 1024, "a pasted Dockerfile may be at most 1 MiB"),
+      tags: z.array(z.string().trim().min(1)).max(20).default([]),
+      buildArgs: z.array(z.string()).max(100).default([]),
+      labels: z.array(z.string()).max(100).default([]),
+      target: z.string().trim().optional(),
+      noCache: z.boolean().optional(),
+      platform: platform.optional(),
+    }),
+    targets: (input) => input.tags.map((ref) => ({ ref })),
+    audit: "image.build",
+  }).mutation(({ ctx, input }) =>
+    queueBuild(ctx, dockerfileOnlyContext(input.dockerfile), {
+      tags: input.tags,
+      buildArgs: keyValues(input.buildArgs, "--build-arg"),
+      labels: keyValues(input.labels, "--label"),
+      ...(input.target ? { target: input.target } : {}),
+      ...(input.noCache ? { noCache: true } : {}),
+      ...(input.platform ? { platform: input.platform } : {}),
+    }),
+  ),
 
   get: permittedProcedure("read", { input: z.object({ id: z.uuid() }) }).query(async ({ ctx, input }) =>
     found(await getJob(ctx.services.db, input.id), input.id),

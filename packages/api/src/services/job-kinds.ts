@@ -4,6 +4,7 @@ import type { ClientInterface, Context, RequestInfo } from "../context";
 import type { Actor, RobotScope } from "../auth/actor";
 import { runPull, type PullJobInput } from "./pull";
 import { runPush, type PushJobInput } from "./push";
+import { runBuildJob, type BuildJobInput } from "./build";
 
 /** Who queued a job and from where: the audit's actor, though the job runs without a request. */
 export interface JobCtx {
@@ -29,6 +30,8 @@ export function jobOrigin(ctx: Pick<Context, "request"> & { actor: Actor }): Job
 }
 
 export interface RunJobOptions {
+  /** The job's row, when run as a job (a pull run by a build or a mirror fill has none of its own). */
+  jobId?: string;
   signal?: AbortSignal;
   /** docker-style progress: `{status}` lines, or `{id, status, current?, total?}` per layer. */
   onProgress?(event: JobProgressEvent): void;
@@ -44,4 +47,5 @@ export type JobHandler = (ctx: JobCtx, input: JobOrigin & Record<string, unknown
 export const jobHandlers: Record<JobKind, JobHandler> = {
   pull: (ctx, input, opts) => runPull(ctx, input as unknown as PullJobInput, opts),
   push: (ctx, input, opts) => runPush(ctx, input as unknown as PushJobInput, opts),
+  build: (ctx, input, opts) => runBuildJob(ctx, input as unknown as BuildJobInput & JobOrigin, opts),
 };

@@ -144,7 +144,7 @@ export function startJobRunner(services: Services, options: JobRunnerOptions = {
           request: { interface: input.interface, ip: input.ip, userAgent: input.userAgent },
         },
         input,
-        { signal: controller.signal, onProgress: (e) => reporter.event(e) },
+        { jobId: job.id, signal: controller.signal, onProgress: (e) => reporter.event(e) },
       );
       await reporter.close();
       await finishJob(db, job.id, workerId, {

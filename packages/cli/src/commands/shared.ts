@@ -109,3 +109,8 @@ export function parseTimeArg(text: string, now: Date): Date | undefined {
   }
   return undefined;
 }
+
+/** commander's accumulator for a repeatable option (`-t a -t b`). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

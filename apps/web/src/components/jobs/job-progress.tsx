@@ -69,7 +69,7 @@ export function JobProgress({
   }
 
   const finished = isFinished(job.state);
-  const verb = job.kind === "push" ? "Push" : "Pull";
+  const verb = job.kind === "push" ? "Push" : job.kind === "build" ? "Build" : "Pull";
   const { layers } = job.progress;
   // A failed job's last line repeats its error, which the error box above shows already.
   const lines = job.error ? job.progress.lines.filter((l) => !/^Error\b/.test(l)) : job.progress.lines;
@@ -158,7 +158,7 @@ export function JobProgress({
             );
           })}
         </ul>
-      ) : !finished ? (
+      ) : !finished && job.kind !== "build" ? (
         <p className="text-xs text-slate-500 dark:text-slate-400">{job.state === "queued" ? "Waiting to start…" : "Resolving…"}</p>
       ) : null}
 

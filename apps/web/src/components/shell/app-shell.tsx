@@ -12,6 +12,7 @@ import { ThemeToggle } from "./theme-toggle";
 const nav = [
   { href: "/", label: "Images", match: (p: string) => p === "/" || p.startsWith("/images") },
   { href: "/load", label: "Load", match: (p: string) => p.startsWith("/load") },
+  { href: "/build", label: "Build", match: (p: string) => p.startsWith("/build") },
   { href: "/search", label: "Search", match: (p: string) => p.startsWith("/search") },
   { href: "/jobs", label: "Jobs", match: (p: string) => p.startsWith("/jobs") },
   { href: "/registries", label: "Registries", match: (p: string) => p.startsWith("/registries") },
