@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtures } from "@berth/fixtures";
 import { startRegistry, type ExtraRegistry } from "@berth/fixtures/registry";
 import { startUpstream, type Upstream } from "../../../packages/engine/test/registry-helpers";
+import { runBuildE2E } from "../e2e/build.e2e";
 import { runDashboardE2E } from "../e2e/dashboard.e2e";
 import { runPeopleE2E } from "../e2e/people.e2e";
 import { runRegistryE2E } from "../e2e/registry.e2e";
@@ -144,6 +145,15 @@ describe("berth server", () => {
       baseUrl: `http://127.0.0.1:${port}`,
       adminPassword: password,
       archive: path.join(fixtures().archives, "app-2.0.tar"),
+      outDir: path.join(appDir, "test-results"),
+      log: () => {},
+    });
+  }, 240_000);
+
+  it("builds from a pasted Dockerfile with live output, edits a file and commits, and audits both", async () => {
+    await runBuildE2E({
+      baseUrl: `http://127.0.0.1:${port}`,
+      adminPassword: password,
       outDir: path.join(appDir, "test-results"),
       log: () => {},
     });

@@ -7,6 +7,7 @@ import { useMemo, useState, type FormEvent, type ReactNode } from "react";
 import { Guarded } from "~/components/account/guarded";
 import { ImageHistory } from "~/components/audit/image-history";
 import { ImageAttachments } from "~/components/images/image-attachments";
+import { CommitDialog } from "~/components/images/commit-dialog";
 import { MirrorCacheBadge } from "~/components/images/mirror-cache-badge";
 import { RemoveDialog } from "~/components/images/remove-dialog";
 import { PushDialog } from "~/components/jobs/push-dialog";
@@ -86,6 +87,7 @@ export default function ImagePage() {
   const [removeRef, setRemoveRef] = useState<string | null>(null);
   const [showJson, setShowJson] = useState(false);
   const [pushOpen, setPushOpen] = useState(false);
+  const [commitOpen, setCommitOpen] = useState(false);
 
   const tag = useMutation(
     trpc.images.tag.mutationOptions({
@@ -160,6 +162,13 @@ export default function ImagePage() {
           <>
             <MirrorCacheBadge imageRef={image.id} />
             <PinToggle imageRef={image.repoTags[0] ?? image.id} />
+            <Guarded action="load">
+              {(ok) => (
+                <Button onClick={() => setCommitOpen(true)} disabled={!ok} data-testid="image-edit-files">
+                  Edit files
+                </Button>
+              )}
+            </Guarded>
             <Guarded action="push">
               {(ok) => (
                 <Button
@@ -394,6 +403,13 @@ export default function ImagePage() {
       <ImageHistory imageId={image.id} />
 
       <PushDialog open={pushOpen} onClose={() => setPushOpen(false)} repoTags={image.repoTags} />
+
+      <CommitDialog
+        open={commitOpen}
+        onClose={() => setCommitOpen(false)}
+        base={image.id}
+        suggestedTag={image.repoTags[0] ? `${image.repoTags[0].replace(/:[^:/]*$/, "")}:edited` : "team/app:edited"}
+      />
 
       <RemoveDialog
         refs={removeRef ? [removeRef] : []}
