@@ -76,6 +76,12 @@ const loadOp = (ns: string): Op => ({
   },
 });
 
+/** A pasted Dockerfile: queueing it needs `load` where its tag goes, like a load. */
+const buildOp = (ns: string): Op => ({
+  audit: "image.build",
+  run: (api, _c, n) => api.jobs.build.mutate({ dockerfile: "FROM scratch\nLABEL matrix=yes\n", tags: [`${ns}/built:b${n}`] }),
+});
+
 const pullOp = (ns: string): Op => ({
   audit: "image.pull",
   run: (api, _c, n) => api.jobs.pull.mutate({ ref: `${REGISTRY}/${ns}/app:p${n}` }),
@@ -96,6 +102,8 @@ const OPS: Record<string, Op> = {
   "rm-b": removeOp("team-b"),
   "load-a": loadOp("team-a"),
   "load-b": loadOp("team-b"),
+  "build-a": buildOp("team-a"),
+  "build-b": buildOp("team-b"),
   "pull-a": pullOp("team-a"),
   "pull-b": pullOp("team-b"),
   "push-a": pushOp("team-a"),
@@ -137,20 +145,20 @@ const OPS: Record<string, Op> = {
  * A: allowed. D: refused (403). U: not signed in (401).
  */
 const EXPECTED = `
-  caller      tag-a tag-b  rm-a rm-b  load-a load-b  pull-a pull-b  push-a push-b  prune  registries  invite  grant  public  token+ token-
-  vera          D     D     D    D      D      D       D      D       D      D       D        D         D       D       D      A      A
-  gina          A     D     D    D      A      D       A      D       A      D       D        D         D       D       D      A      A
-  dev           A     A     D    D      A      A       A      A       A      A       D        D         D       D       D      A      A
-  mona          A     A     A    D      A      A       A      A       A      A       D        D         D       D       D      A      A
-  max           A     A     A    A      A      A       A      A       A      A       A        D         D       D       D      A      A
-  admin         A     A     A    A      A      A       A      A       A      A       A        A         A       A       A      A      A
-  anonymous     U     U     U    U      U      U       U      U       U      U       U        U         U       U       U      U      U
-  expired       U     U     U    U      U      U       U      U       U      U       U        U         U       U       U      U      U
-  revoked       U     U     U    U      U      U       U      U       U      U       U        U         U       U       U      U      U
-  disabled      U     U     U    U      U      U       U      U       U      U       U        U         U       U       U      U      U
-  robot-a       A     D     A    D      A      D       A      D       A      D       D        D         D       D       D      D      D
-  robot-pull    D     D     D    D      D      D       A      D       A      D       D        D         D       D       D      D      D
-  robot-vera    D     D     D    D      D      D       D      D       D      D       D        D         D       D       D      D      D
+  caller      tag-a  tag-b  rm-a  rm-b  load-a  load-b  build-a  build-b  pull-a  pull-b  push-a  push-b  prune  registries  invite  grant  public  token+  token-
+  vera          D      D     D     D      D       D        D        D       D       D       D       D       D        D         D       D      D       A       A
+  gina          A      D     D     D      A       D        A        D       A       D       A       D       D        D         D       D      D       A       A
+  dev           A      A     D     D      A       A        A        A       A       A       A       A       D        D         D       D      D       A       A
+  mona          A      A     A     D      A       A        A        A       A       A       A       A       D        D         D       D      D       A       A
+  max           A      A     A     A      A       A        A        A       A       A       A       A       A        D         D       D      D       A       A
+  admin         A      A     A     A      A       A        A        A       A       A       A       A       A        A         A       A      A       A       A
+  anonymous     U      U     U     U      U       U        U        U       U       U       U       U       U        U         U       U      U       U       U
+  expired       U      U     U     U      U       U        U        U       U       U       U       U       U        U         U       U      U       U       U
+  revoked       U      U     U     U      U       U        U        U       U       U       U       U       U        U         U       U      U       U       U
+  disabled      U      U     U     U      U       U        U        U       U       U       U       U       U        U         U       U      U       U       U
+  robot-a       A      D     A     D      A       D        A        D       A       D       A       D       D        D         D       D      D       D       D
+  robot-pull    D      D     D     D      D       D        D        D       A       D       A       D       D        D         D       D      D       D       D
+  robot-vera    D      D     D     D      D       D        D        D       D       D       D       D       D        D         D       D      D       D       D
 `;
 
 const [HEADER = [], ...ROWS] = EXPECTED.trim()
