@@ -138,6 +138,31 @@ describe("writeLayer", () => {
     );
   });
 
+  it("reads small files ahead when asked, with the same bytes and the same size checks", async () => {
+    const store = await tempStore();
+    // Many small files, each opened late and slowly: the order of the tar must not change.
+    const entries = () =>
+      Array.from({ length: 100 }, (_, i) => ({
+        ...file(`f/${String(i).padStart(3, "0")}`, `content ${i}\n`.repeat(i)),
+        open: () =>
+          Readable.from(
+            (async function* () {
+              await new Promise((r) => setTimeout(r, (i * 7) % 5));
+              yield Buffer.from(`content ${i}\n`.repeat(i));
+            })(),
+          ),
+      })) as LayerEntry[];
+    const plain = await writeLayer(store, entries());
+    const ahead = await writeLayer(store, entries(), { readAhead: true });
+    expect(ahead).toEqual(plain);
+    await expect(writeLayer(store, [file("long", "abcdef", { size: 2 })], { readAhead: true })).rejects.toThrow(
+      'file "long": its content is longer than the 2 bytes announced',
+    );
+    await expect(writeLayer(store, [file("short", "abc", { size: 5 })], { readAhead: true })).rejects.toThrow(
+      'file "short": its content has 3 bytes, not the 5 bytes announced',
+    );
+  });
+
   it("writes plain tar layers (blob = diff_id) when the media type says so", async () => {
     const store = await tempStore();
     const layer = await writeLayer(store, [file("a", "x")], { mediaType: MediaType.ociLayerTar });

@@ -7,10 +7,12 @@
  *    image (bytes fetched upstream ÷ image size), see registry-bench.ts;
  *  - Berth as a registry: skopeo push to / pull from Berth's /v2/ vs the CNCF registry, and 20
  *    concurrent pulls (aggregate MB/s), see serving-bench.ts;
+ *  - a 20-instruction, 3-stage Dockerfile built through the server cold, cached and after one source file
+ *    changed (context of BUILD_CONTEXT_MB, default 64) vs `buildah bud`, see build-bench.ts;
  *  - `images` list latency p50/p95 with 10,000 images and 20,000 tags;
  *  - audit log: filtered pages of 50 at 5,000,000 events (AUDIT_EVENTS), see audit-bench.ts.
- * Skip parts with BENCH_SKIP_ARCHIVES=1, BENCH_SKIP_REGISTRY=1, BENCH_SKIP_SERVING=1, BENCH_SKIP_AUDIT=1 (AUDIT_VERIFY=0
- * skips re-walking the whole chain at the end).
+ * Skip parts with BENCH_SKIP_ARCHIVES=1, BENCH_SKIP_REGISTRY=1, BENCH_SKIP_SERVING=1, BENCH_SKIP_BUILD=1,
+ * BENCH_SKIP_AUDIT=1 (AUDIT_VERIFY=0 skips re-walking the whole chain at the end).
  * Not part of the tests; prints figures only.
  */
 import { execFileSync, spawn } from "node:child_process";
@@ -25,6 +27,7 @@ import pg from "pg";
 import { transformer } from "@berth/api/transformer";
 import { applyMigrations } from "@berth/db";
 import { benchAudit } from "./audit-bench";
+import { benchBuild } from "./build-bench";
 import { benchRegistry } from "./registry-bench";
 import { benchServing } from "./serving-bench";
 
@@ -36,6 +39,7 @@ const out = path.join(repo, ".cache", `fixtures-big-${bigMb}`);
 const listImages = Number(env.BENCH_IMAGES ?? 10_000);
 const listTags = Number(env.BENCH_TAGS ?? 20_000);
 const auditEvents = Number(env.AUDIT_EVENTS ?? 5_000_000);
+const buildContextMb = Number(env.BUILD_CONTEXT_MB ?? 64);
 
 const MiB = 1024 * 1024;
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 4);
@@ -260,6 +264,8 @@ async function main() {
     };
     if (env.BENCH_SKIP_REGISTRY !== "1") await benchRegistry(registryCtx);
     if (env.BENCH_SKIP_SERVING !== "1") await benchServing(registryCtx);
+    // Before the images list seeds its 10,000 images: builds run on the store a user would have.
+    if (env.BENCH_SKIP_BUILD !== "1") await benchBuild({ ...registryCtx, contextMb: buildContextMb });
 
     // --- images list with many images and tags, seeded straight into the database
     const db = new pg.Client({ connectionString: ready.databaseUrl });

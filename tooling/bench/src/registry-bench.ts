@@ -7,6 +7,7 @@
 import { execFileSync } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { AppRouter } from "@berth/api";
@@ -138,6 +139,7 @@ export async function benchRegistry(ctx: RegistryBenchContext): Promise<void> {
     const skopeoPull: number[] = [];
     const berthPush: number[] = [];
     const skopeoPush: number[] = [];
+    const curlPush: number[] = [];
     const baseRss = ctx.rssOf(serverPid);
     let pullPeak = baseRss;
     let pushPeak = baseRss;
@@ -197,15 +199,49 @@ export async function benchRegistry(ctx: RegistryBenchContext): Promise<void> {
       );
       await target.stop();
     };
+    // The target registry's own ceiling: curl -T of the image's largest blob as one monolithic
+    // upload (POST, then PUT with the body), the least a client can do to push it.
+    const curlPushRun = async (round: number) => {
+      const target = await emptyRegistry(`curl-push-${round}`);
+      const layout = JSON.parse(readFileSync(path.join(skopeoLayout, "index.json"), "utf8")) as {
+        manifests: { digest: string }[];
+      };
+      const manifestDigest = layout.manifests[0]!.digest;
+      const manifest = JSON.parse(readFileSync(path.join(skopeoLayout, "blobs/sha256", manifestDigest.slice(7)), "utf8")) as {
+        layers: { digest: string; size: number }[];
+      };
+      const biggest = manifest.layers.reduce((a, b) => (b.size > a.size ? b : a));
+      await ctx.quiet();
+      const started = performance.now();
+      const post = await fetch(`http://${target.host}/v2/bench/big/blobs/uploads/`, { method: "POST" });
+      const location = new URL(post.headers.get("location") ?? "", `http://${target.host}`);
+      location.searchParams.set("digest", biggest.digest);
+      await ctx.timeAsync("curl", [
+        "-sSf",
+        "-X",
+        "PUT",
+        "-H",
+        "content-type: application/octet-stream",
+        "-T",
+        path.join(skopeoLayout, "blobs/sha256", biggest.digest.slice(7)),
+        "-o",
+        "/dev/null",
+        location.toString(),
+      ]);
+      curlPush.push((performance.now() - started) / 1000);
+      await target.stop();
+    };
     for (let round = 0; round < ctx.rounds; round++) {
       if (round % 2 === 0) {
         await skopeoPullRun();
         await berthPullRun();
         await skopeoPushRun(round);
         await berthPushRun(round);
+        await curlPushRun(round);
       } else {
         await berthPullRun();
         await skopeoPullRun();
+        await curlPushRun(round);
         await berthPushRun(round);
         await skopeoPushRun(round);
       }
@@ -230,6 +266,9 @@ export async function benchRegistry(ctx: RegistryBenchContext): Promise<void> {
     );
     console.log(line("pull", berthPull, skopeoPull, "skopeo copy docker://… oci:…", "≥ 1.2"));
     console.log(line("push to an empty registry", berthPush, skopeoPush, "skopeo copy oci:… docker://…", "≥ 1.0"));
+    console.log(
+      `the target registry's ceiling, curl -T of the largest blob alone: ${fmt(median(curlPush), 2)} s; Berth's push takes ${fmt(median(berthPush) / median(curlPush), 2)}× that, skopeo's ${fmt(median(skopeoPush) / median(curlPush), 2)}×; runs [${curlPush.map((x) => fmt(x, 2)).join(", ")}]`,
+    );
     const ran = (kind: string) => (serverSide.get(kind) ?? []).map((x) => fmt(x, 2)).join(", ");
     console.log(`time the jobs ran on the server (started → finished): pulls [${ran("pull")}] s, pushes [${ran("push")}] s`);
     console.log(

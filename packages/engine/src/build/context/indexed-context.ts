@@ -1,6 +1,6 @@
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 
 import { ContextPathError } from "./errors";
 import { cleanContextPath, joinPath, parentOf } from "./paths";
@@ -9,6 +9,8 @@ import type { BuildContext, ContextEntry } from "./types";
 /** A context entry and where its bytes are on disk (files only). */
 export interface IndexedEntry extends ContextEntry {
   diskPath?: string;
+  /** A small file of an uploaded context, kept in memory rather than spooled to its own file. */
+  content?: Buffer;
 }
 
 /** Linux's MAXSYMLINKS: more hops than this is a loop. */
@@ -103,6 +105,7 @@ export class IndexedContext implements BuildContext {
 
   async open(path: string): Promise<Readable> {
     const entry = this.entries.get(cleanContextPath(path));
+    if (entry?.type === "file" && entry.content) return Readable.from([entry.content]);
     if (!entry || entry.type !== "file" || !entry.diskPath) throw new ContextPathError(`${path} is not a file in the build context`);
     // O_NOFOLLOW: a file swapped for a symlink after the context was indexed is refused, not followed.
     const handle = await open(entry.diskPath, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -132,7 +135,7 @@ function compareNames(a: string, b: string): number {
 
 function publicEntry(entry: IndexedEntry | undefined): ContextEntry | undefined {
   if (!entry) return undefined;
-  const { diskPath: _diskPath, ...rest } = entry;
+  const { diskPath: _diskPath, content: _content, ...rest } = entry;
   return rest;
 }
 

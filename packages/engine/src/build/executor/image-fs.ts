@@ -25,6 +25,12 @@ export interface FsNode {
   /** Where the bytes are: the layer blob and the member name in it (files only). */
   layer?: LayerRecord;
   member?: string;
+  /**
+   * For a file this build wrote: where its bytes came from (the context, a spooled file), valid
+   * until the build ends, so `COPY --from` a stage of the same build need not read them back out
+   * of the gzip layer.
+   */
+  source?: () => Readable | Promise<Readable>;
   children?: Map<string, FsNode>;
 }
 
@@ -272,7 +278,7 @@ export function changesFromEntries(entries: LayerEntry[], layer: LayerRecord): L
     }
     const base = { mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime };
     let node: FsNode | undefined;
-    if (entry.type === "file") node = { ...base, type: "file", size: entry.size, layer, member: entry.path };
+    if (entry.type === "file") node = { ...base, type: "file", size: entry.size, layer, member: entry.path, source: entry.open };
     else if (entry.type === "directory") node = { ...base, type: "directory", size: 0 };
     else if (entry.type === "symlink") node = { ...base, type: "symlink", size: 0, target: entry.target };
     else node = inLayer.get(entry.target);

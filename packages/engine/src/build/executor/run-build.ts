@@ -525,7 +525,8 @@ class Build {
     let layers = state.layers;
     let layer: LayerRecord | undefined;
     if (entries && entries.length > 0) {
-      layer = await writeLayer(this.o.store, entries, this.o.signal ? { signal: this.o.signal } : {});
+      // Every entry's source (context, spool, memory) can be opened in any order: read ahead.
+      layer = await writeLayer(this.o.store, entries, { readAhead: true, ...(this.o.signal ? { signal: this.o.signal } : {}) });
       layers = [...layers, layer];
     }
     const created = this.time();

@@ -57,4 +57,10 @@ export interface WriteLayerOptions {
   /** gzip level; fixed so the same entries give the same blob. Default 6 (docker's DefaultCompression). */
   gzipLevel?: number;
   signal?: AbortSignal;
+  /**
+   * The entries' files may be opened in any order (context files, spooled files): the next few
+   * small ones are then read while earlier ones are written. Not for entries taken one by one from
+   * a tar stream, whose `open` is only valid until the next entry is taken.
+   */
+  readAhead?: boolean;
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 
@@ -54,19 +54,31 @@ export async function writeLayer(
   const onAbort = () => tar.destroy(signal?.reason as Error);
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    const producing = writeEntries(tar, entries, signal).then(
+    const producing = writeEntries(tar, options.readAhead ? readingAhead(entries) : entries, signal).then(
       () => tar.finalize(),
       (err: unknown) => {
         tar.destroy(err as Error);
         throw err;
       },
     );
+    // The tar comes in pieces as small as one 512-byte header: gzip takes each write as a trip to
+    // libuv's thread pool, so they are gathered into larger writes first.
     async function* measured(): AsyncIterable<Buffer> {
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      const flush = () => {
+        const out = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+        pending = [];
+        pendingBytes = 0;
+        diff.update(out);
+        size += out.byteLength;
+        return out;
+      };
       for await (const chunk of tar as AsyncIterable<Buffer>) {
-        diff.update(chunk);
-        size += chunk.byteLength;
-        yield chunk;
+        pending.push(chunk);
+        if ((pendingBytes += chunk.byteLength) >= GZIP_WRITE_BYTES) yield flush();
       }
+      if (pendingBytes > 0) yield flush();
     }
     const writing =
       compression === "gzip"
@@ -102,6 +114,58 @@ async function writeEntries(
     await writeEntry(tar, entry, written);
     written.add(entry.path);
   }
+}
+
+/** Bytes of tar gathered per gzip write. */
+const GZIP_WRITE_BYTES = 256 * 1024;
+
+/** How many entries ahead small files are read, and what counts as small: at most 8 MiB in flight. */
+const READ_AHEAD = 32;
+const READ_AHEAD_MAX_BYTES = 256 * 1024;
+
+/**
+ * Entries in order, with the contents of the next few small files already being read: a layer of
+ * thousands of small files is otherwise one open–read–close round trip after another, the
+ * thread idle in between (a 3,000-file COPY spent 60% of its time waiting).
+ */
+async function* readingAhead<T extends LayerEntry | DeviceEntry>(entries: AsyncIterable<T> | Iterable<T>): AsyncIterable<T> {
+  const window: T[] = [];
+  const source = (Symbol.asyncIterator in entries ? entries[Symbol.asyncIterator]() : entries[Symbol.iterator]()) as
+    AsyncIterator<T> | Iterator<T>;
+  let done = false;
+  const fill = async () => {
+    while (!done && window.length < READ_AHEAD) {
+      const next = await source.next();
+      if (next.done) {
+        done = true;
+        break;
+      }
+      window.push(prefetched(next.value));
+    }
+  };
+  for (;;) {
+    await fill();
+    const entry = window.shift();
+    if (!entry) return;
+    yield entry;
+  }
+}
+
+function prefetched<T extends LayerEntry | DeviceEntry>(entry: T): T {
+  if (entry.type !== "file" || entry.size > READ_AHEAD_MAX_BYTES) return entry;
+  const content = (async () => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    for await (const chunk of (await entry.open()) as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      // A file longer than announced: addFile reports it; no need to read it all.
+      if ((bytes += chunk.byteLength) > entry.size) break;
+    }
+    return Buffer.concat(chunks);
+  })();
+  // Reported when the entry is written (addFile opens it), not as an unhandled rejection now.
+  content.catch(() => undefined);
+  return { ...entry, open: async () => Readable.from([await content]) };
 }
 
 async function writeEntry(tar: Pack, entry: LayerEntry | DeviceEntry, written: Set<string>): Promise<void> {
