@@ -4,7 +4,7 @@
  * the tag, and keeps every image it lists while it is tagged.
  */
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -83,6 +83,10 @@ describe("multi-platform images pushed to Berth", () => {
     const left = await api.images.list.query();
     expect(left.some((r) => r.id === arm || r.id === platform("amd64").configDigest)).toBe(false);
     await expect(rawManifest(`team-a/multi@${multi().ociDigest}`)).rejects.toThrow(/manifest unknown/i);
+    // The index's own bytes and the platform manifests went with the images.
+    const stored = (digest: string) => existsSync(path.join(server.blobDir, "blobs/sha256", digest.slice(7)));
+    expect(stored(multi().ociDigest)).toBe(false);
+    expect(stored(platform("arm64").ociDigest)).toBe(false);
   });
 
   it("refuses an index whose manifests were not pushed first, naming the missing one", async () => {

@@ -102,8 +102,8 @@ export class PrismaMetadataStore implements MetadataStore {
     await this.db.image.updateMany({ where: { id: id.toString() }, data });
   }
 
-  async deleteImage(id: Digest): Promise<void> {
-    await inTransaction(this.db, async (tx) => {
+  async deleteImage(id: Digest): Promise<Digest[]> {
+    return inTransaction(this.db, async (tx) => {
       // Checked first: the foreign key would refuse too, but abort the caller's transaction.
       const tags = await tx.tag.count({ where: { imageId: id.toString() } });
       if (tags > 0) {
@@ -113,9 +113,15 @@ export class PrismaMetadataStore implements MetadataStore {
       // engine asks imagesInIndexes before deleting, so this is a last line of defence).
       const held = await tx.manifestIndex.count({ where: { children: { some: { imageId: id.toString() } }, tags: { some: {} } } });
       if (held > 0) throw new ConflictError(`image ${id.short} is part of a tagged multi-platform index; remove that tag first`);
+      const indexes = await tx.manifestIndex.findMany({
+        where: { children: { some: { imageId: id.toString() } } },
+        select: { digest: true },
+      });
       await tx.manifestIndex.deleteMany({ where: { children: { some: { imageId: id.toString() } } } });
-      // Layer rows go with it (ON DELETE CASCADE).
+      const manifests = await tx.imageManifest.findMany({ where: { imageId: id.toString() }, select: { digest: true } });
+      // Layer and manifest rows go with it (ON DELETE CASCADE).
       await tx.image.deleteMany({ where: { id: id.toString() } });
+      return [...indexes, ...manifests].map((row) => Digest.parse(row.digest));
     });
   }
 

@@ -2,7 +2,7 @@ import type { DbClient } from "./client";
 
 /**
  * The team's shared registry configuration (tables `registries` and `registry_mirrors`):
- * per upstream registry its mirrors in order, the insecure flag, a CA bundle and credentials
+ * per upstream registry its mirrors in order, the insecure and mirrors-only flags, a CA bundle and credentials
  * whose password is stored sealed (the caller seals and opens it; this module never sees it
  * in clear). Mirrors are keyed by URL, so reordering keeps their health.
  */
@@ -21,6 +21,8 @@ export interface RegistryMirrorState {
 export interface RegistryConfig {
   domain: string;
   insecure: boolean;
+  /** Pulls use the mirrors alone, never the registry itself (air-gapped teams). */
+  mirrorsOnly: boolean;
   ca: string | null;
   username: string | null;
   /** Ciphertext from the server's secret box; null without credentials. */
@@ -34,6 +36,7 @@ export interface RegistryConfig {
 export interface SaveRegistryInput {
   domain: string;
   insecure: boolean;
+  mirrorsOnly: boolean;
   ca: string | null;
   /** Mirror URLs in the order pulls try them. */
   mirrors: string[];
@@ -47,6 +50,7 @@ function toConfig(row: RegistryRow): RegistryConfig {
   return {
     domain: row.domain,
     insecure: row.insecure,
+    mirrorsOnly: row.mirrorsOnly,
     ca: row.ca,
     username: row.username,
     passwordSealed: row.passwordSealed,
@@ -87,8 +91,8 @@ export async function saveRegistry(db: DbClient, input: SaveRegistryInput): Prom
   const now = new Date();
   await db.registry.upsert({
     where: { domain: input.domain },
-    create: { domain: input.domain, insecure: input.insecure, ca: input.ca, updatedAt: now },
-    update: { insecure: input.insecure, ca: input.ca, updatedAt: now },
+    create: { domain: input.domain, insecure: input.insecure, mirrorsOnly: input.mirrorsOnly, ca: input.ca, updatedAt: now },
+    update: { insecure: input.insecure, mirrorsOnly: input.mirrorsOnly, ca: input.ca, updatedAt: now },
   });
   await db.registryMirror.deleteMany({ where: { registryDomain: input.domain, url: { notIn: input.mirrors } } });
   for (const [position, url] of input.mirrors.entries()) {

@@ -61,8 +61,12 @@ export interface MetadataStore {
   /** Inserts the image if absent (layers included); returns true when it was new. */
   putImage(image: ImageRecord): Promise<boolean>;
   updateImage(id: Digest, patch: Partial<Pick<ImageRecord, "pinned" | "lastTagTime">>): Promise<void>;
-  /** Deletes the image and its layer rows; its tags must already be gone. */
-  deleteImage(id: Digest): Promise<void>;
+  /**
+   * Deletes the image and its layer rows; its tags must already be gone. Returns the digests of
+   * other stored documents that went with it (an untagged index listing it, the extra manifests it
+   * was pushed with), whose blobs the caller may then collect.
+   */
+  deleteImage(id: Digest): Promise<Digest[] | void>;
 
   getTag(repository: string, tag: string): Promise<TagRecord | undefined>;
   listTags(filter?: { imageId?: Digest; repository?: string }): Promise<TagRecord[]>;

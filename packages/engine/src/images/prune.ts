@@ -100,15 +100,16 @@ export async function pruneImages({
   }
   const spaceReclaimed = [...freed.values()].reduce((a, b) => a + b, 0);
 
+  const released: Digest[] = [];
   if (!dryRun) {
     // Children before parents, so no deleted image is still named as a parent when it goes.
-    for (const image of deleted) await meta.deleteImage(image.id);
+    for (const image of deleted) released.push(...((await meta.deleteImage(image.id)) ?? []));
   }
   return {
     deleted: deleted.map((i) => i.id.toString()),
     untagged: [],
     skipped: [...skipped.values()],
     spaceReclaimed,
-    blobsToCheck: dryRun ? [] : blobsOf(deleted),
+    blobsToCheck: dryRun ? [] : blobsOf(deleted, released),
   };
 }

@@ -69,23 +69,26 @@ export async function removeImages({
   policy,
 }: RemoveImagesOptions): Promise<RemoveImagesResult> {
   const deleted: ImageRecord[] = [];
+  const released: Digest[] = [];
   const results: RemoveRefResult[] = [];
   for (const ref of refs) {
     const records: RemoveRecord[] = [];
     const resolved: { id?: Digest } = {};
     try {
-      await removeOne({ meta, ref, force, prune: !noPrune, policy, records, deleted, resolved });
+      await removeOne({ meta, ref, force, prune: !noPrune, policy, records, deleted, released, resolved });
       results.push({ ref, records, imageId: resolved.id?.toString() });
     } catch (e) {
       if (!(e instanceof EngineError)) throw e;
       results.push({ ref, records, imageId: resolved.id?.toString(), error: e });
     }
   }
-  return { results, blobsToCheck: blobsOf(deleted) };
+  return { results, blobsToCheck: blobsOf(deleted, released) };
 }
 
-export function blobsOf(images: readonly ImageRecord[]): Digest[] {
+/** Every blob the deleted images named, and the documents that went with them (`released`). */
+export function blobsOf(images: readonly ImageRecord[], released: readonly Digest[] = []): Digest[] {
   const out = new Map<string, Digest>();
+  for (const digest of released) out.set(digest.hex, digest);
   for (const image of images) {
     out.set(image.id.hex, image.id);
     if (image.manifestDigest) out.set(image.manifestDigest.hex, image.manifestDigest);
@@ -101,6 +104,8 @@ interface RemoveContext {
   policy?: TagPolicy | undefined;
   records: RemoveRecord[];
   deleted: ImageRecord[];
+  /** Blobs of documents deleted with the images (indexes, extra manifests). */
+  released: Digest[];
 }
 
 /** Asks the policy about every tag before the first one goes, so a refusal changes nothing. */
@@ -164,9 +169,10 @@ async function deleteHelper(ctx: RemoveContext, image: ImageRecord, force: boole
     await meta.deleteTag(tag.repository, tag.tag);
     records.push({ untagged: tagFamiliarString(tag) });
   }
-  await meta.deleteImage(image.id);
+  const released = await meta.deleteImage(image.id);
   records.push({ deleted: image.id.toString() });
   ctx.deleted.push(image);
+  if (released) ctx.released.push(...released);
   if (!ctx.prune || !image.parentId) return;
   const parent = await meta.getImage(image.parentId);
   // Parents are pruned quietly, never forced; pinned images are never pruned.
