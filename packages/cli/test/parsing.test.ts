@@ -76,7 +76,11 @@ describe("times", () => {
 describe("environment", () => {
   it("reads BERTH_* and defaults the config path", () => {
     const env = readEnv({ BERTH_URL: "http://x:1", BERTH_TOKEN: "t", HOME: "/home/u" });
-    expect(env).toEqual({ url: "http://x:1", token: "t", configPath: "/home/u/.config/berth/config.json", initCwd: undefined });
+    const { variable, ...rest } = env;
+    expect(rest).toEqual({ url: "http://x:1", token: "t", configPath: "/home/u/.config/berth/config.json", initCwd: undefined });
+    // Other variables only by name (`build --build-arg NAME`).
+    expect(variable?.("BERTH_TOKEN")).toBe("t");
+    expect(variable?.("NOT_SET")).toBeUndefined();
     expect(readEnv({ BERTH_CONFIG: "/c.json", HOME: "/h" }).configPath).toBe("/c.json");
     expect(readEnv({ npm_lifecycle_event: "berth", INIT_CWD: "/repo", HOME: "/h" }).initCwd).toBe("/repo");
   });
