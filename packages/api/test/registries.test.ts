@@ -192,6 +192,63 @@ describe("registries: the shared configuration", () => {
     expect(await mirrorState(upstream.host, down)).toMatchObject({ healthy: false, lastError: state?.lastError, position: 1 });
   });
 
+  it("mirrors only: pulls never reach the registry itself, and a failure says so; audited before/after", async () => {
+    // The registry itself behind a counting proxy: what reaches the origin is seen.
+    const origin: Proxy = await startProxy(upstream.host);
+    cleanups.push(() => origin.close());
+    const down = `http://127.0.0.1:${await freePort()}`;
+    const ref = `${origin.host}/fixtures/app:1.0`;
+
+    // Refused without a mirror: every pull would fail.
+    expect(await refusal(api.registries.save.mutate({ domain: origin.host, mirrorsOnly: true, mirrors: [] }))).toBe(
+      `${origin.host} is set to use its mirrors only, so it needs at least one mirror (or turn "mirrors only" off)`,
+    );
+    expect(await getRegistry(server.services.db, origin.host)).toBeNull();
+
+    // Off (the default): the dead mirror fails, the origin serves.
+    const off = await api.registries.save.mutate({ domain: origin.host, mirrors: [down] });
+    expect(off.mirrorsOnly).toBe(false);
+    const served = await pull(ref);
+    expect(served.error).toBeNull();
+    expect(served.state).toBe("succeeded");
+    expect((await lastAudit("image.pull")).details.endpoint).toBe(`http://${origin.host}`);
+    expect(origin.requests.length).toBeGreaterThan(0);
+
+    // On: the mirrors alone; the same pull fails naming why, and the origin is not asked.
+    const on = await api.registries.save.mutate({ domain: origin.host, mirrorsOnly: true, mirrors: [down] });
+    expect(on).toMatchObject({ domain: origin.host, mirrorsOnly: true, mirrors: [{ url: down }] });
+    const saveEvent = await lastAudit("registry.save");
+    expect(saveEvent.details).toMatchObject({
+      before: { mirrorsOnly: false, mirrors: [down] },
+      after: { mirrorsOnly: true, mirrors: [down] },
+    });
+    expect((await api.registries.list.query()).find((r) => r.domain === origin.host)?.mirrorsOnly).toBe(true);
+    const access = await registryAccess(server.services, origin.host);
+    expect(access.pullEndpoints.map((e) => e.url)).toEqual([down]);
+    // Pushes and searches still talk to the registry itself.
+    expect(access.origin.url).toBe(`http://${origin.host}`);
+
+    const asked = origin.requests.length;
+    const failed = await pull(ref);
+    expect(failed.state).toBe("failed");
+    expect(failed.error).toMatch(/cannot reach|ECONNREFUSED|connect/i);
+    expect(failed.error).toContain(
+      `no mirror of ${origin.host} could serve it, and ${origin.host} is set to use its mirrors only (no fall-back to the origin)`,
+    );
+    expect(origin.requests.length).toBe(asked);
+    const audit = await lastAudit("image.pull");
+    expect(audit.result).toBe("failed");
+    expect(audit.error).toContain("is set to use its mirrors only");
+    expect(audit.details.endpoints).toEqual([down]);
+
+    // Off again: audited the other way, and the origin serves again.
+    await api.registries.save.mutate({ domain: origin.host, mirrorsOnly: false, mirrors: [down] });
+    expect((await lastAudit("registry.save")).details).toMatchObject({ before: { mirrorsOnly: true }, after: { mirrorsOnly: false } });
+    expect((await pull(`${origin.host}/fixtures/base:1.0`)).state).toBe("succeeded");
+    expect(origin.requests.length).toBeGreaterThan(asked);
+    await api.registries.remove.mutate({ domain: origin.host });
+  });
+
   it("skips a mirror that could not be reached for the rest of that pull", async () => {
     // Accepts connections and drops them: every request to it fails as a network error.
     const dropping: Proxy = await startProxy(upstream.host, {
@@ -270,7 +327,12 @@ describe("registries: the shared configuration", () => {
   });
 
   it("prints daemon.json for Docker Hub's mirrors and the insecure registries; other mirrors as hosts.toml", async () => {
-    await api.registries.save.mutate({ domain: "docker.io", mirrors: ["https://mirror.gcr.io", "https://hub.example.com:5000"] });
+    // Mirrors only (tests never reach Docker Hub); it changes nothing daemon.json can say.
+    await api.registries.save.mutate({
+      domain: "docker.io",
+      mirrorsOnly: true,
+      mirrors: ["https://mirror.gcr.io", "https://hub.example.com:5000"],
+    });
     await api.registries.save.mutate({ domain: "registry.example.com:5000", insecure: true, mirrors: ["http://cache.example.com"] });
     const out = await api.registries.daemonJson.query();
     expect(JSON.parse(out.daemonJson)).toEqual({

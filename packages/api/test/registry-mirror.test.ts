@@ -29,8 +29,9 @@ async function publish(from: string, to: string, all = false): Promise<void> {
   await skopeo("copy", ...tls, ...(all ? ["--all"] : []), `docker://${upstream.host}/${from}`, `docker://${upstream.host}/${to}`);
 }
 
+/** Mirrors only: when the loopback mirror fails, nothing falls back to the real Docker Hub. */
 async function mirrorThrough(host: string): Promise<void> {
-  await api.registries.save.mutate({ domain: "docker.io", mirrors: [`http://${host}`] });
+  await api.registries.save.mutate({ domain: "docker.io", mirrorsOnly: true, mirrors: [`http://${host}`] });
 }
 
 /** A daemon's token for pulling `repo` (Basic credentials to Berth's token server). */
@@ -136,7 +137,9 @@ describe("the pull-through mirror", () => {
   it("answers MANIFEST_UNKNOWN for what docker.io does not have either", async () => {
     const res = await manifest("library/app", "no-such-tag");
     expect(res.status).toBe(404);
-    expect(((await res.json()) as { errors: { code: string }[] }).errors[0]?.code).toBe("MANIFEST_UNKNOWN");
+    const error = ((await res.json()) as { errors: { code: string; message: string }[] }).errors[0];
+    expect(error?.code).toBe("MANIFEST_UNKNOWN");
+    expect(error?.message).toContain("docker.io is set to use its mirrors only (no fall-back to the origin)");
   });
 
   it("serves a multi-platform image as upstream's index, and the platform manifest it pulled", async () => {
@@ -183,6 +186,7 @@ describe("the pull-through mirror", () => {
     const { events } = await api.audit.list.query({ action: "image.pull", limit: 20 });
     const failed = events.find((e) => e.result === "failed" && (e.details as { revalidation?: string }).revalidation === "failed");
     expect(failed).toMatchObject({ actorName: "admin", interface: "registry" });
+    expect(failed?.error).toContain("docker.io is set to use its mirrors only (no fall-back to the origin)");
   });
 
   it("after the TTL with the tag moved upstream, pulls and serves the new digest", async () => {

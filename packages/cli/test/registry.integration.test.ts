@@ -47,8 +47,8 @@ describe("berth registry", () => {
     const r = await berth(["registry", "ls"]);
     expect(r).toMatchObject({ code: 0, stderr: "" });
     const [header, first] = r.stdout.split("\n");
-    expect(header).toMatch(/^REGISTRY\s+INSECURE\s+CA\s+LOGIN\s+MIRRORS\s+HEALTH\s+LATENCY\s+SERVED$/);
-    expect(first).toMatch(/^docker\.io\s+no\s+-\s+-\s+-/);
+    expect(header).toMatch(/^REGISTRY\s+INSECURE\s+MIRRORS ONLY\s+CA\s+LOGIN\s+MIRRORS\s+HEALTH\s+LATENCY\s+SERVED$/);
+    expect(first).toMatch(/^docker\.io\s+no\s+no\s+-\s+-\s+-/);
   });
 
   it("set --mirror, then a pull goes through the mirror and ls shows what it served", async () => {
@@ -72,11 +72,46 @@ describe("berth registry", () => {
     expect(mine?.mirrors).toMatchObject([{ url, healthy: true }]);
     expect(mine?.mirrors[0]?.bytesServed).toBeGreaterThan(0);
     const table = await berth(["registry", "ls"]);
-    expect(table.stdout).toMatch(new RegExp(`${upstream.host}\\s+no\\s+-\\s+-\\s+${url}\\s+healthy\\s+\\d+ms\\s+\\d`));
+    expect(table.stdout).toMatch(new RegExp(`${upstream.host}\\s+no\\s+no\\s+-\\s+-\\s+${url}\\s+healthy\\s+\\d+ms\\s+\\d`));
 
     // --insecure alone keeps the mirrors.
     const insecure = await berth(["registry", "set", upstream.host, "--insecure"]);
     expect(insecure.stdout).toBe(`${upstream.host}\n  mirror 1: ${url}\n  insecure: yes\n`);
+  });
+
+  it("set --mirrors-only: pulls use the mirrors alone and say so when they fail; --no-mirrors-only falls back again", async () => {
+    const url = `http://${mirror.host}`;
+    const down = "http://127.0.0.1:9";
+    const none = await berth(["registry", "set", upstream.host, "--clear-mirrors", "--mirrors-only"]);
+    expect(none).toMatchObject({
+      code: 1,
+      stderr: `Error response from daemon: ${upstream.host} is set to use its mirrors only, so it needs at least one mirror (or turn "mirrors only" off)\n`,
+    });
+
+    const set = await berth(["registry", "set", upstream.host, "--mirror", down, "--mirrors-only"]);
+    expect(set).toMatchObject({
+      code: 0,
+      stderr: "",
+      stdout: `${upstream.host}\n  mirror 1: ${down}\n  insecure: yes\n  mirrors only: yes (no fall-back to the registry itself)\n`,
+    });
+    const table = await berth(["registry", "ls"]);
+    expect(table.stdout).toMatch(new RegExp(`${upstream.host}\\s+yes\\s+yes\\s+-\\s+-\\s+${down}\\s`));
+    const json = JSON.parse((await berth(["registry", "ls", "--format", "json"])).stdout) as { domain: string; mirrorsOnly: boolean }[];
+    expect(json.find((r) => r.domain === upstream.host)?.mirrorsOnly).toBe(true);
+
+    const failed = await berth(["pull", `${upstream.host}/fixtures/base:1.0`]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(
+      `no mirror of ${upstream.host} could serve it, and ${upstream.host} is set to use its mirrors only (no fall-back to the origin)`,
+    );
+
+    // --no-mirrors-only alone keeps the mirrors; the origin serves when they fail.
+    const off = await berth(["registry", "set", upstream.host, "--no-mirrors-only"]);
+    expect(off.stdout).toBe(`${upstream.host}\n  mirror 1: ${down}\n  insecure: yes\n`);
+    const pulled = await berth(["pull", `${upstream.host}/fixtures/base:1.0`]);
+    expect(pulled.stderr).toBe("");
+    expect(pulled.code).toBe(0);
+    expect((await berth(["registry", "set", upstream.host, "--mirror", url])).code).toBe(0);
   });
 
   it("test pings a mirror; a dead one exits 1 with the reason", async () => {
@@ -128,7 +163,8 @@ describe("berth registry", () => {
   });
 
   it("daemon-json prints Docker Hub's mirrors and the insecure registries", async () => {
-    expect((await berth(["registry", "set", "docker.io", "--mirror", "https://mirror.gcr.io"])).code).toBe(0);
+    // Mirrors only (tests never reach Docker Hub): nothing daemon.json can say changes.
+    expect((await berth(["registry", "set", "docker.io", "--mirror", "https://mirror.gcr.io", "--mirrors-only"])).code).toBe(0);
     const r = await berth(["registry", "daemon-json"]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ "registry-mirrors": ["https://mirror.gcr.io"], "insecure-registries": [upstream.host] });
@@ -146,7 +182,8 @@ describe("berth registry", () => {
     const dev = (argv: string[], stdin = "") => berthAgainst(server, devDir, argv, stdin);
     expect((await dev(["login", server.url, "-u", "dev", "--password-stdin"], "dev-password-1\n")).code).toBe(0);
     expect((await dev(["registry", "ls"])).code).toBe(0);
-    const r = await dev(["registry", "set", "docker.io", "--clear-mirrors"]);
+    // --no-mirrors-only: docker.io is mirrors-only here, and input is checked before the role.
+    const r = await dev(["registry", "set", "docker.io", "--clear-mirrors", "--no-mirrors-only"]);
     expect(r).toMatchObject({ code: 1, stderr: "Error response from daemon: only an admin can do this\n" });
   });
 });

@@ -32,6 +32,7 @@ export * from "./registry/search";
 export { pullImage } from "./pull/pull-image";
 export type { PullImageOptions, PullImageResult, PullImageError } from "./pull/pull-image";
 export type { Endpoint, EndpointResult } from "./pull/endpoints";
+export { ContentError } from "./pull/endpoints";
 export { NoMatchingPlatformError } from "./pull/platform";
 export { BlobFlights, blobFlightsFor } from "./pull/blob-flights";
 export { pullFinalStatus } from "./pull/progress";

@@ -4,7 +4,7 @@ import { explain } from "../auth/permissions";
 import { recordFailure } from "../audit/record";
 import { errorMessage } from "../errors";
 import { runPull, type PulledRecord } from "../services/pull";
-import { registryAccess } from "../services/registry-access";
+import { mirrorsOnlyNote, registryAccess } from "../services/registry-access";
 import type { RegistryCtx } from "./caller";
 import { RegistryError } from "./errors";
 import { findManifest, type ServedManifest } from "./manifest-lookup";
@@ -200,7 +200,7 @@ async function revalidate(ctx: RegistryCtx, repo: RegistryRepository, reference:
   }
 }
 
-/** The tag's digest on the first docker.io endpoint (mirrors, then the origin) that answers. */
+/** The tag's digest on the first docker.io endpoint (mirrors, then the origin unless mirrors-only) that answers. */
 async function headUpstream(ctx: RegistryCtx, repo: RegistryRepository, reference: string): Promise<string> {
   const access = await registryAccess(ctx.services, MIRRORED_DOMAIN);
   const failures: string[] = [];
@@ -219,7 +219,8 @@ async function headUpstream(ctx: RegistryCtx, repo: RegistryRepository, referenc
       client.close();
     }
   }
-  throw new Error(`cannot revalidate ${repo.name}:${reference} against ${MIRRORED_DOMAIN}: ${failures.join("; ")}`);
+  const note = access.mirrorsOnly ? `; ${mirrorsOnlyNote(MIRRORED_DOMAIN)}` : "";
+  throw new Error(`cannot revalidate ${repo.name}:${reference} against ${MIRRORED_DOMAIN}: ${failures.join("; ")}${note}`);
 }
 
 function clientFor(endpoint: Endpoint): RegistryClient {

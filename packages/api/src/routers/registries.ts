@@ -20,7 +20,7 @@ import { loginRegistryInput, mirrorUrl, registryDomain, saveRegistryInput } from
 export const registriesRouter = {
   list: permittedProcedure("read").query(({ ctx }) => listRegistriesFor(ctx)),
 
-  /** Creates or replaces a registry's mirrors, insecure flag and CA bundle (credentials untouched). */
+  /** Creates or replaces a registry's mirrors, insecure and mirrors-only flags and CA bundle (credentials untouched). */
   save: permittedProcedure("registries", { input: saveRegistryInput, audit: "registry.save" }).mutation(({ ctx, input }) =>
     saveRegistryFor(ctx, input),
   ),

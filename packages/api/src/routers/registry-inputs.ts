@@ -102,10 +102,20 @@ export const saveRegistryInput = z
   .object({
     domain: registryDomain,
     insecure: z.boolean().default(false),
+    /** Pulls use the mirrors alone, never the registry itself (air-gapped teams). */
+    mirrorsOnly: z.boolean().default(false),
     ca: caBundle.default(null),
     mirrors: z.array(mirrorUrl).max(20, "at most 20 mirrors per registry").default([]),
   })
   .superRefine((input, ctx) => {
+    // With no mirror, every pull of the registry would fail: say so now rather than at the next pull.
+    if (input.mirrorsOnly && input.mirrors.length === 0) {
+      // No path: a form error is shown as it is (a field's would be prefixed "mirrorsOnly: ").
+      ctx.addIssue({
+        code: "custom",
+        message: `${input.domain} is set to use its mirrors only, so it needs at least one mirror (or turn "mirrors only" off)`,
+      });
+    }
     const seen = new Set<string>();
     for (const [i, url] of input.mirrors.entries()) {
       if (seen.has(url)) ctx.addIssue({ code: "custom", path: ["mirrors", i], message: `mirror ${url} is listed twice` });

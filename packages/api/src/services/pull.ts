@@ -17,7 +17,7 @@ import {
 import { PrismaMetadataStore, type Transaction } from "@berth/db";
 import type { ClientInterface } from "../context";
 import { audited, recordFailure } from "../audit/record";
-import { endpointName, registryAccess, type RegistryAccess } from "./registry-access";
+import { endpointName, explainMirrorsOnly, registryAccess, type RegistryAccess } from "./registry-access";
 import { TagProtection } from "./tag-protection";
 import type { JobCtx, RunJobOptions } from "./job-kinds";
 
@@ -113,6 +113,7 @@ export async function runPull(ctx: PullCtx, input: PullJobInput, opts: RunPullOp
         });
       } catch (err) {
         leftovers = (err as Partial<PullImageError>).createdBlobs ?? [];
+        if (!opts.signal?.aborted) explainMirrorsOnly(access, err);
         if (!(opts.signal?.aborted && opts.signal.reason instanceof PullInterrupted)) {
           await recordFailure(ctx, { ...spec, details: { ...opts.auditDetails, endpoints: access.pullEndpoints.map(endpointName) } }, err);
         }

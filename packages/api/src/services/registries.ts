@@ -25,6 +25,8 @@ type Ctx = Pick<Context, "services" | "actor" | "request">;
 export interface RegistryView {
   domain: string;
   insecure: boolean;
+  /** Pulls use the mirrors alone, never the registry itself. */
+  mirrorsOnly: boolean;
   ca: string | null;
   username: string | null;
   credentialsSetBy: string | null;
@@ -50,6 +52,7 @@ export function registryView(config: RegistryConfig, now = new Date()): Registry
   return {
     domain: config.domain,
     insecure: config.insecure,
+    mirrorsOnly: config.mirrorsOnly,
     ca: config.ca,
     username: config.username,
     credentialsSetBy: config.credentialsSetBy,
@@ -78,6 +81,7 @@ export function auditSnapshot(config: RegistryConfig | null): Record<string, unk
   if (!config) return null;
   return {
     insecure: config.insecure,
+    mirrorsOnly: config.mirrorsOnly,
     ca: config.ca ? `sha256:${createHash("sha256").update(config.ca).digest("hex")} (${config.ca.length} bytes)` : null,
     mirrors: config.mirrors.map((m) => m.url),
     username: config.username,
@@ -97,7 +101,9 @@ export async function saveRegistryFor(ctx: Ctx, input: SaveRegistryInput): Promi
     {
       action: "registry.save",
       targets: [{ ref: input.domain }],
-      details: { after: { insecure: input.insecure, mirrors: input.mirrors, caBytes: input.ca?.length ?? 0 } },
+      details: {
+        after: { insecure: input.insecure, mirrorsOnly: input.mirrorsOnly, mirrors: input.mirrors, caBytes: input.ca?.length ?? 0 },
+      },
       describe: (after: RegistryConfig) => ({ details: { before: auditSnapshot(before), after: auditSnapshot(after) } }),
     },
     async (tx) => {

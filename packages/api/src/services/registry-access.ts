@@ -1,19 +1,21 @@
 import { rootCertificates } from "node:tls";
 import { getRegistry, recordMirrorFailure, recordMirrorSuccess, type RegistryConfig } from "@berth/db";
-import type { Endpoint, EndpointResult } from "@berth/engine";
+import { ContentError, EngineError, NoMatchingPlatformError, type Endpoint, type EndpointResult } from "@berth/engine";
 import type { Services } from "../context";
 import { errorMessage } from "../errors";
 
 /**
  * How this server reaches one registry (`docker.io`, `ghcr.io`, `127.0.0.1:5000`): the
- * team's shared configuration (mirrors, credentials, CA, insecure flag) turned into engine
- * endpoints. Pulls try `pullEndpoints` in order; pushes and searches talk to `origin`.
+ * team's shared configuration (mirrors, credentials, CA, insecure and mirrors-only flags) turned
+ * into engine endpoints. Pulls try `pullEndpoints` in order; pushes and searches talk to `origin`.
  */
 export interface RegistryAccess {
   /** The registry's domain as in a reference (`docker.io`, `host:5000`). */
   domain: string;
-  /** Mirrors in order, then the origin. */
+  /** Mirrors in order, then the origin (the mirrors alone when `mirrorsOnly`). */
   pullEndpoints: Endpoint[];
+  /** The team set this registry to use its mirrors only: pulls never fall back to the origin. */
+  mirrorsOnly: boolean;
   /** The registry itself, with the team's credentials for it. */
   origin: Endpoint;
   /** Records one request's outcome for mirror health (best effort, never throws). */
@@ -68,9 +70,11 @@ export function accessFrom(
   });
   // Health writes run one after another, in the order the requests ended.
   let writes: Promise<void> = Promise.resolve();
+  const mirrorsOnly = config?.mirrorsOnly ?? false;
   return {
     domain,
-    pullEndpoints: [...mirrors, origin],
+    pullEndpoints: mirrorsOnly ? mirrors : [...mirrors, origin],
+    mirrorsOnly,
     origin,
     report(endpoint, result) {
       const url = mirrorUrls.get(endpoint);
@@ -78,6 +82,27 @@ export function accessFrom(
       writes = writes.then(() => recordMirrorResult(services, domain, url, result)).catch(() => undefined);
     },
   };
+}
+
+const MIRRORS_ONLY_NOTE = "is set to use its mirrors only (no fall-back to the origin)";
+
+/**
+ * Why a pull of a mirrors-only registry failed, said in its error: the mirrors could not serve
+ * it, and nothing else was tried. Endpoint failures only (a registry's answer, a network error,
+ * wrong bytes), not errors about the content itself, which the origin could not have fixed.
+ * The error keeps its class and code (the API and the /v2/ mirror map them to statuses).
+ */
+export function explainMirrorsOnly<T>(access: Pick<RegistryAccess, "domain" | "mirrorsOnly">, err: T): T {
+  if (!access.mirrorsOnly || !(err instanceof EngineError) || err instanceof ContentError || err instanceof NoMatchingPlatformError) {
+    return err;
+  }
+  if (!err.message.includes(MIRRORS_ONLY_NOTE)) err.message = `${err.message}; ${mirrorsOnlyNote(access.domain)}`;
+  return err;
+}
+
+/** `no mirror of docker.io could serve it, and docker.io is set to use its mirrors only (no fall-back to the origin)` */
+export function mirrorsOnlyNote(domain: string): string {
+  return `no mirror of ${domain} could serve it, and ${domain} ${MIRRORS_ONLY_NOTE}`;
 }
 
 /** Records one request's outcome on a mirror (best effort: health must never fail a pull). */

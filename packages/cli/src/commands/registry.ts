@@ -9,14 +9,15 @@ import { readCredentials } from "./credentials";
 import { act } from "./shared";
 
 /**
- * `berth registry …`: the team's shared registry settings on the server (mirrors, insecure
- * registries, CA bundles, credentials) that every pull uses. Changing them needs an admin.
+ * `berth registry …`: the team's shared registry settings on the server (mirrors, insecure and
+ * mirrors-only registries, CA bundles, credentials) that every pull uses. Changing them needs an admin.
  */
 
 export interface SetOptions {
   mirror?: string[];
   clearMirrors?: boolean;
   insecure?: boolean;
+  mirrorsOnly?: boolean;
   caFile?: string;
   ca?: boolean;
 }
@@ -24,17 +25,17 @@ export interface SetOptions {
 export function renderRegistries(registries: RegistryView[], now: Date): string {
   const rows = registries.flatMap((r) => {
     const login = r.username ? `${r.username} (set by ${r.credentialsSetBy ?? "?"} ${timeAgo(r.credentialsSetAt, now)})` : "-";
-    const first = [r.domain, r.insecure ? "yes" : "no", r.ca ? "custom" : "-", login];
+    const first = [r.domain, r.insecure ? "yes" : "no", r.mirrorsOnly ? "yes" : "no", r.ca ? "custom" : "-", login];
     if (r.mirrors.length === 0) return [[...first, "-", "", "", ""]];
     return r.mirrors.map((m, i) => [
-      ...(i === 0 ? first : ["", "", "", ""]),
+      ...(i === 0 ? first : first.map(() => "")),
       m.url,
       m.healthy ? "healthy" : "unhealthy",
       m.latencyMs === null ? "-" : `${m.latencyMs}ms`,
       humanSize(m.bytesServed),
     ]);
   });
-  return renderTable([["REGISTRY", "INSECURE", "CA", "LOGIN", "MIRRORS", "HEALTH", "LATENCY", "SERVED"], ...rows]);
+  return renderTable([["REGISTRY", "INSECURE", "MIRRORS ONLY", "CA", "LOGIN", "MIRRORS", "HEALTH", "LATENCY", "SERVED"], ...rows]);
 }
 
 export async function runRegistryLs(rt: Runtime, opts: { format: "table" | "json" }): Promise<void> {
@@ -64,11 +65,13 @@ export async function runRegistrySet(rt: Runtime, host: string, opts: SetOptions
     domain,
     mirrors: opts.clearMirrors ? [] : (opts.mirror ?? current?.mirrors.map((m) => m.url) ?? []),
     insecure: opts.insecure ?? current?.insecure ?? false,
+    mirrorsOnly: opts.mirrorsOnly ?? current?.mirrorsOnly ?? false,
     ca: ca !== undefined ? ca : (current?.ca ?? null),
   });
   println(rt.io.stdout, saved.domain);
   for (const m of saved.mirrors) println(rt.io.stdout, `  mirror ${m.position + 1}: ${m.url}`);
   if (saved.insecure) println(rt.io.stdout, "  insecure: yes");
+  if (saved.mirrorsOnly) println(rt.io.stdout, "  mirrors only: yes (no fall-back to the registry itself)");
   if (saved.ca) println(rt.io.stdout, "  ca: custom");
 }
 
@@ -139,7 +142,7 @@ export function registerRegistry(parent: Command, rt: Runtime): Command {
 
   registry
     .command("set")
-    .description("Set a registry's mirrors (in order), insecure flag and CA bundle (admin)")
+    .description("Set a registry's mirrors (in order), insecure and mirrors-only flags and CA bundle (admin)")
     .usage("HOST [OPTIONS]")
     .argument("<HOST>")
     .option("--mirror <url>", "Mirror URL, tried in the order given (repeatable; replaces the list)", (v: string, prev: string[] = []) => [
@@ -149,6 +152,8 @@ export function registerRegistry(parent: Command, rt: Runtime): Command {
     .option("--clear-mirrors", "Remove every mirror")
     .option("--insecure", "Allow plain HTTP and unverified TLS for this registry")
     .option("--no-insecure", "Require verified HTTPS")
+    .option("--mirrors-only", "Pull only through the mirrors, never from the registry itself (air-gapped)")
+    .option("--no-mirrors-only", "Fall back to the registry itself when the mirrors fail")
     .option("--ca-file <file>", "PEM bundle of extra CAs to trust for this registry")
     .option("--no-ca", "Remove the custom CA bundle")
     .action(act(rt, (host: string, opts: SetOptions) => runRegistrySet(rt, host, opts)));

@@ -22,7 +22,7 @@ export function AddRegistryForm() {
   function onSubmit(e: FormEvent) {
     e.preventDefault();
     if (!domain.trim()) return;
-    add.mutate({ domain: domain.trim(), mirrors: [], insecure: false, ca: null });
+    add.mutate({ domain: domain.trim(), mirrors: [], insecure: false, mirrorsOnly: false, ca: null });
   }
   return (
     <Card className="mb-4">

@@ -9,9 +9,9 @@ import { MirrorTable } from "./mirror-table";
 import { registryErrorMessage, type RegistryRow } from "./types";
 
 /**
- * One registry: its mirrors (ordered, with health), the insecure flag and CA bundle, and the
- * team's credentials. Admins edit and save the settings as one change (one audit event);
- * everyone else sees them read-only and may test mirrors.
+ * One registry: its mirrors (ordered, with health), the insecure and mirrors-only flags, the CA
+ * bundle, and the team's credentials. Admins edit and save the settings as one change (one audit
+ * event); everyone else sees them read-only and may test mirrors.
  */
 export function RegistryCard({ registry, editable }: { registry: RegistryRow; editable: boolean }) {
   const trpc = useTRPC();
@@ -19,17 +19,19 @@ export function RegistryCard({ registry, editable }: { registry: RegistryRow; ed
   const savedUrls = registry.mirrors.map((m) => m.url);
   const [mirrors, setMirrors] = useState(savedUrls);
   const [insecure, setInsecure] = useState(registry.insecure);
+  const [mirrorsOnly, setMirrorsOnly] = useState(registry.mirrorsOnly);
   const [ca, setCa] = useState(registry.ca ?? "");
   const [newMirror, setNewMirror] = useState("");
   const [removing, setRemoving] = useState(false);
 
   // A saved change (here or elsewhere) becomes the new starting point of the form.
-  const savedKey = `${savedUrls.join("\n")}|${registry.insecure}|${registry.ca ?? ""}`;
+  const savedKey = `${savedUrls.join("\n")}|${registry.insecure}|${registry.mirrorsOnly}|${registry.ca ?? ""}`;
   useEffect(() => {
     setMirrors(registry.mirrors.map((m) => m.url));
     setInsecure(registry.insecure);
+    setMirrorsOnly(registry.mirrorsOnly);
     setCa(registry.ca ?? "");
-    // savedKey stands for the three saved values: health refreshes do not reset the form.
+    // savedKey stands for the four saved values: health refreshes do not reset the form.
   }, [savedKey]);
 
   const invalidate = async () => {
@@ -39,7 +41,15 @@ export function RegistryCard({ registry, editable }: { registry: RegistryRow; ed
   const save = useMutation(trpc.registries.save.mutationOptions({ onSuccess: invalidate }));
   const remove = useMutation(trpc.registries.remove.mutationOptions({ onSuccess: invalidate }));
 
-  const dirty = mirrors.join("\n") !== savedUrls.join("\n") || insecure !== registry.insecure || ca.trim() !== (registry.ca ?? "").trim();
+  const dirty =
+    mirrors.join("\n") !== savedUrls.join("\n") ||
+    insecure !== registry.insecure ||
+    mirrorsOnly !== registry.mirrorsOnly ||
+    ca.trim() !== (registry.ca ?? "").trim();
+
+  const pullOrder = registry.mirrorsOnly
+    ? `Pulls try the mirrors in this order, never ${registry.domain} itself`
+    : `Pulls try the mirrors in this order, then ${registry.domain}`;
 
   function addMirror(e: FormEvent) {
     e.preventDefault();
@@ -58,6 +68,7 @@ export function RegistryCard({ registry, editable }: { registry: RegistryRow; ed
               {registry.domain}
             </span>
             {registry.insecure ? <Badge tone="warning">insecure</Badge> : null}
+            {registry.mirrorsOnly ? <Badge tone="info">mirrors only</Badge> : null}
             {registry.ca ? <Badge tone="info">custom CA</Badge> : null}
           </span>
         }
@@ -80,7 +91,7 @@ export function RegistryCard({ registry, editable }: { registry: RegistryRow; ed
         <div className="mb-3">
           <MirrorTable domain={registry.domain} urls={mirrors} saved={registry.mirrors} editable={editable} onChange={setMirrors} />
           <p className="mt-1 text-xs text-slate-500 dark:text-slate-400">
-            Pulls try the mirrors in this order, then {registry.domain}. A mirror that fails is tried after the healthy ones for a minute.
+            {pullOrder}. A mirror that fails is tried after the healthy ones for a minute.
           </p>
         </div>
       )}
@@ -111,6 +122,18 @@ export function RegistryCard({ registry, editable }: { registry: RegistryRow; ed
               data-testid="registry-insecure"
             />
           </div>
+          <div className="mb-3">
+            <Checkbox
+              label="Mirrors only: never pull from the registry itself"
+              checked={mirrorsOnly}
+              onChange={(e) => setMirrorsOnly(e.target.checked)}
+              data-testid="registry-mirrors-only"
+            />
+            <p className="mt-1 ml-6 text-xs text-slate-500 dark:text-slate-400">
+              For air-gapped networks: when every mirror fails, the pull fails instead of reaching {registry.domain}. Pushes and searches
+              still go to {registry.domain}.
+            </p>
+          </div>
           <Field label="CA bundle (PEM, trusted in addition to the system's)" className="mb-3">
             {(id) => (
               <textarea
@@ -129,7 +152,7 @@ export function RegistryCard({ registry, editable }: { registry: RegistryRow; ed
               variant="primary"
               disabled={!dirty}
               loading={save.isPending}
-              onClick={() => save.mutate({ domain: registry.domain, mirrors, insecure, ca: ca.trim() ? ca : null })}
+              onClick={() => save.mutate({ domain: registry.domain, mirrors, insecure, mirrorsOnly, ca: ca.trim() ? ca : null })}
               data-testid="registry-save"
             >
               Save
@@ -140,6 +163,7 @@ export function RegistryCard({ registry, editable }: { registry: RegistryRow; ed
                 onClick={() => {
                   setMirrors(savedUrls);
                   setInsecure(registry.insecure);
+                  setMirrorsOnly(registry.mirrorsOnly);
                   setCa(registry.ca ?? "");
                   save.reset();
                 }}
@@ -154,6 +178,8 @@ export function RegistryCard({ registry, editable }: { registry: RegistryRow; ed
         <dl className="mb-4 grid grid-cols-[8rem_1fr] gap-1 text-sm">
           <dt className="text-slate-500">Insecure</dt>
           <dd data-testid="registry-insecure-readonly">{registry.insecure ? "yes" : "no"}</dd>
+          <dt className="text-slate-500">Mirrors only</dt>
+          <dd data-testid="registry-mirrors-only-readonly">{registry.mirrorsOnly ? "yes (never pulls from the registry itself)" : "no"}</dd>
           <dt className="text-slate-500">CA bundle</dt>
           <dd>{registry.ca ? <pre className="max-h-32 overflow-auto font-mono text-xs">{registry.ca}</pre> : "system roots only"}</dd>
         </dl>
