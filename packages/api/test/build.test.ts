@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtures } from "@berth/fixtures";
 import { startUpstream, type Upstream } from "../../engine/test/registry-helpers";
 import { bootTestServer, type TestServer } from "../src/testing";
-import { apiClient } from "./client";
+import { apiClient, finishedJob } from "./client";
 import { hashPassword } from "../src/auth/secrets";
 
 const fx = fixtures();
@@ -49,14 +49,7 @@ async function postBuild(body: Buffer, query: string, as = token) {
   return { status: res.status, body: (await res.json()) as { id?: string; error?: string } };
 }
 
-async function finished(id: string) {
-  for (let i = 0; i < 300; i++) {
-    const job = await api.jobs.get.query({ id });
-    if (job.state !== "queued" && job.state !== "running") return job;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`job ${id} did not finish in 30 s`);
-}
+const finished = (id: string) => finishedJob(api, id);
 
 function storedBlobs(): string[] {
   const dir = path.join(server.blobDir, "blobs/sha256");

@@ -67,3 +67,13 @@ export async function watchJob(url: string, token: string, id: string, opts: Wat
   }
   return jobs;
 }
+
+/** Polls a job until it ends (bounded: 100 ms × `rounds`); returns its last state. */
+export async function finishedJob(api: ReturnType<typeof apiClient>, id: string, rounds = 300) {
+  for (let i = 0; i < rounds; i++) {
+    const job = await api.jobs.get.query({ id });
+    if (job.state !== "queued" && job.state !== "running") return job;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`job ${id} did not finish in ${rounds / 10} s`);
+}

@@ -6,7 +6,7 @@ import path from "node:path";
 import { claimNextJob, enqueueJob, requeueStaleJobs } from "@berth/db";
 import { startProxy, startUpstream, type Upstream } from "../../engine/test/registry-helpers";
 import { bootTestServer, type TestServer } from "../src/testing";
-import { apiClient } from "./client";
+import { apiClient, finishedJob } from "./client";
 
 const fx = fixtures();
 
@@ -29,14 +29,7 @@ function storedBlobs(): string[] {
 }
 
 /** Polls the job until it ends (bounded). */
-async function finished(id: string) {
-  for (let i = 0; i < 200; i++) {
-    const job = await api.jobs.get.query({ id });
-    if (job.state !== "queued" && job.state !== "running") return job;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`job ${id} did not finish in 20 s`);
-}
+const finished = (id: string) => finishedJob(api, id, 200);
 
 describe("pull as a server-side job", () => {
   it("pulls from a loopback registry, stores the image and tags it", async () => {

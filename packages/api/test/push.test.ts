@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtures } from "@berth/fixtures";
 import { htpasswdLine, startRegistry, type ExtraRegistry } from "../../engine/test/registry-helpers";
 import { bootTestServer, type TestServer } from "../src/testing";
-import { apiClient, uploadArchive } from "./client";
+import { apiClient, finishedJob, uploadArchive } from "./client";
 
 const fx = fixtures();
 
@@ -41,14 +41,7 @@ afterAll(async () => {
 });
 
 /** Polls the job until it ends (bounded). */
-async function finished(id: string) {
-  for (let i = 0; i < 300; i++) {
-    const job = await api.jobs.get.query({ id });
-    if (job.state !== "queued" && job.state !== "running") return job;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`job ${id} did not finish in 30 s`);
-}
+const finished = (id: string) => finishedJob(api, id);
 
 function skopeoInspect(ref: string, ...flags: string[]): Record<string, unknown> {
   const policy = path.join(fx.out, ".cache/policy.json");

@@ -26,7 +26,7 @@ import { bootServer } from "../src/boot";
 import { registryAccess } from "../src/services/registry-access";
 import { createSecretBox, loadSecretKey, parseSecretKey } from "../src/services/secret-box";
 import { bootTestServer, type TestServer } from "../src/testing";
-import { apiClient } from "./client";
+import { apiClient, finishedJob } from "./client";
 
 const fx = fixtures();
 
@@ -51,14 +51,7 @@ afterAll(async () => {
 });
 
 /** Polls the job until it ends (bounded). */
-async function finished(id: string) {
-  for (let i = 0; i < 300; i++) {
-    const job = await api.jobs.get.query({ id });
-    if (job.state !== "queued" && job.state !== "running") return job;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`job ${id} did not finish in 30 s`);
-}
+const finished = (id: string) => finishedJob(api, id);
 
 async function pull(ref: string) {
   return finished((await api.jobs.pull.mutate({ ref })).id);

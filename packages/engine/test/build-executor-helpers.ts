@@ -1,9 +1,6 @@
 import { mkdir, symlink, utimes, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
-import { gunzipSync } from "node:zlib";
-
-import { extract } from "tar-stream";
 
 import { openDirectoryContext } from "../src/build/context/directory-context";
 import type { BuildContext } from "../src/build/context/types";
@@ -19,6 +16,7 @@ import { type ImageConfig, parseConfig } from "../src/image-model";
 import { resolveImage } from "../src/images/resolve";
 import { MemoryMetadataStore } from "../src/memory-metadata-store";
 import type { ImageRecord } from "../src/metadata";
+import { readTarMembers } from "./build-layer-helpers";
 import { tempDir, tempStore } from "./helpers";
 
 export type TreeSpec = Record<string, string | { content: string; mode?: number } | { symlink: string } | { dir: true; mode?: number }>;
@@ -140,29 +138,8 @@ export interface Member {
   data: string;
 }
 
-/** A layer blob's members (gunzipped). */
+/** A layer blob's members (gunzipped), contents as text, permission bits only. */
 export async function layerMembers(env: Env, blob: Digest): Promise<Member[]> {
-  const data = await env.store.read(blob, 64 << 20);
-  const x = extract();
-  const members: Member[] = [];
-  const done = (async () => {
-    for await (const e of x) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of e) chunks.push(chunk as Buffer);
-      const h = e.header;
-      members.push({
-        name: h.name,
-        type: h.type ?? "file",
-        mode: (h.mode ?? 0) & 0o7777,
-        uid: h.uid ?? 0,
-        gid: h.gid ?? 0,
-        mtime: h.mtime?.getTime() ?? 0,
-        linkname: h.linkname ?? null,
-        data: Buffer.concat(chunks).toString("utf8"),
-      });
-    }
-  })();
-  x.end(gunzipSync(data));
-  await done;
-  return members;
+  const members = await readTarMembers(await env.store.read(blob, 64 << 20));
+  return members.map(({ pax: _pax, ...m }) => ({ ...m, mode: m.mode & 0o7777, data: m.data.toString("utf8") }));
 }

@@ -19,7 +19,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { openDirectoryContext, packContext } from "@berth/engine";
 import { changeSource, INSTRUCTIONS, makeBuildContext, SOURCE_STEP } from "./build-fixture";
-import type { RegistryBenchContext } from "./registry-bench";
+import { finished, type RegistryBenchContext, type WatchedJob } from "./registry-bench";
 
 export type BuildBenchContext = Pick<
   RegistryBenchContext,
@@ -32,7 +32,6 @@ export type BuildBenchContext = Pick<
 const MiB = 1024 * 1024;
 const TAG = "bench/build:1";
 const BUILD_ARGS = { VENDOR_DIR: "vendor" };
-const JOB_WAIT_MS = 10 * 60 * 1000;
 
 interface BerthRun {
   /** Pack + upload + job, end to end, as the user waits for it. */
@@ -70,42 +69,14 @@ function upload(url: string, authorization: string, body: Readable): Promise<{ s
   });
 }
 
-interface JobView {
-  state: string;
-  error: string | null;
-  progress: { lines?: string[] } | null;
-}
-
-/**
- * Follows the job on the `jobs.watch` event stream (as the dashboard and registry-bench.ts do:
- * polling would take CPU from the build) and notes when each output line arrived, which tells
- * the steps' durations to within a progress write.
- */
-async function follow(ctx: BuildBenchContext, id: string, t0: number): Promise<{ job: JobView; arrivals: number[] }> {
-  const input = encodeURIComponent(JSON.stringify({ id }));
-  const res = await fetch(`${ctx.url}/api/trpc/jobs.watch?input=${input}`, {
-    headers: { accept: "text/event-stream", authorization: ctx.authorization },
-    signal: AbortSignal.timeout(JOB_WAIT_MS),
-  });
-  if (!res.ok || !res.body) throw new Error(`jobs.watch answered ${res.status}`);
-  const decoder = new TextDecoder();
+/** Follows the job (registry-bench's `finished`) and notes when each output line arrived: the steps' durations to within a progress write. */
+async function follow(ctx: BuildBenchContext, id: string, t0: number): Promise<{ job: WatchedJob; arrivals: number[] }> {
   const arrivals: number[] = [];
-  let buffered = "";
-  for await (const chunk of res.body) {
-    buffered += decoder.decode(chunk as Uint8Array, { stream: true });
-    let end: number;
-    while ((end = buffered.indexOf("\n\n")) >= 0) {
-      const message = buffered.slice(0, end);
-      buffered = buffered.slice(end + 2);
-      const data = /^data: (.*)$/m.exec(message)?.[1];
-      if (/^event: /m.test(message) || !data) continue;
-      const job = JSON.parse(data) as JobView;
-      const at = (performance.now() - t0) / 1000;
-      for (let i = arrivals.length; i < (job.progress?.lines?.length ?? 0); i++) arrivals.push(at);
-      if (job.state !== "queued" && job.state !== "running") return { job, arrivals };
-    }
-  }
-  throw new Error(`build job ${id}: the event stream ended before the job did`);
+  const job = await finished(ctx, id, (snapshot) => {
+    const at = (performance.now() - t0) / 1000;
+    for (let i = arrivals.length; i < (snapshot.progress?.lines?.length ?? 0); i++) arrivals.push(at);
+  });
+  return { job, arrivals };
 }
 
 /** `berth build -t bench/build:1 --build-arg VENDOR_DIR=vendor [--no-cache] DIR`, timed from the directory walk to the job's end. */

@@ -37,14 +37,23 @@ export interface RegistryBenchContext {
 const MiB = 1024 * 1024;
 const JOB_WAIT_MS = 10 * 60 * 1000;
 
+/** A job as `jobs.watch` sends it: what the benchmarks read of it. */
+export interface WatchedJob {
+  state: string;
+  error: string | null;
+  progress: { lines?: string[] } | null;
+}
+
 /**
  * Waits for a job as the dashboard does, on the `jobs.watch` event stream: polling `jobs.get`
- * every few milliseconds would take server CPU from the job being measured.
+ * every few milliseconds would take server CPU from the job being measured. `onSnapshot` sees
+ * every state the stream sends, as it arrives.
  */
-async function finished(
+export async function finished(
   ctx: Pick<RegistryBenchContext, "url" | "authorization">,
   id: string,
-): Promise<{ state: string; error: string | null }> {
+  onSnapshot?: (job: WatchedJob) => void,
+): Promise<WatchedJob> {
   const input = encodeURIComponent(JSON.stringify({ id }));
   const res = await fetch(`${ctx.url}/api/trpc/jobs.watch?input=${input}`, {
     headers: { accept: "text/event-stream", authorization: ctx.authorization },
@@ -53,7 +62,6 @@ async function finished(
   if (!res.ok || !res.body) throw new Error(`jobs.watch answered ${res.status}`);
   const decoder = new TextDecoder();
   let buffered = "";
-  let last: { state: string; error: string | null } | undefined;
   for await (const chunk of res.body) {
     buffered += decoder.decode(chunk, { stream: true });
     let end: number;
@@ -61,8 +69,10 @@ async function finished(
       const message = buffered.slice(0, end);
       buffered = buffered.slice(end + 2);
       const data = /^data: (.*)$/m.exec(message)?.[1];
-      if (!/^event: /m.test(message) && data) last = JSON.parse(data) as { state: string; error: string | null };
-      if (last && last.state !== "queued" && last.state !== "running") return last;
+      if (/^event: /m.test(message) || !data) continue;
+      const job = JSON.parse(data) as WatchedJob;
+      onSnapshot?.(job);
+      if (job.state !== "queued" && job.state !== "running") return job;
     }
   }
   throw new Error(`job ${id}: the event stream ended before the job did`);
