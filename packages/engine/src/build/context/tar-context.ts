@@ -93,7 +93,7 @@ async function spoolTar(input: Readable, spool: string, maxBytes: number, signal
         if (total > maxBytes) throw new ContextTooLargeError(maxBytes);
         if (header.size <= SMALL_FILE_BYTES && inMemory + header.size <= IN_MEMORY_BYTES) {
           const chunks: Buffer[] = [];
-          for await (const chunk of member) chunks.push(chunk as Buffer);
+          for await (const chunk of member) chunks.push(chunk);
           inMemory += header.size;
           if (path !== "") set(all, { ...base, type: "file", size: header.size, content: Buffer.concat(chunks) });
         } else {

@@ -278,7 +278,7 @@ export function changesFromEntries(entries: LayerEntry[], layer: LayerRecord): L
     }
     const base = { mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime };
     let node: FsNode | undefined;
-    if (entry.type === "file") node = { ...base, type: "file", size: entry.size, layer, member: entry.path, source: entry.open };
+    if (entry.type === "file") node = { ...base, type: "file", size: entry.size, layer, member: entry.path, source: () => entry.open() };
     else if (entry.type === "directory") node = { ...base, type: "directory", size: 0 };
     else if (entry.type === "symlink") node = { ...base, type: "symlink", size: 0, target: entry.target };
     else node = inLayer.get(entry.target);

@@ -130,8 +130,8 @@ const READ_AHEAD_MAX_BYTES = 256 * 1024;
  */
 async function* readingAhead<T extends LayerEntry | DeviceEntry>(entries: AsyncIterable<T> | Iterable<T>): AsyncIterable<T> {
   const window: T[] = [];
-  const source = (Symbol.asyncIterator in entries ? entries[Symbol.asyncIterator]() : entries[Symbol.iterator]()) as
-    AsyncIterator<T> | Iterator<T>;
+  const source: AsyncIterator<T> | Iterator<T> =
+    Symbol.asyncIterator in entries ? entries[Symbol.asyncIterator]() : entries[Symbol.iterator]();
   let done = false;
   const fill = async () => {
     while (!done && window.length < READ_AHEAD) {
