@@ -14,6 +14,8 @@ let server: TestServer;
 let signedIn: AdminAndDeveloper;
 let ctx: string;
 
+const DOCKERFILE = 'FROM scratch\nCOPY src/ /srv/\nCMD ["/srv/app"]\n';
+
 const dev = (argv: string[], stdin = "") => signedIn.dev(argv, stdin);
 
 beforeAll(async () => {
@@ -24,7 +26,7 @@ beforeAll(async () => {
   await writeFile(join(ctx, "src/app.txt"), "app\n");
   await writeFile(join(ctx, "src/secret.env"), "TOKEN=1\n");
   await writeFile(join(ctx, ".dockerignore"), "**/*.env\n");
-  await writeFile(join(ctx, "Dockerfile"), 'FROM scratch\nCOPY src/ /srv/\nCMD ["/srv/app"]\n');
+  await writeFile(join(ctx, "Dockerfile"), DOCKERFILE);
 }, 120_000);
 
 afterAll(async () => {
@@ -37,7 +39,10 @@ describe("berth build", () => {
     expect(out.stderr).toBe("");
     expect(out.code).toBe(0);
     const lines = out.stdout.trimEnd().split("\n");
-    expect(lines.slice(0, 2)).toEqual(["Step 1/3 : FROM scratch", " ---> "]);
+    // src/app.txt, .dockerignore and the Dockerfile; secret.env is left out.
+    const sent = 4 + "**/*.env\n".length + DOCKERFILE.length;
+    expect(lines[0]).toBe(`Sending build context to Berth  ${sent}B`);
+    expect(lines.slice(1, 3)).toEqual(["Step 1/3 : FROM scratch", " ---> "]);
     expect(lines).toContain("Step 2/3 : COPY src/ /srv/");
     expect(lines.at(-2)).toMatch(/^Successfully built [0-9a-f]{12}$/);
     expect(lines.at(-1)).toBe("Successfully tagged team-a/app:1");

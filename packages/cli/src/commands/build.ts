@@ -2,7 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import { isAbsolute, relative, sep } from "node:path";
 import { Readable } from "node:stream";
 import type { Command } from "commander";
-import { dockerfileOnlyContext, openDirectoryContext, packContext } from "@berth/engine";
+import { dockerfileOnlyContext, humanSize, openDirectoryContext, packContext } from "@berth/engine";
 import type { PullJob } from "../api";
 import { LocalError } from "../errors";
 import { println } from "../output";
@@ -77,6 +77,8 @@ export async function runBuildCommand(rt: Runtime, path: string, opts: BuildOpti
     }
     const context = await openDirectoryContext(dir, { dockerfilePath });
     cleanup = () => context.close();
+    // docker's first line: what the context weighs once .dockerignore has left things out.
+    if (!opts.quiet) println(rt.io.stdout, `Sending build context to Berth  ${humanSize(context.size)}`);
     body = packContext(context, {
       alwaysInclude: [dockerfilePath, ".dockerignore"],
       extra: outside ? { [OUTSIDE_DOCKERFILE]: outside } : {},
