@@ -255,11 +255,15 @@ async function layEntries(input: CopyInput, run: CopyEntriesInput, layout: Layou
 
   // `--from` files are read out of their layers first, in one pass per layer.
   const nodes = layout.items.flatMap((item) => item.files.filter((f) => f.type === "file" && f.node && !f.node.source).map((f) => f.node!));
-  const spooled = nodes.length > 0 ? await extractFiles(input.store, nodes, await run.tmpDir(), input.signal) : new Map<FsNode, string>();
+  const spooled =
+    nodes.length > 0 ? await extractFiles(input.store, nodes, await run.tmpDir(), input.signal) : new Map<FsNode, string | Buffer>();
   const opener = (file: SourceFile) => (): Readable | Promise<Readable> => {
     if (file.content) return Readable.from([file.content]);
     if (file.node?.source) return file.node.source();
-    if (file.node) return createReadStream(spooled.get(file.node)!);
+    if (file.node) {
+      const where = spooled.get(file.node)!;
+      return typeof where === "string" ? createReadStream(where) : Readable.from([where]);
+    }
     return input.context.open(file.contextPath!);
   };
 

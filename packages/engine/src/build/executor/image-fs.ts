@@ -289,11 +289,21 @@ export function changesFromEntries(entries: LayerEntry[], layer: LayerRecord): L
   return changes;
 }
 
+/** Files up to this size are read into memory, up to EXTRACT_IN_MEMORY_BYTES per call; the rest are spooled. */
+const EXTRACT_SMALL_FILE_BYTES = 64 * 1024;
+const EXTRACT_IN_MEMORY_BYTES = 32 * 1024 * 1024;
+
 /**
- * Copies the bytes of file nodes out of their layer blobs into `dir` (one read of each layer
- * involved). Returns the file each node was written to.
+ * Copies the bytes of file nodes out of their layer blobs (one read of each layer involved):
+ * small files into memory, the others into files under `dir` (one file each, which cost ~1 ms per
+ * file for a tree of thousands). Returns, for each node, its bytes or the file they were written to.
  */
-export async function extractFiles(store: BlobStore, nodes: FsNode[], dir: string, signal?: AbortSignal): Promise<Map<FsNode, string>> {
+export async function extractFiles(
+  store: BlobStore,
+  nodes: FsNode[],
+  dir: string,
+  signal?: AbortSignal,
+): Promise<Map<FsNode, string | Buffer>> {
   const byLayer = new Map<string, { layer: LayerRecord; wanted: Map<string, FsNode[]> }>();
   for (const node of nodes) {
     if (node.type !== "file" || !node.layer || node.member === undefined) continue;
@@ -304,9 +314,9 @@ export async function extractFiles(store: BlobStore, nodes: FsNode[], dir: strin
     list.push(node);
     group.wanted.set(node.member, list);
   }
-  const files = new Map<FsNode, string>();
-  // A directory of its own per call: files spooled by an earlier call stay valid.
-  const spool = await mkdtemp(join(dir, "from-"));
+  const files = new Map<FsNode, string | Buffer>();
+  let spool: string | undefined;
+  let inMemory = 0;
   let n = 0;
   for (const { layer, wanted } of byLayer.values()) {
     for await (const member of layerMembers(store, layer, signal)) {
@@ -316,9 +326,19 @@ export async function extractFiles(store: BlobStore, nodes: FsNode[], dir: strin
         continue;
       }
       // A name written twice in one tar: the later copy overwrites, as extraction would leave it.
-      const file = join(spool, String(n++));
-      await pipeline(member, createWriteStream(file, { mode: 0o600 }));
-      for (const node of list) files.set(node, file);
+      let where: string | Buffer;
+      if (member.header.size <= EXTRACT_SMALL_FILE_BYTES && inMemory + member.header.size <= EXTRACT_IN_MEMORY_BYTES) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of member) chunks.push(chunk);
+        where = Buffer.concat(chunks);
+        inMemory += where.byteLength;
+      } else {
+        // A directory of its own per call: files spooled by an earlier call stay valid.
+        spool ??= await mkdtemp(join(dir, "from-"));
+        where = join(spool, String(n++));
+        await pipeline(member, createWriteStream(where, { mode: 0o600 }));
+      }
+      for (const node of list) files.set(node, where);
     }
   }
   for (const node of nodes) {

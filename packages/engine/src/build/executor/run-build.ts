@@ -633,7 +633,8 @@ class Build {
       if (node?.type !== "file") continue;
       if (node.size > MAX_ID_FILE_BYTES) throw new Error(`/${path} is too large (${node.size} bytes)`);
       const spooled = await extractFiles(this.o.store, [node], await this.tmpDir(), this.o.signal);
-      files[field] = (await readFile(spooled.get(node)!)).toString("utf8");
+      const where = spooled.get(node)!;
+      files[field] = (typeof where === "string" ? await readFile(where) : where).toString("utf8");
     }
     return files;
   }
