@@ -164,6 +164,19 @@ describe("build on the server", () => {
     expect(storedBlobs()).toEqual(before);
   });
 
+  it("prune drops the build cache entries of the images it removed", async () => {
+    const orphans = () =>
+      server.services.db.$queryRaw<
+        { n: bigint }[]
+      >`SELECT count(*) AS n FROM build_cache c WHERE NOT EXISTS (SELECT 1 FROM images i WHERE i.id = c.image_id)`;
+    expect(await server.services.db.buildCacheEntry.count()).toBeGreaterThan(0);
+    await api.images.remove.mutate({ refs: ["team/app:1.0", "team/app:1.1", "team/pasted:1"], force: true });
+    await api.images.prune.mutate({ all: true, filters: {}, dryRun: false });
+    expect((await orphans())[0]!.n).toBe(0n);
+    // The steps of images still in the store keep theirs.
+    expect(await server.services.db.buildCacheEntry.count()).toBeGreaterThan(0);
+  });
+
   it("refuses a viewer, audited as denied", async () => {
     await server.services.db.user.create({
       data: { username: "viewer", passwordHash: await hashPassword("viewer-password-1"), role: "viewer" },

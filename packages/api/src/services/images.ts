@@ -152,5 +152,7 @@ export async function pruneImagesFor(ctx: Ctx, opts: { all: boolean; filters: Re
   );
   const { blobsToCheck, ...report } = result;
   const freed = await collect(ctx, blobsToCheck);
+  // Build cache entries whose image is gone can never hit again.
+  await ctx.services.db.$executeRaw`DELETE FROM build_cache c WHERE NOT EXISTS (SELECT 1 FROM images i WHERE i.id = c.image_id)`;
   return { ...report, freed };
 }
