@@ -120,7 +120,7 @@ describe("runBuild: a multi-stage build with every instruction but RUN", () => {
     expect(history.map((h) => h.created_by)).toEqual([
       "/bin/sh -c #(nop)  LABEL org.example.name=demo",
       expect.stringMatching(/^\/bin\/sh -c #\(nop\) COPY dir:[0-9a-f]{64} in \/app $/),
-      expect.stringMatching(/^\/bin\/sh -c #\(nop\) COPY --chown=1000:1000 dir:[0-9a-f]{64} in \/etc\/app\/ $/),
+      expect.stringMatching(/^\/bin\/sh -c #\(nop\) COPY --chown=1000:1000dir:[0-9a-f]{64} in \/etc\/app\/ $/),
       "/bin/sh -c #(nop) WORKDIR /app",
       "/bin/sh -c #(nop)  USER 1000:1000",
       "/bin/sh -c #(nop)  EXPOSE 8080/tcp 9090",

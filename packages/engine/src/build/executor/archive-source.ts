@@ -111,6 +111,9 @@ export async function extractArchive(open: () => Promise<Readable>, what: string
       }
       member.resume();
       if (path === "") continue;
+      // The archive's own root ("./") says nothing about the destination: docker's untar leaves an
+      // existing directory as it is (the step made it, 0755, when it was missing).
+      if (rel === "" && h.type === "directory") continue;
       if (h.type === "directory") options.add({ ...base, type: "directory" });
       else if (h.type === "symlink") options.add({ ...base, type: "symlink", target: h.linkname ?? "" });
       else if (h.type === "link") {

@@ -148,7 +148,8 @@ export async function prepareCopy(input: CopyInput): Promise<PreparedCopy> {
   const hex = listing.digest("hex");
   const only = items.length === 1 ? items[0]!.files[0]! : undefined;
   const srcHash = `${only ? (only.type === "directory" ? "dir" : "file") : "multi"}:${hex}`;
-  const flagsText = chown !== undefined ? `--chown=${chown} ` : "";
+  // moby writes no space between the flag and the hash (`--chown=1:2dir:…`); buildah copies it.
+  const flagsText = chown !== undefined ? `--chown=${chown}` : "";
   // The destination as written (after expansion), as moby's performCopy prints it: `in . `, `in /srv/ `.
   const comment = `${kind} ${flagsText}${srcHash} in ${rawDest} `;
   const digest = JSON.stringify({ hex, dest, destIsDir, chown, chmod, unpack });
@@ -317,8 +318,9 @@ async function layEntries(input: CopyInput, run: CopyEntriesInput, layout: Layou
       const common = { path, mode: mode(file), ...ownerOf(file), mtime: run.clamp(file.mtime) };
       if (file.type === "directory") {
         if (path === "") continue;
-        // The context root's own mode says nothing (a checkout, a temp dir): a new destination gets docker's 0755.
-        if (file.rel === "") plan.ensureDir(path, file.contextPath === "" ? newDir(path) : { ...common, type: "directory" });
+        // A directory source is copied by its contents: a destination it creates is a new directory
+        // (0755, root or --chown's owner), as buildah and docker make it, not a copy of the source's.
+        if (file.rel === "") plan.ensureDir(path, newDir(path));
         else plan.add({ ...common, type: "directory" });
       } else if (file.type === "symlink") {
         if (path === "") throw new Error(`cannot copy a symlink over the image root`);
