@@ -6,6 +6,7 @@ import { ensureAdmin } from "./services/auth";
 import { BlobLock } from "./services/blob-lock";
 import { notifyAllJobsChanged, notifyJobChanged } from "./services/job-events";
 import { abortLocalJob, startJobRunner, wakeJobRunners } from "./services/job-runner";
+import { warmTransferThread } from "@berth/engine";
 import { createSecretBox, loadSecretKey } from "./services/secret-box";
 
 export interface BootOptions {
@@ -76,6 +77,8 @@ export async function bootServer(opts: BootOptions): Promise<Booted> {
     onError: (err) => log(`berth: listening for job changes: ${err.message} (retrying)`),
   });
   const jobs = opts.runJobs === false ? undefined : startJobRunner(services, { concurrency: 4, pollMs: opts.jobPollMs ?? 5_000, log });
+  // Pulls and pushes stream on their own thread: started now, so the first one does not wait for it.
+  if (jobs) void warmTransferThread();
   return {
     services,
     databaseUrl: database.url,

@@ -21,6 +21,7 @@ export { MemoryMetadataStore } from "./memory-metadata-store";
 
 // Registry client (OCI Distribution / Docker Registry HTTP API v2), pull side.
 export { RegistryClient, DEFAULT_MANIFEST_ACCEPT } from "./registry/client";
+export { warmTransferThread } from "./registry/transfer-thread";
 export type { RegistryClientOptions, RequestOptions, ManifestOptions, Manifest, ManifestHead, PageOptions } from "./registry/client";
 export type { FetchBlobOptions, FetchBlobResult } from "./registry/blob-fetch";
 export { parseChallenge, type Challenge, type Credentials } from "./registry/auth";

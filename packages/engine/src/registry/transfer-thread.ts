@@ -121,8 +121,7 @@ function workerSource(): Promise<string> {
   return bundled;
 }
 
-async function runOnThread(message: Message, opts: TransferOptions): Promise<Final> {
-  if (opts.signal?.aborted) throw abortError(opts.signal);
+async function startedThread(): Promise<TransferThread> {
   if (broken !== undefined) throw new TransferThreadUnavailable(broken);
   if (!thread) {
     let source: string;
@@ -134,7 +133,21 @@ async function runOnThread(message: Message, opts: TransferOptions): Promise<Fin
     }
     thread ??= new TransferThread(source);
   }
-  return thread.run(message, opts);
+  return thread;
+}
+
+async function runOnThread(message: Message, opts: TransferOptions): Promise<Final> {
+  if (opts.signal?.aborted) throw abortError(opts.signal);
+  return (await startedThread()).run(message, opts);
+}
+
+/**
+ * Builds and starts the transfer thread now rather than on the first transfer, which would
+ * otherwise wait for the bundling (a server calls this at boot). Never throws: a thread that
+ * cannot start is reported by the first transfer, which then runs on the caller's thread.
+ */
+export async function warmTransferThread(): Promise<void> {
+  await startedThread().catch(() => undefined);
 }
 
 /** Where a download can be committed from the thread: stores that are a local directory. */
