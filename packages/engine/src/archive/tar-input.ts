@@ -109,7 +109,7 @@ async function* gunzip(raw: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
 }
 
 /** Waits for the parser to accept more, or rejects when it was destroyed meanwhile. */
-function drained(extract: Extract): Promise<void> {
+export function drained(extract: Extract): Promise<void> {
   return new Promise((resolve, reject) => {
     const onDrain = () => {
       extract.off("close", onClose);

@@ -1,7 +1,8 @@
 import type { Readable } from "node:stream";
 
-import { extract as tarExtract, type Extract, type Header } from "tar-stream";
+import { extract as tarExtract, type Header } from "tar-stream";
 
+import { drained } from "../../archive/tar-input";
 import { InvalidArgumentError } from "../../errors";
 import { decompress, sniffCompression, SNIFF_BYTES, type TarCompression } from "./decompress";
 
@@ -162,20 +163,4 @@ class Peekable implements AsyncIterable<Buffer> {
     this.ended = true;
     await this.iterator.return?.().catch(() => undefined);
   }
-}
-
-/** Waits for the parser to accept more, or rejects when it was destroyed meanwhile. */
-function drained(extract: Extract): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onDrain = () => {
-      extract.off("close", onClose);
-      resolve();
-    };
-    const onClose = () => {
-      extract.off("drain", onDrain);
-      reject(new Error("tar parser closed"));
-    };
-    extract.once("drain", onDrain);
-    extract.once("close", onClose);
-  });
 }
