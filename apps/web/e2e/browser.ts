@@ -84,6 +84,16 @@ export async function auditRows(page: Page, base: string): Promise<{ action: str
   );
 }
 
+/** Whether the audit page shows `action` by `actor` mentioning `mention`. */
+export function auditShows(
+  rows: { action: string; actor: string; text: string }[],
+  action: string,
+  mention: string,
+  actor = "admin",
+): boolean {
+  return rows.some((r) => r.action === action && r.actor === actor && r.text.includes(mention));
+}
+
 /**
  * Runs an e2e script when its file is executed directly (`tsx e2e/<name>.e2e.ts`), against a
  * running server: BASE_URL, ADMIN_PASSWORD and ARCHIVE (a `docker save` tar, or the first argument).

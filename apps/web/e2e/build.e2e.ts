@@ -4,7 +4,7 @@
  * in the list → on its page, edit a file and commit → the new image's history carries the
  * message → the audit shows the build and the commit by "admin".
  */
-import { assert, auditRows, defaultOutDir, openBrowser, runWhenExecuted, signIn } from "./browser";
+import { assert, auditRows, auditShows, defaultOutDir, openBrowser, runWhenExecuted, signIn } from "./browser";
 
 export interface BuildE2EOptions {
   baseUrl: string;
@@ -76,8 +76,7 @@ export async function runBuildE2E(opts: BuildE2EOptions): Promise<{ screenshots:
     // 4. The audit page names both changes and who made them.
     const rows = await auditRows(page, base);
     await shot("audit");
-    const has = (action: string, mention: string) =>
-      rows.some((r) => r.action === action && r.actor === "admin" && r.text.includes(mention));
+    const has = (action: string, mention: string) => auditShows(rows, action, mention);
     assert(has("image.build", "e2e/built:1"), "audit shows image.build of e2e/built:1 by admin");
     assert(has("image.commit", "e2e/built:edited"), "audit shows image.commit of e2e/built:edited by admin");
 

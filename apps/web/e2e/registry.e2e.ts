@@ -7,7 +7,7 @@
  * it from the image page, following the push job.
  */
 import type { Page } from "playwright-core";
-import { assert, auditRows, defaultOutDir, openBrowser, signIn } from "./browser";
+import { assert, auditRows, auditShows, defaultOutDir, openBrowser, signIn } from "./browser";
 
 export interface RegistryE2EOptions {
   baseUrl: string;
@@ -110,8 +110,7 @@ export async function runRegistryE2E(opts: RegistryE2EOptions): Promise<{ screen
     // 6. The audit page shows who changed the settings, who pulled and who pushed.
     const rows = await auditRows(page, base);
     await shot("audit");
-    const has = (action: string, mention: string) =>
-      rows.some((r) => r.action === action && r.actor === "admin" && r.text.includes(mention));
+    const has = (action: string, mention: string) => auditShows(rows, action, mention);
     assert(has("registry.save", opts.origin), `audit shows registry.save of ${opts.origin} by admin`);
     assert(has("image.pull", opts.image), `audit shows image.pull of ${opts.image} by admin`);
     assert(has("image.push", "e2e/pushed"), "audit shows image.push of e2e/pushed by admin");

@@ -16,7 +16,7 @@ import { type ImageConfig, parseConfig } from "../src/image-model";
 import { resolveImage } from "../src/images/resolve";
 import { MemoryMetadataStore } from "../src/memory-metadata-store";
 import type { ImageRecord } from "../src/metadata";
-import { readTarMembers } from "./build-layer-helpers";
+import { readTarMembers, type ReadMember } from "./build-layer-helpers";
 import { tempDir, tempStore } from "./helpers";
 
 export type TreeSpec = Record<string, string | { content: string; mode?: number } | { symlink: string } | { dir: true; mode?: number }>;
@@ -127,16 +127,8 @@ export async function imageConfig(env: Env, id: Digest): Promise<ImageConfig> {
   return parseConfig(await env.store.read(id, 1 << 20));
 }
 
-export interface Member {
-  name: string;
-  type: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  mtime: number;
-  linkname: string | null;
-  data: string;
-}
+/** A layer member with its contents as text and its permission bits only. */
+export type Member = Omit<ReadMember, "pax" | "data"> & { data: string };
 
 /** A layer blob's members (gunzipped), contents as text, permission bits only. */
 export async function layerMembers(env: Env, blob: Digest): Promise<Member[]> {

@@ -8,6 +8,7 @@ import { extract as tarExtract } from "tar-stream";
 
 import type { LayerEntry } from "../layer/entries";
 import { decompressed } from "./decompressed";
+import type { TarHeader } from "./image-fs";
 
 /** Bytes needed to see a tar header's "ustar" magic (offset 257). */
 /** What one ADD may unpack: a compressed archive in the context must not fill the disk (a "zip bomb"). */
@@ -59,17 +60,6 @@ export interface ExtractOptions {
   signal?: AbortSignal;
 }
 
-interface Header {
-  name: string;
-  type: string;
-  size: number;
-  mode?: number;
-  uid?: number;
-  gid?: number;
-  mtime?: Date;
-  linkname?: string | null;
-}
-
 /**
  * ADD's auto-extraction: each member becomes an entry below `dest`, with the archive's modes,
  * owners and mtimes (clamped), as docker's untar keeps them. Member names with ".." are refused.
@@ -86,7 +76,7 @@ export async function extractArchive(open: () => Promise<Readable>, what: string
   let n = 0;
   let total = 0;
   try {
-    for await (const member of extract as unknown as AsyncIterable<Readable & { header: Header }>) {
+    for await (const member of extract as unknown as AsyncIterable<Readable & { header: TarHeader }>) {
       options.signal?.throwIfAborted();
       n++;
       const h = member.header;

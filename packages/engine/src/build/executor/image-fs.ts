@@ -189,7 +189,8 @@ function baseName(path: string): string {
 
 // ------------------------------------------------------------------ reading layers --
 
-interface TarHeader {
+/** What tar-stream's extract gives for a member (size always set), as the build reads it. */
+export interface TarHeader {
   name: string;
   type: string;
   size: number;
