@@ -8,6 +8,7 @@ import { notifyAllJobsChanged, notifyJobChanged } from "./services/job-events";
 import { abortLocalJob, startJobRunner, wakeJobRunners } from "./services/job-runner";
 import { warmTransferThread } from "@berth/engine";
 import { createSecretBox, loadSecretKey } from "./services/secret-box";
+import { tuneHeapForStreaming } from "./heap-tuning";
 
 export interface BootOptions {
   dataDir: string;
@@ -38,6 +39,7 @@ export interface Booted {
  */
 export async function bootServer(opts: BootOptions): Promise<Booted> {
   const log = opts.log ?? ((line: string) => console.log(line));
+  tuneHeapForStreaming();
   await mkdir(opts.dataDir, { recursive: true });
   // Before the database: a bad BERTH_SECRET_KEY stops the start with nothing else begun.
   const secretKey = await loadSecretKey({ dataDir: opts.dataDir, secretKey: opts.secretKey });

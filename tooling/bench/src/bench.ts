@@ -12,7 +12,8 @@
  *  - `images` list latency p50/p95 with 10,000 images and 20,000 tags;
  *  - audit log: filtered pages of 50 at 5,000,000 events (AUDIT_EVENTS), see audit-bench.ts.
  * Skip parts with BENCH_SKIP_ARCHIVES=1, BENCH_SKIP_REGISTRY=1, BENCH_SKIP_SERVING=1, BENCH_SKIP_BUILD=1,
- * BENCH_SKIP_AUDIT=1 (AUDIT_VERIFY=0 skips re-walking the whole chain at the end).
+ * BENCH_SKIP_AUDIT=1 (AUDIT_VERIFY=0 skips re-walking the whole chain at the end). BENCH_ROUNDS (4) runs of
+ * each comparison, BENCH_SERVING_ROUNDS (6) of the "Berth as a registry" ones.
  * Not part of the tests; prints figures only.
  */
 import { execFileSync, spawn } from "node:child_process";
@@ -255,6 +256,7 @@ async function main() {
       bigMb,
       policy,
       rounds: ROUNDS,
+      servingRounds: Number(env.BENCH_SERVING_ROUNDS ?? Math.max(ROUNDS, 6)),
       quiet,
       peakRss,
       rssOf,

@@ -26,6 +26,8 @@ export interface RegistryBenchContext {
   bigMb: number;
   policy: string;
   rounds: number;
+  /** Rounds of the "Berth as a registry" comparisons, whose client (skopeo) makes them noisier. */
+  servingRounds: number;
   quiet(): Promise<void>;
   peakRss<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; peak: number }>;
   rssOf(pid: number): number;

@@ -9,7 +9,7 @@
  * Ratios are distribution's time ÷ Berth's (above 1: Berth is faster).
  */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import { startRegistry, type ExtraRegistry } from "@berth/fixtures/registry";
@@ -23,12 +23,27 @@ interface Target {
   host: string;
   /** skopeo's credentials flags for this registry. */
   creds: string[];
-  /** `authorization` header for a plain HTTP client, for a repository's pull. */
-  bearer(repo: string): Promise<string | undefined>;
+  /** `authorization` header for a plain HTTP client, for a repository's pull (or `pull,push`). */
+  bearer(repo: string, actions?: string): Promise<string | undefined>;
+  /** The server process, whose CPU time each run is charged. */
+  pid: number | undefined;
+}
+
+/** CPU seconds (user + system) a process has used so far; 0 when it cannot be read. */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    // utime and stime, in clock ticks (100 a second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
   const { work, out, policy, fmt, median, quiet, peakRss, rssOf, serverPid, timeAsync } = ctx;
+  const rounds = ctx.servingRounds;
   const source = `oci:${path.join(out, "oci")}:fixtures/big:1.0`;
   const berthHost = new URL(ctx.url).host;
   const basic = Buffer.from("admin:bench-password").toString("base64");
@@ -36,8 +51,9 @@ export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
     name: "Berth",
     host: berthHost,
     creds: ["--dest-creds", "admin:bench-password"],
-    async bearer(repo) {
-      const q = new URLSearchParams({ service: "berth", scope: `repository:${repo}:pull` });
+    pid: ctx.serverPid,
+    async bearer(repo, actions = "pull") {
+      const q = new URLSearchParams({ service: "berth", scope: `repository:${repo}:${actions}` });
       const res = await fetch(`${ctx.url}/v2/token?${q.toString()}`, { headers: { authorization: `Basic ${basic}` } });
       return `Bearer ${((await res.json()) as { token: string }).token}`;
     },
@@ -46,16 +62,26 @@ export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
   const distribution = async (): Promise<Target> => {
     const registry = await startRegistry(await mkdtemp(path.join(work, "distribution-")));
     registries.push(registry);
-    return { name: "distribution", host: registry.host, creds: [], bearer: () => Promise.resolve(undefined) };
+    return { name: "distribution", host: registry.host, creds: [], pid: registry.pid, bearer: () => Promise.resolve(undefined) };
   };
   const skopeo = (...args: string[]) => timeAsync("skopeo", ["--policy", policy, "copy", "-q", ...args]);
-  const push = (to: Target, ref: string) => skopeo("--dest-tls-verify=false", ...to.creds, source, `docker://${to.host}/${ref}`);
+  /** CPU seconds each server spent per run, by what ran. */
+  const serverCpu = new Map<string, number[]>();
+  const charged = async (what: string, target: Target, run: () => Promise<number>): Promise<number> => {
+    const before = cpuSeconds(target.pid);
+    const seconds = await run();
+    const key = `${what} ${target.name}`;
+    serverCpu.set(key, [...(serverCpu.get(key) ?? []), cpuSeconds(target.pid) - before]);
+    return seconds;
+  };
+  const push = (to: Target, ref: string) =>
+    charged("push", to, () => skopeo("--dest-tls-verify=false", ...to.creds, source, `docker://${to.host}/${ref}`));
   const pull = async (from: Target, ref: string) => {
     const dest = path.join(work, "pulled");
     await rm(dest, { recursive: true, force: true });
     await quiet();
     const creds = from.creds.length ? ["--src-creds", from.creds[1]!] : [];
-    return skopeo("--src-tls-verify=false", ...creds, `docker://${from.host}/${ref}`, `oci:${dest}:big`);
+    return charged("pull", from, () => skopeo("--src-tls-verify=false", ...creds, `docker://${from.host}/${ref}`, `oci:${dest}:big`));
   };
   try {
     const baseRss = rssOf(serverPid);
@@ -72,7 +98,7 @@ export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
     let served: Target | undefined;
     const { imageId, layers } = layoutImage(path.join(out, "oci"), "fixtures/big:1.0");
     const bearer = await berth.bearer("bench/big");
-    for (let round = 0; round < ctx.rounds; round++) {
+    for (let round = 0; round < rounds; round++) {
       // Pushes into an empty store: the image is removed under every name the other halves of the
       // bench gave it (it is the same image), and with it its blobs.
       await ctx.api.images.remove.mutate({ refs: [imageId], force: true }).catch(() => undefined);
@@ -95,12 +121,59 @@ export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
       for (const run of round % 2 ? runs.reverse() : runs) await run();
       served = fresh;
     }
-    for (let round = 0; round < ctx.rounds; round++) {
+    for (let round = 0; round < rounds; round++) {
       const runs = [
         async () => berthPull.push(await watched(() => pull(berth, "bench/big:1.0"))),
         async () => distPull.push(await pull(served!, "bench/big:1.0")),
       ];
       for (const run of round % 2 ? runs.reverse() : runs) await run();
+    }
+    // The servers alone: the biggest layer fetched and uploaded by curl (one stream, no client-side
+    // hashing), so the figures above can be told apart from the client's own limits.
+    const layerPath = path.join(out, "oci/blobs", ...layers.at(-1)!.split(":"));
+    const layerDigest = layers.at(-1)!;
+    const curlGet = new Map<string, number[]>();
+    const curlPut = new Map<string, number[]>();
+    const targets = [berth, served!];
+    for (let round = 0; round < rounds; round++) {
+      for (const target of round % 2 ? [...targets].reverse() : targets) {
+        await quiet();
+        const auth = await target.bearer("bench/big");
+        const get = await timeAsync("curl", [
+          "-sSf",
+          ...(auth ? ["-H", `authorization: ${auth}`] : []),
+          "-o",
+          "/dev/null",
+          `http://${target.host}/v2/bench/big/blobs/${layerDigest}`,
+        ]);
+        curlGet.set(target.name, [...(curlGet.get(target.name) ?? []), get]);
+      }
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (const target of round % 2 ? [...targets].reverse() : targets) {
+        await quiet();
+        const auth = await target.bearer("bench/upload", "pull,push");
+        const headers: Record<string, string> = auth ? { authorization: auth } : {};
+        const started = performance.now();
+        const post = await fetch(`http://${target.host}/v2/bench/upload/blobs/uploads/`, { method: "POST", headers });
+        if (post.status !== 202) throw new Error(`${target.name}: starting an upload answered ${post.status}`);
+        const location = new URL(post.headers.get("location") ?? "", `http://${target.host}`);
+        location.searchParams.set("digest", layerDigest);
+        await timeAsync("curl", [
+          "-sSf",
+          "-X",
+          "PUT",
+          "-H",
+          "content-type: application/octet-stream",
+          ...(auth ? ["-H", `authorization: ${auth}`] : []),
+          "-T",
+          layerPath,
+          "-o",
+          "/dev/null",
+          location.toString(),
+        ]);
+        curlPut.set(target.name, [...(curlPut.get(target.name) ?? []), (performance.now() - started) / 1000]);
+      }
     }
     const bytes = imageBytes(`${served!.host}/bench/big:1.0`);
     const concurrent = async (target: Target) => {
@@ -121,10 +194,22 @@ export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
       return `${what}: Berth ${fmt(bm, 2)} s (${mbps(bm)} MB/s) | distribution ${fmt(dm, 2)} s (${mbps(dm)} MB/s) | ratio ${fmt(dm / bm, 2)} (target ≥ 1.0); runs Berth ${runs(b)} distribution ${runs(d)}`;
     };
     console.log(
-      `\n## Berth as a registry (fixtures/big:1.0, ${fmt(bytes / MiB, 0)} MiB of blobs; skopeo against Berth's /v2/ and against the CNCF registry, both on loopback; median of ${ctx.rounds} runs each, taking turns at going first)`,
+      `\n## Berth as a registry (fixtures/big:1.0, ${fmt(bytes / MiB, 0)} MiB of blobs; skopeo against Berth's /v2/ and against the CNCF registry, both on loopback; median of ${rounds} runs each, taking turns at going first)`,
     );
     console.log(line("skopeo push (`skopeo copy oci:… docker://…`, empty store)", berthPush, distPush));
     console.log(line("skopeo pull (`skopeo copy docker://… oci:…`)", berthPull, distPull));
+    const cpu = (what: string) =>
+      `${what}: Berth ${fmt(median(serverCpu.get(`${what} Berth`) ?? [0]), 2)} s, distribution ${fmt(median(serverCpu.get(`${what} distribution`) ?? [0]), 2)} s`;
+    console.log(`server CPU per skopeo run (user + system, median): ${cpu("push")} | ${cpu("pull")}`);
+    const layerMb = statSync(layerPath).size / MiB;
+    const alone = (what: string, m: Map<string, number[]>) => {
+      const [b, d] = [median(m.get("Berth")!), median(m.get("distribution")!)];
+      return `${what}: Berth ${fmt(b, 2)} s (${fmt(layerMb / b, 0)} MB/s) | distribution ${fmt(d, 2)} s (${fmt(layerMb / d, 0)} MB/s) | ratio ${fmt(d / b, 2)}`;
+    };
+    console.log(alone(`the servers alone, curl GET of the ${fmt(layerMb, 0)} MiB layer`, curlGet));
+    console.log(
+      alone(`the servers alone, curl upload of the ${fmt(layerMb, 0)} MiB layer (POST, then PUT ?digest= with the body)`, curlPut),
+    );
     console.log(
       `${CONCURRENT} concurrent pulls by curl (manifest, config, layers to /dev/null): Berth ${fmt(berthRate, 0)} MB/s | distribution ${fmt(distRate, 0)} MB/s | ratio ${fmt(berthRate / distRate, 2)}`,
     );
