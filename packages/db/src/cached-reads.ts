@@ -67,6 +67,9 @@ export class CachedMetadataReads implements MetadataStore {
   imagesInIndexes() {
     return this.store.imagesInIndexes();
   }
+  isImageInTaggedIndex(id: Digest) {
+    return this.store.isImageInTaggedIndex(id);
+  }
 
   putImage(): Promise<boolean> {
     return Promise.reject(new Error("CachedMetadataReads is read-only"));

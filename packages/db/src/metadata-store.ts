@@ -215,6 +215,14 @@ export class PrismaMetadataStore implements MetadataStore {
     });
     return rows.map((r) => Digest.parse(r.imageId));
   }
+
+  async isImageInTaggedIndex(id: Digest): Promise<boolean> {
+    const row = await this.db.manifestIndexChild.findFirst({
+      where: { imageId: id.toString(), index: { tags: { some: {} } } },
+      select: { imageId: true },
+    });
+    return row !== null;
+  }
 }
 
 function toImageRecord(row: ImageRow): ImageRecord {

@@ -84,4 +84,6 @@ export interface MetadataStore {
    * removed) while the index is tagged. Stores without indexes need not implement it.
    */
   imagesInIndexes?(): Promise<Digest[]>;
+  /** Whether a tagged multi-platform index lists `id`: one image's answer, for removals. */
+  isImageInTaggedIndex?(id: Digest): Promise<boolean>;
 }

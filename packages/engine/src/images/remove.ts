@@ -152,7 +152,7 @@ async function deleteHelper(ctx: RemoveContext, image: ImageRecord, force: boole
   const { meta, records } = ctx;
   const tags = await sortedTags(meta, image.id);
   const children = await childrenOf(meta, image.id);
-  const indexed = (await meta.imagesInIndexes?.())?.some((d) => d.equals(image.id)) ?? false;
+  const indexed = await isInTaggedIndex(meta, image.id);
   let conflict: ImageDeleteConflictError | undefined;
   if (children.length > 0) conflict = new ImageDeleteConflictError(image.id, true, "image has dependent child images");
   else if (indexed) conflict = new ImageDeleteConflictError(image.id, true, "image is part of a tagged multi-platform index");
@@ -177,4 +177,10 @@ async function deleteHelper(ctx: RemoveContext, image: ImageRecord, force: boole
   const parent = await meta.getImage(image.parentId);
   // Parents are pruned quietly, never forced; pinned images are never pruned.
   if (parent && !parent.pinned) await deleteHelper(ctx, parent, false, true);
+}
+
+/** One image's question, asked as one (a removal of many images must not list every index each time). */
+async function isInTaggedIndex(meta: RemoveContext["meta"], id: Digest): Promise<boolean> {
+  if (meta.isImageInTaggedIndex) return meta.isImageInTaggedIndex(id);
+  return (await meta.imagesInIndexes?.())?.some((d) => d.equals(id)) ?? false;
 }
