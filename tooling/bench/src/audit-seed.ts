@@ -12,6 +12,7 @@
  */
 import { auditCanonical, auditHash, eventTerms, type AuditTerm } from "@berth/db";
 import type pg from "pg";
+import { mulberry32 } from "./prng";
 
 export interface SeedModel {
   people: string[];
@@ -23,18 +24,6 @@ export interface SeedModel {
   /** Time of the first and last event. */
   start: Date;
   end: Date;
-}
-
-/** A small deterministic PRNG (mulberry32): the same seed gives the same log. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Picks index i with weight 1/(i+1): a few busy people and repositories, a long tail of quiet ones. */
@@ -80,7 +69,7 @@ const ACTIONS: [string, number][] = [
 ];
 
 export function seedModel(end: Date): SeedModel {
-  const random = rng(42);
+  const random = mulberry32(42);
   const namespaces = ["library", ...Array.from({ length: 39 }, (_, i) => `team-${i + 1}`)];
   const pickNamespace = zipf(random, namespaces.length);
   const repositories = Array.from({ length: 600 }, (_, i) => {
@@ -302,7 +291,7 @@ export async function seedAuditEvents(
       done += ready.rows.length;
       onProgress?.(done);
     };
-    for (const row of events(model, total, rng(7), tail.id)) {
+    for (const row of events(model, total, mulberry32(7), tail.id)) {
       if (row.at < last) row.at = last;
       last = row.at;
       const hash = auditHash(prev, auditCanonical(row));

@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { mulberry32 } from "./prng";
 
 /**
  * deps (4) + build (4) + final (12) = 20 instructions, 20 steps. Every step but the three FROMs
@@ -56,18 +57,6 @@ export interface GeneratedContext {
   ignored: number;
 }
 
-/** mulberry32, seeded by the size: the same text files (names, sizes, contents) in every run of the bench. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Code-like text that gzip shrinks about as much as real JavaScript (a 4–5× ratio). */
 function corpus(bytes: number, random: () => number): Buffer {
   const words = ["const", "return", "function", "export", "import", "await", "value", "result", "options", "index", "length", "props"];
@@ -85,7 +74,8 @@ function corpus(bytes: number, random: () => number): Buffer {
 
 /** Writes the Dockerfile and a context of about `totalMb` MiB into `dir`. */
 export async function makeBuildContext(dir: string, totalMb: number): Promise<GeneratedContext> {
-  const random = prng(totalMb);
+  // Seeded by the size: the same text files (names, sizes, contents) in every run of the bench.
+  const random = mulberry32(totalMb);
   const total = totalMb * MiB;
   const text = corpus(256 * 1024, random);
   let files = 0;

@@ -13,6 +13,7 @@ import path from "node:path";
 import type { AppRouter } from "@berth/api";
 import { freePort, startRegistry } from "@berth/fixtures/registry";
 import type { TRPCClient } from "@trpc/client";
+import { curlUpload } from "./curl-upload";
 
 export interface RegistryBenchContext {
   api: TRPCClient<AppRouter>;
@@ -224,23 +225,14 @@ export async function benchRegistry(ctx: RegistryBenchContext): Promise<void> {
       };
       const biggest = manifest.layers.reduce((a, b) => (b.size > a.size ? b : a));
       await ctx.quiet();
-      const started = performance.now();
-      const post = await fetch(`http://${target.host}/v2/bench/big/blobs/uploads/`, { method: "POST" });
-      const location = new URL(post.headers.get("location") ?? "", `http://${target.host}`);
-      location.searchParams.set("digest", biggest.digest);
-      await ctx.timeAsync("curl", [
-        "-sSf",
-        "-X",
-        "PUT",
-        "-H",
-        "content-type: application/octet-stream",
-        "-T",
-        path.join(skopeoLayout, "blobs/sha256", biggest.digest.slice(7)),
-        "-o",
-        "/dev/null",
-        location.toString(),
-      ]);
-      curlPush.push((performance.now() - started) / 1000);
+      curlPush.push(
+        await curlUpload(ctx.timeAsync, {
+          host: target.host,
+          repository: "bench/big",
+          file: path.join(skopeoLayout, "blobs/sha256", biggest.digest.slice(7)),
+          digest: biggest.digest,
+        }),
+      );
       await target.stop();
     };
     for (let round = 0; round < ctx.rounds; round++) {

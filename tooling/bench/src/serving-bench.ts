@@ -13,6 +13,7 @@ import { readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import { startRegistry, type ExtraRegistry } from "@berth/fixtures/registry";
+import { curlUpload } from "./curl-upload";
 import { imageBytes, type RegistryBenchContext } from "./registry-bench";
 
 const MiB = 1024 * 1024;
@@ -152,27 +153,15 @@ export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       for (const target of round % 2 ? [...targets].reverse() : targets) {
         await quiet();
-        const auth = await target.bearer("bench/upload", "pull,push");
-        const headers: Record<string, string> = auth ? { authorization: auth } : {};
-        const started = performance.now();
-        const post = await fetch(`http://${target.host}/v2/bench/upload/blobs/uploads/`, { method: "POST", headers });
-        if (post.status !== 202) throw new Error(`${target.name}: starting an upload answered ${post.status}`);
-        const location = new URL(post.headers.get("location") ?? "", `http://${target.host}`);
-        location.searchParams.set("digest", layerDigest);
-        await timeAsync("curl", [
-          "-sSf",
-          "-X",
-          "PUT",
-          "-H",
-          "content-type: application/octet-stream",
-          ...(auth ? ["-H", `authorization: ${auth}`] : []),
-          "-T",
-          layerPath,
-          "-o",
-          "/dev/null",
-          location.toString(),
-        ]);
-        curlPut.set(target.name, [...(curlPut.get(target.name) ?? []), (performance.now() - started) / 1000]);
+        const authorization = await target.bearer("bench/upload", "pull,push");
+        const seconds = await curlUpload(timeAsync, {
+          host: target.host,
+          repository: "bench/upload",
+          file: layerPath,
+          digest: layerDigest,
+          authorization,
+        });
+        curlPut.set(target.name, [...(curlPut.get(target.name) ?? []), seconds]);
       }
     }
     const bytes = imageBytes(`${served!.host}/bench/big:1.0`);
