@@ -122,9 +122,8 @@ export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
       for (const run of round % 2 ? runs.reverse() : runs) await run();
       served = fresh;
     }
-    // One untimed pull from each first: the first pull after the pushes was the slowest of every
-    // run (6.1–6.9 s against 4–5 s later, for whichever server it was), so round 0's first side
-    // paid for the machine settling, not for its server.
+    // One untimed pull from each first, so neither side's first timed pull is the first after the
+    // pushes. (Berth's round-0 pull was still its slowest in every run after this was added.)
     await watched(() => pull(berth, "bench/big:1.0"));
     await pull(served!, "bench/big:1.0");
     serverCpu.delete("pull Berth");
@@ -140,37 +139,23 @@ export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
     // hashing), so the figures above can be told apart from the client's own limits.
     const layerPath = path.join(out, "oci/blobs", ...layers.at(-1)!.split(":"));
     const layerDigest = layers.at(-1)!;
-    const curlGet = new Map<string, number[]>();
-    const curlPut = new Map<string, number[]>();
     const targets = [berth, served!];
-    for (let round = 0; round < rounds; round++) {
-      for (const target of round % 2 ? [...targets].reverse() : targets) {
-        await quiet();
-        const auth = await target.bearer("bench/big");
-        const get = await timeAsync("curl", [
-          "-sSf",
-          ...(auth ? ["-H", `authorization: ${auth}`] : []),
-          "-o",
-          "/dev/null",
-          `http://${target.host}/v2/bench/big/blobs/${layerDigest}`,
-        ]);
-        curlGet.set(target.name, [...(curlGet.get(target.name) ?? []), get]);
-      }
-    }
-    for (let round = 0; round < rounds; round++) {
-      for (const target of round % 2 ? [...targets].reverse() : targets) {
-        await quiet();
-        const authorization = await target.bearer("bench/upload", "pull,push");
-        const seconds = await curlUpload(timeAsync, {
-          host: target.host,
-          repository: "bench/upload",
-          file: layerPath,
-          digest: layerDigest,
-          authorization,
-        });
-        curlPut.set(target.name, [...(curlPut.get(target.name) ?? []), seconds]);
-      }
-    }
+    const curlGet = await inTurns(rounds, targets, async (target) => {
+      await quiet();
+      const auth = await target.bearer("bench/big");
+      return timeAsync("curl", [
+        "-sSf",
+        ...(auth ? ["-H", `authorization: ${auth}`] : []),
+        "-o",
+        "/dev/null",
+        `http://${target.host}/v2/bench/big/blobs/${layerDigest}`,
+      ]);
+    });
+    const curlPut = await inTurns(rounds, targets, async (target) => {
+      await quiet();
+      const authorization = await target.bearer("bench/upload", "pull,push");
+      return curlUpload(timeAsync, { host: target.host, repository: "bench/upload", file: layerPath, digest: layerDigest, authorization });
+    });
     const bytes = imageBytes(`${served!.host}/bench/big:1.0`);
     const concurrent = async (target: Target) => {
       await quiet();
@@ -214,6 +199,15 @@ export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
     await ctx.api.images.remove.mutate({ refs: ["bench/big:1.0"], force: true }).catch(() => undefined);
     for (const r of registries) await r.stop();
   }
+}
+
+/** Seconds `run` takes on each target, by target name: `rounds` times each, taking turns at going first. */
+async function inTurns(rounds: number, targets: Target[], run: (target: Target) => Promise<number>): Promise<Map<string, number[]>> {
+  const seconds = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const target of round % 2 ? [...targets].reverse() : targets) seconds.get(target.name)!.push(await run(target));
+  }
+  return seconds;
 }
 
 /** Manifest, config and layer URLs of `repo:1.0` on the target, in the order a client fetches them. */
