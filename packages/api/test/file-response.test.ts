@@ -17,6 +17,8 @@ describe("sendFile", () => {
   let body: FileBody;
   /** The body being sent to the latest request. */
   let sending: Promise<void> = Promise.resolve();
+  /** The sizes of the latest response's body writes, in order. */
+  let writes: number[] = [];
   let server: http.Server;
   let base: string;
 
@@ -24,6 +26,12 @@ describe("sendFile", () => {
     writeFileSync(file, bytes);
     server = http.createServer((_req, res) => {
       res.writeHead(200, { "content-length": String(body.end - body.start) });
+      writes = [];
+      const write = res.write.bind(res) as (chunk: Buffer, cb: () => void) => boolean;
+      res.write = ((chunk: Buffer, cb: () => void) => {
+        writes.push(chunk.length);
+        return write(chunk, cb);
+      }) as typeof res.write;
       sending = sendFile(res, body);
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -47,6 +55,29 @@ describe("sendFile", () => {
       expect(got.length).toBe(end - start);
       expect(got.equals(bytes.subarray(start, end))).toBe(true);
       await sending;
+    }
+  });
+
+  it("sends the first 16 MiB of a body in small writes, so the client's receive window can grow, then large ones", async () => {
+    const long = path.join(dir, "long");
+    const longBytes = randomBytes(20 * MiB + 777);
+    writeFileSync(long, longBytes);
+    for (const [start, end] of [
+      [0, longBytes.length],
+      [3 * MiB + 1, longBytes.length - 5],
+      [16 * MiB - 3, 16 * MiB + 4],
+    ] as const) {
+      body = { path: long, start, end };
+      const got = Buffer.from(await (await fetch(base)).arrayBuffer());
+      await sending;
+      expect(got.equals(longBytes.subarray(start, end))).toBe(true);
+      let sent = 0;
+      for (const size of writes) {
+        if (sent < 16 * MiB) expect(size).toBeLessThanOrEqual(32 * 1024);
+        sent += size;
+      }
+      expect(sent).toBe(end - start);
+      if (end - start > 17 * MiB) expect(Math.max(...writes)).toBe(MiB);
     }
   });
 
