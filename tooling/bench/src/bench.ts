@@ -63,14 +63,13 @@ function timeAsync(cmd: string, args: string[]): Promise<number> {
 }
 
 function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+  return statusBytes(pid, "VmRSS");
 }
 
-/** A process's resident-memory high-water mark (VmHWM), reset by `resetPeakRss`. */
-function peakRssOf(pid: number): number {
+/** A memory figure of a process from /proc: VmRSS now, or VmHWM, its high-water mark (reset by `resetPeakRss`). */
+function statusBytes(pid: number, field: "VmRSS" | "VmHWM"): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
 }
 
 /** Sets the process's high-water mark back to its resident memory now; false where that is not allowed. */
@@ -85,14 +84,14 @@ function resetPeakRss(pid: number): boolean {
 
 /**
  * A process's peak resident memory while `work` runs. The kernel keeps the peak itself, so nothing
- * samples during the work: sampling every 20 ms cost this driver about a tenth of a core, taken on
- * two cores from the client of the one server watched (Berth), not from the other's. Where the
+ * samples during the work: sampling every 20 ms took CPU, on two cores, from the client of the one
+ * server watched (Berth) and not from the other's; it also missed peaks between samples. Where the
  * peak cannot be reset, it samples.
  */
 async function peakRss<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; peak: number }> {
   if (resetPeakRss(pid)) {
     const result = await work();
-    return { result, peak: peakRssOf(pid) };
+    return { result, peak: statusBytes(pid, "VmHWM") };
   }
   let peak = rssOf(pid);
   const timer = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 20);

@@ -94,8 +94,6 @@ export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
     };
     const berthPush: number[] = [];
     const distPush: number[] = [];
-    const berthPull: number[] = [];
-    const distPull: number[] = [];
     let served: Target | undefined;
     const { imageId, layers } = layoutImage(path.join(out, "oci"), "fixtures/big:1.0");
     const bearer = await berth.bearer("bench/big");
@@ -122,19 +120,14 @@ export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
       for (const run of round % 2 ? runs.reverse() : runs) await run();
       served = fresh;
     }
+    const pullFrom = (target: Target) =>
+      target === berth ? watched(() => pull(target, "bench/big:1.0")) : pull(target, "bench/big:1.0");
     // One untimed pull from each first, so neither side's first timed pull is the first after the
-    // pushes. (Berth's round-0 pull was still its slowest in every run after this was added.)
-    await watched(() => pull(berth, "bench/big:1.0"));
-    await pull(served!, "bench/big:1.0");
+    // pushes. (The first timed round was still often the slowest, for either server.)
+    for (const target of [berth, served!]) await pullFrom(target);
     serverCpu.delete("pull Berth");
     serverCpu.delete("pull distribution");
-    for (let round = 0; round < rounds; round++) {
-      const runs = [
-        async () => berthPull.push(await watched(() => pull(berth, "bench/big:1.0"))),
-        async () => distPull.push(await pull(served!, "bench/big:1.0")),
-      ];
-      for (const run of round % 2 ? runs.reverse() : runs) await run();
-    }
+    const pulled = await inTurns(rounds, [berth, served!], pullFrom);
     // The servers alone: the biggest layer fetched and uploaded by curl (one stream, no client-side
     // hashing), so the figures above can be told apart from the client's own limits.
     const layerPath = path.join(out, "oci/blobs", ...layers.at(-1)!.split(":"));
@@ -178,7 +171,7 @@ export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
       `\n## Berth as a registry (fixtures/big:1.0, ${fmt(bytes / MiB, 0)} MiB of blobs; skopeo against Berth's /v2/ and against the CNCF registry, both on loopback; median of ${rounds} runs each, taking turns at going first)`,
     );
     console.log(line("skopeo push (`skopeo copy oci:… docker://…`, empty store)", berthPush, distPush));
-    console.log(line("skopeo pull (`skopeo copy docker://… oci:…`)", berthPull, distPull));
+    console.log(line("skopeo pull (`skopeo copy docker://… oci:…`)", pulled.get("Berth")!, pulled.get("distribution")!));
     const cpu = (what: string) =>
       `${what}: Berth ${fmt(median(serverCpu.get(`${what} Berth`) ?? [0]), 2)} s, distribution ${fmt(median(serverCpu.get(`${what} distribution`) ?? [0]), 2)} s`;
     console.log(`server CPU per skopeo run (user + system, median): ${cpu("push")} | ${cpu("pull")}`);
