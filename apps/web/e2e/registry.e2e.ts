@@ -45,6 +45,9 @@ export async function runRegistryE2E(opts: RegistryE2EOptions): Promise<{ screen
     await card.getByTestId("registry-save").click();
     const mirrorRow = card.locator(`[data-testid="mirror-row"][data-url="${opts.mirrorUrl}"]`);
     await mirrorRow.waitFor();
+    // The row shows as soon as it is added to the form; the form stops offering to discard only
+    // once the save is done and read back. Reloading before that would lose it, as a person would.
+    await card.getByRole("button", { name: "Discard changes" }).waitFor({ state: "detached" });
     await page.reload();
     await mirrorRow.waitFor();
     await shot("mirror-configured");
