@@ -66,6 +66,13 @@ describe("people, sessions and tokens", () => {
   });
 
   it("changes a password: the old one stops working, other sessions end, the attempt with a wrong one is denied", async () => {
+    // docker login and every pull ask the registry's token server with the password, over and over.
+    const registryLogin = (password: string) =>
+      fetch(`${server.url}/v2/token?service=berth`, {
+        headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString("base64")}` },
+      }).then((r) => r.status);
+    for (let i = 0; i < 3; i++) expect(await registryLogin(server.adminPassword)).toBe(200);
+    expect(await registryLogin("wrong-password")).toBe(401);
     const first = await signIn("admin", server.adminPassword);
     const other = (first.headers.get("set-cookie") ?? "").split(";")[0]!;
     const api = apiClient(server.url, await server.token());
@@ -78,6 +85,8 @@ describe("people, sessions and tokens", () => {
     await api.auth.changePassword.mutate({ currentPassword: server.adminPassword, newPassword: "new-password-1" });
     expect((await signIn("admin", server.adminPassword)).status).toBe(401);
     expect((await signIn("admin", "new-password-1")).status).toBe(200);
+    expect(await registryLogin(server.adminPassword)).toBe(401);
+    expect(await registryLogin("new-password-1")).toBe(200);
     expect(
       (
         (await fetch(`${server.url}/api/trpc/auth.me`, { headers: { cookie: other } }).then((r) => r.json())) as {

@@ -9,9 +9,9 @@ import type { RegistryRepository } from "./names";
 
 /**
  * A registry request: who (from its bearer token), from where (interface "registry" in the audit),
- * and which namespaces anyone may pull from (`publicNamespaces`, for permissions.ts).
+ * and which namespaces anyone may pull from (`visibility()`, for permissions.ts).
  */
-export interface RegistryCtx extends Required<Visibility> {
+export interface RegistryCtx {
   services: Services;
   request: RequestInfo;
   actor: Actor | null;
@@ -19,6 +19,11 @@ export interface RegistryCtx extends Required<Visibility> {
   authFailure?: string;
   /** `<scheme>://<host>` the client reached us at, for the token realm and Location headers. */
   base: string;
+  /**
+   * The public namespaces, read once per request and only when asked: they can only widen what
+   * someone may do, so a request its caller's own permissions allow never reads them.
+   */
+  visibility(): Promise<Visibility>;
 }
 
 export type ScopeAction = "pull" | "push" | "delete";
@@ -33,13 +38,14 @@ export function requestBase(req: Request): string {
 
 export async function registryContext(req: Request, services: Services, remoteAddress: string | null): Promise<RegistryCtx> {
   const forwarded = req.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+  let visibility: Promise<Visibility> | undefined;
   const ctx: RegistryCtx = {
     services,
     request: { ip: forwarded || remoteAddress, userAgent: req.headers.get("user-agent"), interface: "registry" },
     actor: null,
     claims: null,
     base: requestBase(req),
-    publicNamespaces: await publicNamespaceSet(services.db),
+    visibility: () => (visibility ??= publicNamespaceSet(services.db).then((publicNamespaces) => ({ publicNamespaces }))),
   };
   const bearer = req.headers.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (!bearer) {
@@ -108,7 +114,8 @@ export async function requireScope(
   const scope = `repository:${repo.name}:${action === "pull" ? "pull" : `pull,${action}`}`;
   const errorDetail = [{ Type: "repository", Name: repo.name, Action: action }];
   const granted = ctx.claims ? grantedActions(ctx.claims, repo.name).has(action) : false;
-  const decision = scopeDecision(ctx.actor, action, repo.namespace, ctx);
+  let decision = scopeDecision(ctx.actor, action, repo.namespace);
+  if (!decision.allowed) decision = scopeDecision(ctx.actor, action, repo.namespace, await ctx.visibility());
   // A token of a person since disabled (or an API token since revoked) stands for nobody, not for anonymous.
   const stale = Boolean(ctx.claims?.sub) && !ctx.actor;
   if (decision.allowed && !stale) {

@@ -66,6 +66,7 @@ export async function listCatalog(req: Request, ctx: RegistryCtx): Promise<Respo
     ...(await ctx.services.db.artifactTag.findMany({ distinct: ["repository"], select: { repository: true } })),
   ];
   const names = new Set<string>();
+  const visibility = await ctx.visibility();
   for (const { repository } of rows) {
     let repo;
     try {
@@ -75,7 +76,8 @@ export async function listCatalog(req: Request, ctx: RegistryCtx): Promise<Respo
       continue;
     }
     if (repo.repository !== repository) continue;
-    if (explain(actor, "read", repo.namespace, ctx).allowed || explain(actor, "pull", repo.namespace, ctx).allowed) names.add(repo.name);
+    if (explain(actor, "read", repo.namespace, visibility).allowed || explain(actor, "pull", repo.namespace, visibility).allowed)
+      names.add(repo.name);
   }
   const url = new URL(req.url);
   const { items, next } = page(url, [...names].sort(byCodeUnit));

@@ -98,7 +98,7 @@ export async function handleToken(req: Request, ctx: RegistryCtx): Promise<Respo
     tid: actor?.tokenId ?? null,
     iat: now,
     exp: now + TOKEN_LIFETIME_SECONDS,
-    access: grant(actor, url.searchParams.getAll("scope"), ctx),
+    access: grant(actor, url.searchParams.getAll("scope"), await ctx.visibility()),
   };
   const token = signToken(ctx.services.secrets, claims);
   const body = { token, access_token: token, expires_in: TOKEN_LIFETIME_SECONDS, issued_at: new Date(now * 1000).toISOString() };
