@@ -16,6 +16,8 @@ export interface Services {
   secrets: SecretBox;
   /** How long a tag cached by the pull-through mirror is served before it is checked against upstream; default 300. */
   mirrorTtlSeconds?: number;
+  /** Gzip layers pushed through /v2/ up to this size are checked before the push is answered; default 16 MiB (services/layer-check.ts). */
+  layerCheckInlineBytes?: number;
 }
 
 export type ClientInterface = "web" | "cli" | "api" | "registry";

@@ -8,7 +8,7 @@ import { Prisma } from "./generated/prisma/client";
  * again by `requeueStaleJobs`. Every write by a worker is conditional on it still holding the
  * job, so a worker learns from a `false` that the job was cancelled or taken from it.
  */
-export type JobKind = "pull" | "push" | "build";
+export type JobKind = "pull" | "push" | "build" | "layer-check";
 export type JobState = "queued" | "running" | "succeeded" | "failed" | "cancelled";
 
 /** One layer's docker-like progress. */

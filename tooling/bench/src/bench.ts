@@ -19,6 +19,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { untilIdle } from "./cpu";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -177,6 +178,7 @@ async function main() {
     const api = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${ready.url}/api/trpc`, transformer, headers: () => auth })] });
     // Flush and let the disk settle, so a run does not pay for the previous one's writes.
     const quiet = async () => {
+      await untilIdle(serverPid);
       execFileSync("sync");
       await new Promise((r) => setTimeout(r, 2000));
     };

@@ -13,6 +13,7 @@ import { readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import { startRegistry, type ExtraRegistry } from "@berth/fixtures/registry";
+import { cpuSeconds, untilIdle } from "./cpu";
 import { curlUpload } from "./curl-upload";
 import { imageBytes, type RegistryBenchContext } from "./registry-bench";
 
@@ -28,18 +29,6 @@ interface Target {
   bearer(repo: string, actions?: string): Promise<string | undefined>;
   /** The server process, whose CPU time each run is charged. */
   pid: number | undefined;
-}
-
-/** CPU seconds (user + system) a process has used so far; 0 when it cannot be read. */
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    // utime and stime, in clock ticks (100 a second on Linux).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
 }
 
 export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
@@ -111,6 +100,10 @@ export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
         async () => {
           await quiet();
           berthPush.push(await watched(() => push(berth, "bench/big:1.0")));
+          // Berth checks the big layer in a job once the push is answered: its CPU, apart.
+          const before = cpuSeconds(berth.pid);
+          await watched(() => untilIdle(berth.pid));
+          serverCpu.set("check Berth", [...(serverCpu.get("check Berth") ?? []), cpuSeconds(berth.pid) - before]);
         },
         async () => {
           await quiet();
@@ -120,8 +113,7 @@ export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
       for (const run of round % 2 ? runs.reverse() : runs) await run();
       served = fresh;
     }
-    const pullFrom = (target: Target) =>
-      target === berth ? watched(() => pull(target, "bench/big:1.0")) : pull(target, "bench/big:1.0");
+    const pullFrom = (target: Target) => (target === berth ? watched(() => pull(target, "bench/big:1.0")) : pull(target, "bench/big:1.0"));
     // One untimed pull from each first, so neither side's first timed pull is the first after the
     // pushes. (The first timed round was still often the slowest, for either server.)
     for (const target of [berth, served!]) await pullFrom(target);
@@ -174,7 +166,10 @@ export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
     console.log(line("skopeo pull (`skopeo copy docker://… oci:…`)", pulled.get("Berth")!, pulled.get("distribution")!));
     const cpu = (what: string) =>
       `${what}: Berth ${fmt(median(serverCpu.get(`${what} Berth`) ?? [0]), 2)} s, distribution ${fmt(median(serverCpu.get(`${what} distribution`) ?? [0]), 2)} s`;
-    console.log(`server CPU per skopeo run (user + system, median): ${cpu("push")} | ${cpu("pull")}`);
+    const checked = fmt(median(serverCpu.get("check Berth") ?? [0]), 2);
+    console.log(
+      `server CPU per skopeo run (user + system, median): ${cpu("push")} (and Berth ${checked} s after it, checking the layer) | ${cpu("pull")}`,
+    );
     const layerMb = statSync(layerPath).size / MiB;
     const alone = (what: string, m: Map<string, number[]>) => {
       const [b, d] = [median(m.get("Berth")!), median(m.get("distribution")!)];

@@ -25,7 +25,8 @@ import { API_VERSION_HEADER, RegistryError } from "./errors";
 import { registryRepository } from "./names";
 import { putIndex } from "./push-index";
 import { isArtifactManifest, putArtifact } from "./push-artifact";
-import { knownLayerMeasure } from "./layer-measures";
+import { inlineCheckLimit, queueLayerChecks } from "../services/layer-check";
+import { wakeJobRunners } from "../services/job-runner";
 
 /** Manifests are JSON documents of kilobytes; anything near this is not one. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -82,27 +83,32 @@ async function requireBlob(ctx: RegistryCtx, digest: Digest, what: string): Prom
 }
 
 /**
- * A layer's diff_id and uncompressed size: from a layer row already recorded, or the measure taken
- * while it was uploaded, else read from the blob.
+ * A layer's diff_id and uncompressed size, checked against the config's: from a checked layer row
+ * of the same blob, or from the blob itself when it is uncompressed or small enough to measure
+ * now; a bigger gzip layer is taken as its config says (its size, the blob's, until then), to be
+ * checked by a job once the push is answered (services/layer-check.ts).
  */
-async function layerRecord(ctx: RegistryCtx, desc: ImageManifest["layers"][number], diffId: Digest, index: number): Promise<LayerRecord> {
-  const base = { diffId, blob: desc.digest, blobSize: desc.size, mediaType: desc.mediaType };
+async function layerRecord(
+  ctx: RegistryCtx,
+  desc: ImageManifest["layers"][number],
+  diffId: Digest,
+  index: number,
+): Promise<LayerRecord & { checked: boolean }> {
+  const base = { diffId, blob: desc.digest, blobSize: desc.size, mediaType: desc.mediaType, checked: true };
   const known = await ctx.services.db.imageLayer.findFirst({
-    where: { blob: desc.digest.toString() },
+    where: { blob: desc.digest.toString(), checked: true },
     select: { diffId: true, size: true },
   });
   if (known) {
     if (known.diffId !== diffId.toString()) throw mismatch(index, diffId, known.diffId);
     return { ...base, size: Number(known.size) };
   }
-  const measured = await knownLayerMeasure(ctx.services, desc.digest);
-  if (measured) {
-    if (measured.diffId !== diffId.toString()) throw mismatch(index, diffId, measured.diffId);
-    return { ...base, size: measured.size };
-  }
   if (layerCompression(desc.mediaType) === "none") {
     if (!desc.digest.equals(diffId)) throw mismatch(index, diffId, desc.digest.toString());
     return { ...base, size: desc.size };
+  }
+  if (layerCompression(desc.mediaType) === "gzip" && desc.size > inlineCheckLimit(ctx.services)) {
+    return { ...base, size: desc.size, checked: false };
   }
   const measure = await measureStoredLayer(ctx.services.blobs, desc.digest);
   if (measure.compression === "gzip" && "diffId" in measure) {
@@ -166,6 +172,8 @@ export async function putManifest(req: Request, ctx: RegistryCtx, name: string, 
   }
   // Shared with pulls and loads, exclusive to blob collection: no blob checked here is removed
   // (an rmi's collection) before the image naming it is committed.
+  /** Positions of layers to be checked after the push is answered. */
+  const unchecked: number[] = [];
   await ctx.services.blobLock.shared(async () => {
     await requireBlob(ctx, manifest.config.digest, "config");
     for (const layer of manifest.layers) await requireBlob(ctx, layer.digest, "layer");
@@ -180,7 +188,11 @@ export async function putManifest(req: Request, ctx: RegistryCtx, name: string, 
         );
       }
       const layers: LayerRecord[] = [];
-      for (const [i, layer] of manifest.layers.entries()) layers.push(await layerRecord(ctx, layer, config.rootfs.diff_ids[i]!, i));
+      for (const [i, layer] of manifest.layers.entries()) {
+        const { checked, ...measured } = await layerRecord(ctx, layer, config.rootfs.diff_ids[i]!, i);
+        layers.push(measured);
+        if (!checked) unchecked.push(i);
+      }
       record = imageRecordFromConfig({ configBytes, config, layers, manifest: { digest, mediaType } });
     } catch (err) {
       if (err instanceof EngineError) throw new RegistryError("MANIFEST_INVALID", err.message);
@@ -188,6 +200,7 @@ export async function putManifest(req: Request, ctx: RegistryCtx, name: string, 
     }
     await ctx.services.blobs.put(bytes);
     const image = record;
+    const actor = ctx.actor!;
     let policy: TagProtection | undefined;
     try {
       await audited<Stored>(
@@ -201,6 +214,14 @@ export async function putManifest(req: Request, ctx: RegistryCtx, name: string, 
         async (tx) => {
           const meta = new PrismaMetadataStore(tx);
           const created = await meta.putImage(image);
+          if (created && unchecked.length) {
+            await tx.imageLayer.updateMany({
+              where: { imageId: image.id.toString(), position: { in: unchecked } },
+              data: { checked: false },
+            });
+            const blobs = unchecked.map((i) => image.layers[i]!.blob);
+            await queueLayerChecks(tx, { actor, request: ctx.request }, display, blobs);
+          }
           await tx.imageManifest.upsert({
             where: { digest: digest.toString() },
             create: { digest: digest.toString(), imageId: image.id.toString(), mediaType },
@@ -237,6 +258,7 @@ export async function putManifest(req: Request, ctx: RegistryCtx, name: string, 
       throw err;
     }
   });
+  if (unchecked.length) wakeJobRunners();
   return created(repo.name, digest, json);
 }
 

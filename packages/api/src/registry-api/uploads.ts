@@ -4,7 +4,6 @@ import { PrismaMetadataStore } from "@berth/db";
 import type { Services } from "../context";
 import { requestBody } from "../http/node-bodies";
 import { concatenated, ingestStream } from "./blob-ingest";
-import { rememberLayerMeasure } from "./layer-measures";
 import { requireScope, scopeDecision, type RegistryCtx } from "./caller";
 import { grantedActions } from "./bearer-token";
 import { API_VERSION_HEADER, RegistryError } from "./errors";
@@ -93,7 +92,6 @@ async function appendChunk(ctx: RegistryCtx, req: Request, session: Session): Pr
   if (!body) return session;
   const result = await ingestStream(ctx.services.blobs, body);
   if (result.size === 0) return session;
-  await rememberLayerMeasure(ctx.services, result.digest, result.layer);
   const chunk: Chunk = { digest: result.digest.toString(), size: result.size, created: result.created };
   // Only the writer that saw the session at this size may extend it: a concurrent chunk loses with 416.
   const updated = await ctx.services.db.$executeRaw`
@@ -139,8 +137,7 @@ async function finish(ctx: RegistryCtx, session: Session, digest: Digest): Promi
       });
     }
     if (digests.length === 0 && (await blobs.has(digest))) return;
-    const joined = await ingestStream(blobs, concatenated(blobs, digests), { digest, size: session.size });
-    await rememberLayerMeasure(ctx.services, digest, joined.layer);
+    await ingestStream(blobs, concatenated(blobs, digests), { digest, size: session.size });
   } finally {
     await ctx.services.db.registryUpload.deleteMany({ where: { id: session.id } });
     await removeOwnedChunks(ctx.services, session.chunks, digest);
@@ -176,8 +173,7 @@ export async function startUpload(req: Request, ctx: RegistryCtx, name: string):
     const digest = parseBlobDigest(digestText);
     const body = hasBody(req) ? requestBody(req) : null;
     if (!body) throw new RegistryError("BLOB_UPLOAD_INVALID", "a monolithic upload (?digest=) needs the blob as the request body");
-    const result = await ingestStream(ctx.services.blobs, body, { digest });
-    await rememberLayerMeasure(ctx.services, digest, result.layer);
+    await ingestStream(ctx.services.blobs, body, { digest });
     return created(repo, digest);
   }
   void cleanAbandonedUploads(ctx.services).catch((err: unknown) =>

@@ -6,6 +6,7 @@ import { pinProcedures } from "./pin";
 import { imageEditProcedures } from "./image-edit";
 import { mirrorCacheFor } from "../services/mirror-cache";
 import { attachmentsFor } from "../services/image-attachments";
+import { layerCheckStateFor } from "../services/layer-check";
 import {
   historyFor,
   inspectImagesFor,
@@ -51,6 +52,12 @@ export const imagesRouter = {
     input: z.object({ ref }),
     targets: (input) => [{ ref: input.ref }],
   }).query(({ ctx, input }) => mirrorCacheFor(ctx, input.ref)),
+
+  /** Whether the image's pushed layers were checked against its config (services/layer-check.ts). */
+  layerCheck: permittedProcedure("read", {
+    input: z.object({ ref }),
+    targets: (input) => [{ ref: input.ref }],
+  }).query(({ ctx, input }) => layerCheckStateFor(ctx, input.ref)),
 
   /** Artifacts (signatures, SBOMs) pushed to the registry API with this image as their subject. */
   attachments: permittedProcedure("read", {

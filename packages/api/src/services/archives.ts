@@ -1,5 +1,6 @@
 import type { Readable, Writable } from "node:stream";
 import {
+  EngineError,
   familiarName,
   gcBlobs,
   normalizedName,
@@ -19,6 +20,7 @@ import { PrismaMetadataStore, type Transaction } from "@berth/db";
 import type { Context } from "../context";
 import { audited, recordFailure, type AuditTarget } from "../audit/record";
 import { TagProtection } from "./tag-protection";
+import { checkImagesNow } from "./layer-check";
 import { guard, type Check } from "../auth/guard";
 
 type Ctx = Pick<Context, "services" | "request" | "actor">;
@@ -157,7 +159,7 @@ export async function saveImagesFor(ctx: Ctx, refs: string[], out: Writable, opt
   const spec = { action: "image.save", targets: refs.map((ref) => ({ ref })) };
   let selected: Awaited<ReturnType<typeof selectForSave>>;
   try {
-    selected = await selectForSave(ctx, refs);
+    selected = await selectCheckedForSave(ctx, refs);
   } catch (err) {
     await recordFailure(ctx, spec, err);
     throw err;
@@ -184,5 +186,23 @@ export async function saveImagesFor(ctx: Ctx, refs: string[], out: Writable, opt
 
 /** Resolves save arguments up front so an HTTP endpoint can answer 404 before streaming. */
 export async function checkSaveable(ctx: Ctx, refs: string[]): Promise<void> {
-  await selectForSave(ctx, refs);
+  await selectCheckedForSave(ctx, refs);
+}
+
+/**
+ * The images to save, their layers all checked: an archive names each layer by its diff_id and
+ * gives its size, so a pushed layer still waiting for its check (layer-check.ts) is checked now;
+ * an image whose layer turned out not to match its config is refused.
+ */
+async function selectCheckedForSave(ctx: Ctx, refs: string[]) {
+  let selected = await selectForSave(ctx, refs);
+  const ids = selected.map(({ image }) => image.id.toString());
+  const { db } = ctx.services;
+  if ((await db.imageLayer.count({ where: { imageId: { in: ids }, checked: false } })) > 0) {
+    await checkImagesNow(ctx, ids);
+    selected = await selectForSave(ctx, refs);
+  }
+  const troubled = await db.image.findFirst({ where: { id: { in: ids }, problem: { not: null } }, select: { id: true, problem: true } });
+  if (troubled) throw new EngineError("DIGEST_MISMATCH", `image ${troubled.id} cannot be saved: ${troubled.problem}`);
+  return selected;
 }

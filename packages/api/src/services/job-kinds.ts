@@ -5,6 +5,7 @@ import type { Actor, RobotScope } from "../auth/actor";
 import { runPull, type PullJobInput } from "./pull";
 import { runPush, type PushJobInput } from "./push";
 import { runBuildJob, type BuildJobInput } from "./build";
+import { runLayerCheck, type LayerCheckInput } from "./layer-check";
 
 /** Who queued a job and from where: the audit's actor, though the job runs without a request. */
 export interface JobCtx {
@@ -48,4 +49,5 @@ export const jobHandlers: Record<JobKind, JobHandler> = {
   pull: (ctx, input, opts) => runPull(ctx, input as unknown as PullJobInput, opts),
   push: (ctx, input, opts) => runPush(ctx, input as unknown as PushJobInput, opts),
   build: (ctx, input, opts) => runBuildJob(ctx, input as unknown as BuildJobInput & JobOrigin, opts),
+  "layer-check": (ctx, input, opts) => runLayerCheck(ctx, input as unknown as LayerCheckInput, opts),
 };

@@ -211,10 +211,10 @@ async function recordPulled(tx: Transaction, ref: ImageReference, pulled: PullIm
   return out;
 }
 
-/** Layers already recorded need not be read again to learn their diff_id and size. */
+/** Layers already recorded (and checked: see layer-check.ts) need not be read again to learn their diff_id and size. */
 async function knownLayer(ctx: PullCtx, blob: Digest): Promise<{ diffId: Digest; size: number } | undefined> {
   const row = await ctx.services.db.imageLayer.findFirst({
-    where: { blob: blob.toString() },
+    where: { blob: blob.toString(), checked: true },
     select: { diffId: true, size: true },
   });
   const diffId = row ? Digest.tryParse(row.diffId) : undefined;

@@ -69,7 +69,7 @@ export function JobProgress({
   }
 
   const finished = isFinished(job.state);
-  const verb = job.kind === "push" ? "Push" : job.kind === "build" ? "Build" : "Pull";
+  const verb = { push: "Push", build: "Build", "layer-check": "Layer check", pull: "Pull" }[job.kind];
   const { layers } = job.progress;
   // A failed job's last line repeats its error, which the error box above shows already.
   const lines = job.error ? job.progress.lines.filter((l) => !/^Error\b/.test(l)) : job.progress.lines;

@@ -9,6 +9,7 @@ import { ImageHistory } from "~/components/audit/image-history";
 import { ImageAttachments } from "~/components/images/image-attachments";
 import { CommitDialog } from "~/components/images/commit-dialog";
 import { MirrorCacheBadge } from "~/components/images/mirror-cache-badge";
+import { LayerCheckNotice } from "~/components/images/layer-check-notice";
 import { RemoveDialog } from "~/components/images/remove-dialog";
 import { PushDialog } from "~/components/jobs/push-dialog";
 import { PinToggle } from "~/components/protection/pin-toggle";
@@ -193,6 +194,8 @@ export default function ImagePage() {
           </>
         }
       />
+
+      <LayerCheckNotice imageRef={image.id} />
 
       <div className="grid gap-4 lg:grid-cols-2">
         <Card data-testid="image-overview">

@@ -1,0 +1,158 @@
+import { BlobNotFoundError, Digest, measureStoredLayer, resolveImage, type LayerMeasure } from "@berth/engine";
+import { enqueueJob, PrismaMetadataStore, type Transaction } from "@berth/db";
+import type { Context, Services } from "../context";
+import type { Actor } from "../auth/actor";
+import { audited } from "../audit/record";
+import { jobOrigin, type JobCtx, type JobOrigin, type RunJobOptions } from "./job-kinds";
+
+/**
+ * Layers pushed through `/v2/` are uploaded with their digest verified, as every registry does;
+ * what a gzip layer uncompresses to (its diff_id, which the config claims, and its size) costs a
+ * second decompress-and-hash of every byte. Up to this size it is learnt while the manifest PUT
+ * waits; bigger layers are taken as their config says and checked by a `layer-check` job right
+ * after the push is answered, so a GiB push does not pay for it on its way in.
+ */
+export const LAYER_CHECK_INLINE_BYTES = 16 * 1024 * 1024;
+
+export function inlineCheckLimit(services: Services): number {
+  return services.layerCheckInlineBytes ?? LAYER_CHECK_INLINE_BYTES;
+}
+
+export interface LayerCheckInput {
+  /** The layer blob to check. */
+  blob: string;
+  /** What was pushed (`team/app:1.0`), for the audit. */
+  ref: string;
+}
+
+/** Queues the check of layers pushed unchecked, in the push's own transaction. */
+export async function queueLayerChecks(tx: Transaction, who: { actor: Actor; request: JobCtx["request"] }, ref: string, blobs: Digest[]) {
+  for (const blob of new Set(blobs.map(String))) {
+    const input: LayerCheckInput & JobOrigin = { blob, ref, ...jobOrigin(who) };
+    await enqueueJob(tx, { kind: "layer-check", input: { ...input }, createdById: who.actor.userId, createdByName: who.actor.username });
+  }
+}
+
+export interface LayerCheckOutcome {
+  blob: string;
+  /** What the blob uncompresses to; absent when it is not a readable layer (see `error`). */
+  diffId?: string;
+  size?: number;
+  error?: string;
+  /** Images whose config claims another diff_id for the blob: each now carries a `problem`. */
+  mismatched: string[];
+  /** Images whose layer rows were confirmed. */
+  confirmed: string[];
+  /** The blob went (its image removed) before it was checked. */
+  removed?: boolean;
+}
+
+/** diff_id and size of a measured blob; a zstd layer's size is the blob's, as for pulls. */
+function uncompressed(measure: LayerMeasure, blob: Digest, blobSize: number): { diffId: string; size: number } | { error: string } {
+  if (measure.compression === "none") return { diffId: blob.toString(), size: blobSize };
+  if (measure.compression === "zstd") return { error: "zstd layers cannot be checked" };
+  if ("error" in measure) return { error: `not valid gzip (${measure.error})` };
+  return { diffId: measure.diffId.toString(), size: measure.size };
+}
+
+type Who = Pick<JobCtx, "actor" | "actorName" | "request"> & { services: Services };
+
+/**
+ * Measures one blob and settles every unchecked layer row naming it, in one transaction with its
+ * audit event (under `who`, `failed` on a mismatch): rows whose diff_id it matches get its real
+ * size (and their images' sizes are summed again); others mark their image with the reason it
+ * cannot be trusted. Safe to run twice or at once (the second finds nothing to settle); run by
+ * the job, and by a save that cannot wait for it.
+ */
+export async function checkLayer(who: Who, blob: Digest, ref: string, signal?: AbortSignal): Promise<LayerCheckOutcome> {
+  const { services } = who;
+  const nothing = { blob: blob.toString(), mismatched: [], confirmed: [] };
+  if ((await services.db.imageLayer.count({ where: { blob: blob.toString(), checked: false } })) === 0) return nothing;
+  let found: { diffId: string; size: number } | { error: string };
+  try {
+    // Shared with loads and pulls: collection does not remove the blob while it is read.
+    found = await services.blobLock.shared(async () => {
+      const stat = await services.blobs.stat(blob);
+      if (!stat) throw new BlobNotFoundError(blob.toString());
+      return uncompressed(await measureStoredLayer(services.blobs, blob, signal), blob, stat.size);
+    });
+  } catch (err) {
+    if (err instanceof BlobNotFoundError) return { ...nothing, removed: true };
+    throw err;
+  }
+  const claim = "diffId" in found ? `uncompresses to ${found.diffId}` : `is ${found.error}`;
+  return audited<LayerCheckOutcome>(
+    who,
+    {
+      action: "image.layer-check",
+      targets: [{ ref }],
+      details: { blob: blob.toString() },
+      describe: (outcome) => ({
+        skip: outcome.confirmed.length + outcome.mismatched.length === 0,
+        targets: [...outcome.confirmed, ...outcome.mismatched].map((id) => ({ ref, digestAfter: id })),
+        details: { blob: blob.toString(), diffId: outcome.diffId ?? null, size: outcome.size ?? null },
+        ...(outcome.mismatched.length ? { failed: `the layer ${claim}, not what the image's config lists` } : {}),
+      }),
+    },
+    (tx) => settle(tx, blob, found, claim),
+  );
+}
+
+async function settle(tx: Transaction, blob: Digest, found: { diffId: string; size: number } | { error: string }, claim: string) {
+  const rows = await tx.imageLayer.findMany({
+    where: { blob: blob.toString(), checked: false },
+    select: { imageId: true, position: true, diffId: true },
+  });
+  const matches = (diffId: string) => "diffId" in found && found.diffId === diffId;
+  const confirmed = [...new Set(rows.filter((r) => matches(r.diffId)).map((r) => r.imageId))];
+  const mismatched = [...new Set(rows.filter((r) => !matches(r.diffId)).map((r) => r.imageId))];
+  if ("diffId" in found) {
+    await tx.imageLayer.updateMany({
+      where: { blob: blob.toString(), checked: false, diffId: found.diffId },
+      data: { size: BigInt(found.size), checked: true },
+    });
+  }
+  for (const row of rows.filter((r) => !matches(r.diffId))) {
+    await tx.image.update({
+      where: { id: row.imageId },
+      data: { problem: `layer ${row.position + 1} (${blob.toString()}) ${claim}, but the image's config lists ${row.diffId}` },
+    });
+  }
+  // Settled either way: a mismatch is not checked again.
+  await tx.imageLayer.updateMany({ where: { blob: blob.toString(), checked: false }, data: { checked: true } });
+  if (confirmed.length) {
+    await tx.$executeRaw`
+      UPDATE images SET size = (SELECT COALESCE(SUM(size), 0) FROM image_layers WHERE image_id = images.id)
+      WHERE id = ANY(${confirmed}::text[])`;
+  }
+  return { blob: blob.toString(), ...found, confirmed, mismatched };
+}
+
+/** Checks the unchecked layers of these images now (a save must write their real sizes). */
+export async function checkImagesNow(who: Who, imageIds: string[]): Promise<void> {
+  const rows = await who.services.db.imageLayer.findMany({
+    where: { imageId: { in: imageIds }, checked: false },
+    select: { blob: true, imageId: true },
+    distinct: ["blob"],
+  });
+  for (const { blob, imageId } of rows) await checkLayer(who, Digest.parse(blob), imageId);
+}
+
+/** The `layer-check` job, run as whoever pushed the layer. */
+export function runLayerCheck(ctx: JobCtx, input: LayerCheckInput, opts: RunJobOptions): Promise<LayerCheckOutcome> {
+  const blob = Digest.parse(input.blob);
+  opts.onProgress?.({ status: `Checking layer ${blob.toString()} of ${input.ref}` });
+  return checkLayer(ctx, blob, input.ref, opts.signal);
+}
+
+/** For the image page: why the image cannot be trusted, if it cannot, and how many of its layers wait for their check. */
+export async function layerCheckStateFor(
+  ctx: Pick<Context, "services">,
+  ref: string,
+): Promise<{ problem: string | null; unchecked: number }> {
+  const { db } = ctx.services;
+  const image = await resolveImage({ meta: new PrismaMetadataStore(db), ref });
+  const id = image.id.toString();
+  const row = await db.image.findUnique({ where: { id }, select: { problem: true } });
+  return { problem: row?.problem ?? null, unchecked: await db.imageLayer.count({ where: { imageId: id, checked: false } }) };
+}

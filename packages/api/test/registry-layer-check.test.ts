@@ -1,0 +1,181 @@
+/**
+ * Big gzip layers pushed through /v2/ are checked after the push is answered, by a `layer-check`
+ * job: the push is quick, and Berth still learns (and checks) what each layer uncompresses to.
+ * Here every gzip layer counts as big (`layerCheckInlineBytes = 0`), except where said.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { gzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bootTestServer, type TestServer } from "../src/testing";
+import { apiClient, finishedJob } from "./client";
+
+let server: TestServer;
+let api: ReturnType<typeof apiClient>;
+let apiToken: string;
+let bearer: string;
+
+const sha256 = (data: Buffer | string) => `sha256:${createHash("sha256").update(data).digest("hex")}`;
+
+async function v2(pathname: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set("authorization", `Bearer ${bearer}`);
+  return fetch(`${server.url}${pathname}`, { ...init, headers });
+}
+
+async function putBlob(data: Buffer | string): Promise<string> {
+  const digest = sha256(data);
+  const res = await v2(`/v2/team/big/blobs/uploads/?digest=${digest}`, { method: "POST", body: data });
+  expect(res.status).toBe(201);
+  return digest;
+}
+
+/** Pushes a one-layer image whose gzip layer holds `tar`; its config claims `diffId`. */
+async function pushGzipImage(tag: string, tar: Buffer, diffId = sha256(tar)) {
+  const layer = gzipSync(tar);
+  const layerDigest = await putBlob(layer);
+  const config = JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [diffId] }, config: {} });
+  const configDigest = await putBlob(config);
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.manifest.v1+json",
+    config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: configDigest, size: Buffer.byteLength(config) },
+    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: layerDigest, size: layer.length }],
+  });
+  const res = await v2(`/v2/team/big/manifests/${tag}`, {
+    method: "PUT",
+    body: manifest,
+    headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" },
+  });
+  return { res, imageId: configDigest, layerDigest, layerSize: layer.length };
+}
+
+/** The layer-check job of a blob (newest first), once it has finished. */
+async function checkJob(blob: string) {
+  const job = await server.services.db.job.findFirst({
+    where: { kind: "layer-check", input: { path: ["blob"], equals: blob } },
+    orderBy: { createdAt: "desc" },
+  });
+  expect(job, `a layer-check job for ${blob}`).not.toBeNull();
+  return finishedJob(api, job!.id);
+}
+
+const inspectSize = async (ref: string) => (await api.images.inspect.query({ refs: [ref] })).images[0]!.Size;
+
+beforeAll(async () => {
+  server = await bootTestServer();
+  server.services.layerCheckInlineBytes = 0;
+  apiToken = await server.token();
+  api = apiClient(server.url, apiToken);
+  const res = await fetch(`${server.url}/v2/token?service=berth&scope=repository:team/big:pull,push`, {
+    headers: { authorization: `Basic ${Buffer.from(`admin:${server.adminPassword}`).toString("base64")}` },
+  });
+  bearer = ((await res.json()) as { token: string }).token;
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe("layers checked after the push", () => {
+  it("answers the push at once; the check job confirms the diff_id, learns the size, and is audited under the pusher", async () => {
+    const tar = Buffer.concat([randomBytes(300_000), Buffer.alloc(700_000, "t")]);
+    const pushed = await pushGzipImage("1.0", tar);
+    expect(pushed.res.status).toBe(201);
+
+    const job = await checkJob(pushed.layerDigest);
+    expect(job).toMatchObject({ state: "succeeded", createdByName: "admin" });
+    expect(job.result).toMatchObject({ diffId: sha256(tar), size: tar.length, confirmed: [pushed.imageId], mismatched: [] });
+    // docker's Size is what the layers uncompress to, not what they weigh compressed.
+    expect(await inspectSize("team/big:1.0")).toBe(tar.length);
+    expect(await api.images.layerCheck.query({ ref: "team/big:1.0" })).toEqual({ problem: null, unchecked: 0 });
+    const layers = await server.services.db.imageLayer.findMany({ where: { imageId: pushed.imageId } });
+    expect(layers.map((l) => [l.checked, Number(l.size)])).toEqual([[true, tar.length]]);
+
+    const { events } = await api.audit.list.query({ action: "image.layer-check", limit: 5 });
+    expect(events[0]).toMatchObject({ result: "ok", actorName: "admin", interface: "registry" });
+    expect(events[0]!.details).toMatchObject({ blob: pushed.layerDigest, diffId: sha256(tar), size: tar.length });
+  });
+
+  it("a layer that does not uncompress to its config's diff_id marks the image, audits the check as failed, and the image cannot be saved", async () => {
+    const tar = randomBytes(200_000);
+    const claimed = sha256("something else entirely");
+    const pushed = await pushGzipImage("bad", tar, claimed);
+    expect(pushed.res.status).toBe(201);
+
+    const job = await checkJob(pushed.layerDigest);
+    expect(job.result).toMatchObject({ diffId: sha256(tar), confirmed: [], mismatched: [pushed.imageId] });
+    const image = await server.services.db.image.findUniqueOrThrow({ where: { id: pushed.imageId } });
+    expect(image.problem).toBe(`layer 1 (${pushed.layerDigest}) uncompresses to ${sha256(tar)}, but the image's config lists ${claimed}`);
+    // What the image page shows.
+    expect(await api.images.layerCheck.query({ ref: "team/big:bad" })).toEqual({ problem: image.problem, unchecked: 0 });
+    const { events } = await api.audit.list.query({ action: "image.layer-check", limit: 5 });
+    expect(events[0]).toMatchObject({ result: "failed", actorName: "admin" });
+    expect(events[0]!.error).toMatch(/uncompresses to sha256:/);
+
+    const save = await fetch(`${server.url}/api/images/save?ref=team/big:bad`, { headers: { authorization: `Bearer ${apiToken}` } });
+    expect(save.status).toBe(400);
+    expect(((await save.json()) as { error: string }).error).toBe(`image ${pushed.imageId} cannot be saved: ${image.problem}`);
+  });
+
+  it("a layer that is not gzip at all is named as such", async () => {
+    const notGzip = Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0]), randomBytes(5000)]);
+    const layerDigest = await putBlob(notGzip);
+    const config = JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [sha256("x")] }, config: {} });
+    const configDigest = await putBlob(config);
+    const res = await v2("/v2/team/big/manifests/junk", {
+      method: "PUT",
+      body: JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: configDigest, size: config.length },
+        layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: layerDigest, size: notGzip.length }],
+      }),
+      headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" },
+    });
+    expect(res.status).toBe(201);
+    await checkJob(layerDigest);
+    const image = await server.services.db.image.findUniqueOrThrow({ where: { id: configDigest } });
+    expect(image.problem).toMatch(/^layer 1 \(sha256:[a-f0-9]{64}\) is not valid gzip \(.+\), but the image's config lists sha256:/);
+  });
+
+  it("a save does not wait for the job: it checks the layer itself and writes its real size, and the check is recorded once", async () => {
+    const tar = Buffer.alloc(600_000, "s");
+    // The save races the job: whichever comes first checks the layer, the archive is right either
+    // way, and the check is recorded once.
+    const pushed = await pushGzipImage("saved", tar);
+    expect(pushed.res.status).toBe(201);
+    const res = await fetch(`${server.url}/api/images/save?ref=team/big:saved`, { headers: { authorization: `Bearer ${apiToken}` } });
+    expect(res.status).toBe(200);
+    const dir = await mkdtemp(path.join(tmpdir(), "berth-check-save-"));
+    try {
+      const file = path.join(dir, "saved.tar");
+      await writeFile(file, Buffer.from(await res.arrayBuffer()));
+      const manifest = JSON.parse(execFileSync("tar", ["-xOf", file, "manifest.json"], { encoding: "utf8" })) as { Layers: string[] }[];
+      const layerTar = execFileSync("tar", ["-xOf", file, manifest[0]!.Layers[0]!]);
+      expect(sha256(layerTar)).toBe(sha256(tar));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    await checkJob(pushed.layerDigest);
+    const { events } = await api.audit.list.query({ action: "image.layer-check", limit: 20 });
+    expect(events.filter((e) => (e.details as { blob?: string }).blob === pushed.layerDigest)).toHaveLength(1);
+  });
+
+  it("a small layer is still checked before the push is answered: a wrong diff_id is MANIFEST_INVALID", async () => {
+    server.services.layerCheckInlineBytes = undefined;
+    try {
+      const tar = randomBytes(10_000);
+      const pushed = await pushGzipImage("small", tar, sha256("not it"));
+      expect(pushed.res.status).toBe(400);
+      const body = (await pushed.res.json()) as { errors: { code: string; message: string }[] };
+      expect(body.errors[0]).toMatchObject({ code: "MANIFEST_INVALID" });
+      expect(body.errors[0]!.message).toBe(`layers[0] uncompresses to ${sha256(tar)}, but the config lists ${sha256("not it")}`);
+      expect(await server.services.db.image.findUnique({ where: { id: pushed.imageId } })).toBeNull();
+    } finally {
+      server.services.layerCheckInlineBytes = 0;
+    }
+  });
+});
