@@ -170,10 +170,10 @@ export async function putManifest(req: Request, ctx: RegistryCtx, name: string, 
   } catch (err) {
     throw new RegistryError("MANIFEST_INVALID", (err as Error).message);
   }
-  // Shared with pulls and loads, exclusive to blob collection: no blob checked here is removed
-  // (an rmi's collection) before the image naming it is committed.
   /** Positions of layers to be checked after the push is answered. */
   const unchecked: number[] = [];
+  // Shared with pulls and loads, exclusive to blob collection: no blob checked here is removed
+  // (an rmi's collection) before the image naming it is committed.
   await ctx.services.blobLock.shared(async () => {
     await requireBlob(ctx, manifest.config.digest, "config");
     for (const layer of manifest.layers) await requireBlob(ctx, layer.digest, "layer");
@@ -200,7 +200,7 @@ export async function putManifest(req: Request, ctx: RegistryCtx, name: string, 
     }
     await ctx.services.blobs.put(bytes);
     const image = record;
-    const actor = ctx.actor!;
+    const pusher = ctx.actor;
     let policy: TagProtection | undefined;
     try {
       await audited<Stored>(
@@ -214,13 +214,14 @@ export async function putManifest(req: Request, ctx: RegistryCtx, name: string, 
         async (tx) => {
           const meta = new PrismaMetadataStore(tx);
           const created = await meta.putImage(image);
-          if (created && unchecked.length) {
+          // (A push always has its pusher: requireScope refuses anonymous pushes.)
+          if (created && unchecked.length && pusher) {
             await tx.imageLayer.updateMany({
               where: { imageId: image.id.toString(), position: { in: unchecked } },
               data: { checked: false },
             });
             const blobs = unchecked.map((i) => image.layers[i]!.blob);
-            await queueLayerChecks(tx, { actor, request: ctx.request }, display, blobs);
+            await queueLayerChecks(tx, { actor: pusher, request: ctx.request }, display, blobs);
           }
           await tx.imageManifest.upsert({
             where: { digest: digest.toString() },

@@ -50,7 +50,7 @@ export interface LayerCheckOutcome {
 /** diff_id and size of a measured blob; a zstd layer's size is the blob's, as for pulls. */
 function uncompressed(measure: LayerMeasure, blob: Digest, blobSize: number): { diffId: string; size: number } | { error: string } {
   if (measure.compression === "none") return { diffId: blob.toString(), size: blobSize };
-  if (measure.compression === "zstd") return { error: "zstd layers cannot be checked" };
+  if (measure.compression === "zstd") return { error: "zstd, not gzip as its media type says" };
   if ("error" in measure) return { error: `not valid gzip (${measure.error})` };
   return { diffId: measure.diffId.toString(), size: measure.size };
 }
