@@ -6,6 +6,8 @@
  * page shows the settings change and the pull by "admin" → tag it for another registry and push
  * it from the image page, following the push job.
  */
+import { createHash, randomBytes } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import type { Page } from "playwright-core";
 import { assert, auditRows, auditShows, defaultOutDir, openBrowser, signIn } from "./browser";
 
@@ -110,13 +112,28 @@ export async function runRegistryE2E(opts: RegistryE2EOptions): Promise<{ screen
     assert(/^1\.0: digest: sha256:[0-9a-f]{64} size: \d+$/m.test(pushLines), `the push ends with docker's digest line:\n${pushLines}`);
     await page.getByTestId("push-close").click();
 
-    // 6. The audit page shows who changed the settings, who pulled and who pushed.
+    // 6. A big layer pushed to Berth's own /v2/ whose config claims another diff_id: the push is
+    // answered, the layer-check job after it finds the mismatch, and the image page says so.
+    log("e2e: push an image whose big layer does not match its config");
+    const imageId = await pushMismatchedImage(base, opts.adminPassword, "e2e/mismatch:1.0");
+    await page.goto(`${base}/images/${encodeURIComponent(imageId)}`);
+    const problem = page.getByRole("alert").filter({ hasText: "This image does not match its config" });
+    await problem.waitFor({ timeout: 60_000 });
+    await shot("layer-mismatch");
+    const problemText = await problem.innerText();
+    assert(
+      /layer 1 \(sha256:[0-9a-f]{64}\) uncompresses to sha256:[0-9a-f]{64}, but the image's config lists sha256:/.test(problemText),
+      `the page names the layer and both digests:\n${problemText}`,
+    );
+
+    // 7. The audit page shows who changed the settings, who pulled and who pushed.
     const rows = await auditRows(page, base);
     await shot("audit");
     const has = (action: string, mention: string) => auditShows(rows, action, mention);
     assert(has("registry.save", opts.origin), `audit shows registry.save of ${opts.origin} by admin`);
     assert(has("image.pull", opts.image), `audit shows image.pull of ${opts.image} by admin`);
     assert(has("image.push", "e2e/pushed"), "audit shows image.push of e2e/pushed by admin");
+    assert(has("image.layer-check", "e2e/mismatch"), "audit shows the failed image.layer-check of e2e/mismatch by admin");
 
     assert(pageErrors.length === 0, `no uncaught page errors: ${pageErrors.join("; ")}`);
     return { screenshots };
@@ -130,4 +147,52 @@ export async function runRegistryE2E(opts: RegistryE2EOptions): Promise<{ screen
 
 async function layerStatuses(page: Page): Promise<string[]> {
   return page.getByTestId("pull-layer").evaluateAll((els) => els.map((el) => el.querySelector("span span")?.textContent ?? ""));
+}
+
+/**
+ * Pushes, through Berth's /v2/ as docker would, a one-layer image whose 17 MiB gzip layer (above
+ * the size checked before the push is answered) does not uncompress to the diff_id its config
+ * lists; returns the image ID.
+ */
+async function pushMismatchedImage(base: string, password: string, ref: string): Promise<string> {
+  const [name, tag] = ref.split(":") as [string, string];
+  const sha256 = (data: Buffer | string) => `sha256:${createHash("sha256").update(data).digest("hex")}`;
+  const basic = Buffer.from(`admin:${password}`).toString("base64");
+  const tokenRes = await fetch(`${base}/v2/token?service=berth&scope=repository:${name}:pull,push`, {
+    headers: { authorization: `Basic ${basic}` },
+  });
+  const { token } = (await tokenRes.json()) as { token: string };
+  const auth = { authorization: `Bearer ${token}` };
+  const put = async (data: Buffer | string) => {
+    const digest = sha256(data);
+    const res = await fetch(`${base}/v2/${name}/blobs/uploads/?digest=${digest}`, {
+      method: "POST",
+      body: typeof data === "string" ? data : new Uint8Array(data),
+      headers: auth,
+    });
+    assert(res.status === 201, `blob upload answered ${res.status}`);
+    return digest;
+  };
+  const layer = gzipSync(randomBytes(17 * 1024 * 1024), { level: 1 });
+  const layerDigest = await put(layer);
+  const config = JSON.stringify({
+    architecture: "amd64",
+    os: "linux",
+    rootfs: { type: "layers", diff_ids: [sha256("not this layer")] },
+    config: {},
+  });
+  const configDigest = await put(config);
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.manifest.v1+json",
+    config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: configDigest, size: Buffer.byteLength(config) },
+    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: layerDigest, size: layer.length }],
+  });
+  const res = await fetch(`${base}/v2/${name}/manifests/${tag}`, {
+    method: "PUT",
+    body: manifest,
+    headers: { ...auth, "content-type": "application/vnd.oci.image.manifest.v1+json" },
+  });
+  assert(res.status === 201, `the manifest PUT is answered at once (${res.status}): the layer is checked after`);
+  return configDigest;
 }

@@ -21,6 +21,7 @@ async function main() {
     adminPassword: env.BERTH_ADMIN_PASSWORD,
     secretKey: env.BERTH_SECRET_KEY,
     mirrorTtlSeconds: env.BERTH_MIRROR_TTL_SECONDS,
+    layerCheckInlineBytes: env.BERTH_LAYER_CHECK_INLINE_BYTES,
   });
   const app = next({ dev, dir: appDir, hostname: env.HOSTNAME, port: env.PORT });
   const handleNext = app.getRequestHandler();

@@ -28,6 +28,19 @@ function event(action: string, targets: AuditEvent["targets"], extra: Partial<Au
 }
 
 describe("describeForImage", () => {
+  it("tells a layer check (run after a push, as the pusher) by what it found, not as something the pusher tried", () => {
+    const checked = [{ ref: "team/app:1.0", digestBefore: ME, digestAfter: ME }];
+    expect(describeForImage(event("image.layer-check", checked, { interface: "registry" }), ME)).toEqual({
+      text: "layers alice pushed as team/app:1.0 checked against the config",
+      note: null,
+    });
+    const error = "the layer uncompresses to sha256:1234, not what the image's config lists";
+    expect(describeForImage(event("image.layer-check", checked, { result: "failed", error }), ME)).toEqual({
+      text: "a layer alice pushed as team/app:1.0 does not match the config",
+      note: `failed: ${error}`,
+    });
+  });
+
   it("tells tags from the image's point of view", () => {
     expect(describeForImage(event("image.tag", [{ ref: "team/app:v1.2", digestBefore: OTHER, digestAfter: ME }]), ME)).toEqual({
       text: "tagged team/app:v1.2 by alice",

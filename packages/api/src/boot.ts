@@ -24,6 +24,8 @@ export interface BootOptions {
   jobPollMs?: number;
   /** `BERTH_MIRROR_TTL_SECONDS`: how long a mirrored tag is served before it is revalidated; default 300. */
   mirrorTtlSeconds?: number;
+  /** `BERTH_LAYER_CHECK_INLINE_BYTES`: pushed gzip layers up to this size are checked before the push is answered; default 16 MiB. */
+  layerCheckInlineBytes?: number;
 }
 
 export interface Booted {
@@ -63,6 +65,7 @@ export async function bootServer(opts: BootOptions): Promise<Booted> {
     blobLock: new BlobLock(),
     secrets: createSecretBox(secretKey.key),
     ...(opts.mirrorTtlSeconds !== undefined ? { mirrorTtlSeconds: opts.mirrorTtlSeconds } : {}),
+    ...(opts.layerCheckInlineBytes !== undefined ? { layerCheckInlineBytes: opts.layerCheckInlineBytes } : {}),
   };
   // Jobs queued or changed by any replica wake this one's runner and watchers at once.
   const announcements = await listenJobChanges(database.url, {

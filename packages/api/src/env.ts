@@ -13,6 +13,12 @@ const schema = z.object({
   BERTH_SECRET_KEY: z.string().optional(),
   /** Seconds a tag cached by the pull-through mirror is served before upstream is asked whether it moved. */
   BERTH_MIRROR_TTL_SECONDS: z.coerce.number().int().min(0).default(300),
+  /** Gzip layers pushed to /v2/ up to this many bytes are checked before the push is answered; bigger ones by a job just after. */
+  BERTH_LAYER_CHECK_INLINE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(16 * 1024 * 1024),
 });
 
 export type ServerEnv = z.infer<typeof schema> & { dataDir: string; blobDir: string };

@@ -44,7 +44,13 @@ describe("first start", () => {
     expect(() => readServerEnv({ PORT: "http" })).toThrow(/invalid settings: PORT/);
     expect(() => readServerEnv({ BERTH_ADMIN_PASSWORD: "short" })).toThrow(/BERTH_ADMIN_PASSWORD must be at least 8 characters/);
     const env = readServerEnv({ BERTH_DATA_DIR: "/srv/berth" });
-    expect(env).toMatchObject({ PORT: 3000, dataDir: "/srv/berth", blobDir: "/srv/berth/blobs" });
+    expect(env).toMatchObject({
+      PORT: 3000,
+      dataDir: "/srv/berth",
+      blobDir: "/srv/berth/blobs",
+      BERTH_LAYER_CHECK_INLINE_BYTES: 16 * 1024 * 1024,
+    });
+    expect(() => readServerEnv({ BERTH_LAYER_CHECK_INLINE_BYTES: "-1" })).toThrow(/invalid settings: BERTH_LAYER_CHECK_INLINE_BYTES/);
     expect(readServerEnv({ BERTH_DATA_DIR: "/srv/berth", BERTH_BLOB_DIR: "/mnt/blobs" }).blobDir).toBe("/mnt/blobs");
     // `pnpm start` runs inside apps/web; ./data means the directory the person ran it from.
     expect(readServerEnv({ INIT_CWD: "/home/me/berth" }).dataDir).toBe("/home/me/berth/data");

@@ -67,6 +67,12 @@ function phrase(e: AuditEvent, imageId: string): [string, string, string | null]
 }
 
 export function describeForImage(e: AuditEvent, imageId: string): HistorySentence {
+  if (e.action === "image.layer-check") {
+    // Run by a job after a push, as the person who pushed: the result is about the layers, not them.
+    const what = names(relevant(e.targets, imageId), imageId) || "this image";
+    if (e.result === "ok") return { text: `layers ${e.actorName} pushed as ${what} checked against the config`, note: null };
+    return { text: `a layer ${e.actorName} pushed as ${what} does not match the config`, note: e.error ? `failed: ${e.error}` : "failed" };
+  }
   const [past, infinitive, note] = phrase(e, imageId);
   if (e.result === "ok") return { text: `${past} by ${e.actorName}`, note };
   const why = e.error ? `: ${e.error}` : "";

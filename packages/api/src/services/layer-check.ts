@@ -89,7 +89,7 @@ export async function checkLayer(who: Who, blob: Digest, ref: string, signal?: A
       details: { blob: blob.toString() },
       describe: (outcome) => ({
         skip: outcome.confirmed.length + outcome.mismatched.length === 0,
-        targets: [...outcome.confirmed, ...outcome.mismatched].map((id) => ({ ref, digestAfter: id })),
+        targets: [...outcome.confirmed, ...outcome.mismatched].map((id) => ({ ref, digestBefore: id, digestAfter: id })),
         details: { blob: blob.toString(), diffId: outcome.diffId ?? null, size: outcome.size ?? null },
         ...(outcome.mismatched.length ? { failed: `the layer ${claim}, not what the image's config lists` } : {}),
       }),

@@ -33,8 +33,8 @@ export function LayerCheckNotice({ imageRef }: { imageRef: string }) {
   if (unchecked === 0) return null;
   return (
     <p className="mb-4 text-sm text-slate-600 dark:text-slate-300" role="status" data-testid="layer-check-pending">
-      <Badge tone="info">checking layers</Badge> {unchecked} pushed layer{unchecked === 1 ? " is" : "s are"} being checked against the
-      image&apos;s config; sizes shown are compressed until then.
+      <Badge tone="info">layers not checked yet</Badge> {unchecked} pushed layer{unchecked === 1 ? " has" : "s have"} yet to be checked
+      against the image&apos;s config (a layer-check job runs after each push); sizes shown are compressed until then.
     </p>
   );
 }
