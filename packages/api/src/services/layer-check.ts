@@ -99,10 +99,12 @@ export async function checkLayer(who: Who, blob: Digest, ref: string, signal?: A
 }
 
 async function settle(tx: Transaction, blob: Digest, found: { diffId: string; size: number } | { error: string }, claim: string) {
-  const rows = await tx.imageLayer.findMany({
-    where: { blob: blob.toString(), checked: false },
-    select: { imageId: true, position: true, diffId: true },
-  });
+  // Locked, so a save and the job settling the same blob at once do it once: the second waits,
+  // then finds the rows checked and has nothing to record.
+  const rows = (
+    await tx.$queryRaw<{ image_id: string; position: number; diff_id: string }[]>`
+      SELECT image_id, position, diff_id FROM image_layers WHERE blob = ${blob.toString()} AND checked = false FOR UPDATE`
+  ).map((r) => ({ imageId: r.image_id, position: r.position, diffId: r.diff_id }));
   const matches = (diffId: string) => "diffId" in found && found.diffId === diffId;
   const confirmed = [...new Set(rows.filter((r) => matches(r.diffId)).map((r) => r.imageId))];
   const mismatched = [...new Set(rows.filter((r) => !matches(r.diffId)).map((r) => r.imageId))];
