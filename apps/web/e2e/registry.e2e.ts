@@ -7,8 +7,8 @@
  * it from the image page, following the push job.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { gzipSync } from "node:zlib";
 import type { Page } from "playwright-core";
+import { pushOneLayerImage } from "@berth/fixtures/v2-push";
 import { assert, auditRows, auditShows, defaultOutDir, openBrowser, signIn } from "./browser";
 
 export interface RegistryE2EOptions {
@@ -150,49 +150,19 @@ async function layerStatuses(page: Page): Promise<string[]> {
 }
 
 /**
- * Pushes, through Berth's /v2/ as docker would, a one-layer image whose 17 MiB gzip layer (above
- * the size checked before the push is answered) does not uncompress to the diff_id its config
- * lists; returns the image ID.
+ * Pushes through Berth's /v2/ a one-layer image whose 17 MiB gzip layer (above the size checked
+ * before the push is answered) does not uncompress to the diff_id its config lists; returns the image ID.
  */
 async function pushMismatchedImage(base: string, password: string, ref: string): Promise<string> {
-  const [name, tag] = ref.split(":") as [string, string];
-  const sha256 = (data: Buffer | string) => `sha256:${createHash("sha256").update(data).digest("hex")}`;
+  const [repository, tag] = ref.split(":") as [string, string];
   const basic = Buffer.from(`admin:${password}`).toString("base64");
-  const tokenRes = await fetch(`${base}/v2/token?service=berth&scope=repository:${name}:pull,push`, {
+  const tokenRes = await fetch(`${base}/v2/token?service=berth&scope=repository:${repository}:pull,push`, {
     headers: { authorization: `Basic ${basic}` },
   });
   const { token } = (await tokenRes.json()) as { token: string };
-  const auth = { authorization: `Bearer ${token}` };
-  const put = async (data: Buffer | string) => {
-    const digest = sha256(data);
-    const res = await fetch(`${base}/v2/${name}/blobs/uploads/?digest=${digest}`, {
-      method: "POST",
-      body: typeof data === "string" ? data : new Uint8Array(data),
-      headers: auth,
-    });
-    assert(res.status === 201, `blob upload answered ${res.status}`);
-    return digest;
-  };
-  const layer = gzipSync(randomBytes(17 * 1024 * 1024), { level: 1 });
-  const layerDigest = await put(layer);
-  const config = JSON.stringify({
-    architecture: "amd64",
-    os: "linux",
-    rootfs: { type: "layers", diff_ids: [sha256("not this layer")] },
-    config: {},
-  });
-  const configDigest = await put(config);
-  const manifest = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: "application/vnd.oci.image.manifest.v1+json",
-    config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: configDigest, size: Buffer.byteLength(config) },
-    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: layerDigest, size: layer.length }],
-  });
-  const res = await fetch(`${base}/v2/${name}/manifests/${tag}`, {
-    method: "PUT",
-    body: manifest,
-    headers: { ...auth, "content-type": "application/vnd.oci.image.manifest.v1+json" },
-  });
-  assert(res.status === 201, `the manifest PUT is answered at once (${res.status}): the layer is checked after`);
-  return configDigest;
+  const diffId = `sha256:${createHash("sha256").update("not this layer").digest("hex")}`;
+  const tar = randomBytes(17 * 1024 * 1024);
+  const pushed = await pushOneLayerImage({ base, authorization: `Bearer ${token}`, repository, tag, tar, diffId });
+  assert(pushed.res.status === 201, `the manifest PUT is answered at once (${pushed.res.status}): the layer is checked after`);
+  return pushed.imageId;
 }

@@ -8,8 +8,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pushOneLayerImage } from "@berth/fixtures/v2-push";
 import { bootTestServer, type TestServer } from "../src/testing";
 import { apiClient, finishedJob } from "./client";
 
@@ -34,24 +34,8 @@ async function putBlob(data: Buffer | string): Promise<string> {
 }
 
 /** Pushes a one-layer image whose gzip layer holds `tar`; its config claims `diffId`. */
-async function pushGzipImage(tag: string, tar: Buffer, diffId = sha256(tar)) {
-  const layer = gzipSync(tar);
-  const layerDigest = await putBlob(layer);
-  const config = JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [diffId] }, config: {} });
-  const configDigest = await putBlob(config);
-  const manifest = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: "application/vnd.oci.image.manifest.v1+json",
-    config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: configDigest, size: Buffer.byteLength(config) },
-    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: layerDigest, size: layer.length }],
-  });
-  const res = await v2(`/v2/team/big/manifests/${tag}`, {
-    method: "PUT",
-    body: manifest,
-    headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" },
-  });
-  return { res, imageId: configDigest, layerDigest, layerSize: layer.length };
-}
+const pushGzipImage = (tag: string, tar: Buffer, diffId = sha256(tar)) =>
+  pushOneLayerImage({ base: server.url, authorization: `Bearer ${bearer}`, repository: "team/big", tag, tar, diffId });
 
 /** The layer-check job of a blob (newest first), once it has finished. */
 async function checkJob(blob: string) {
