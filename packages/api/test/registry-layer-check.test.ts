@@ -162,4 +162,52 @@ describe("layers checked after the push", () => {
       server.services.layerCheckInlineBytes = 0;
     }
   });
+
+  it("a small layer labelled gzip that is a plain tar is held to its own digest: right is taken, wrong is MANIFEST_INVALID", async () => {
+    server.services.layerCheckInlineBytes = undefined;
+    try {
+      // Two tars: a layer row of the first, once taken, would answer for the second push by itself.
+      const push = (tag: string, tar: Buffer, diffId: string) =>
+        pushOneLayerImage({ base: server.url, authorization: `Bearer ${bearer}`, repository: "team/big", tag, tar, diffId, gzip: false });
+      const tar = randomBytes(10_000);
+      const right = await push("plain-right", tar, sha256(tar));
+      expect(right.res.status).toBe(201);
+      expect(await inspectSize("team/big:plain-right")).toBe(tar.length);
+
+      const other = randomBytes(10_000);
+      const wrong = await push("plain-wrong", other, sha256("not it"));
+      expect(wrong.res.status).toBe(400);
+      const body = (await wrong.res.json()) as { errors: { code: string; message: string }[] };
+      expect(body.errors[0]).toMatchObject({
+        code: "MANIFEST_INVALID",
+        message: `layers[0] uncompresses to ${sha256(other)}, but the config lists ${sha256("not it")}`,
+      });
+      expect(await server.services.db.image.findUnique({ where: { id: wrong.imageId } })).toBeNull();
+    } finally {
+      server.services.layerCheckInlineBytes = 0;
+    }
+  });
+
+  it("a small layer labelled gzip whose bytes are zstd is MANIFEST_INVALID, named as zstd", async () => {
+    server.services.layerCheckInlineBytes = undefined;
+    try {
+      const zstd = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), randomBytes(5000)]);
+      const pushed = await pushOneLayerImage({
+        base: server.url,
+        authorization: `Bearer ${bearer}`,
+        repository: "team/big",
+        tag: "zstd",
+        tar: zstd,
+        gzip: false,
+      });
+      expect(pushed.res.status).toBe(400);
+      const body = (await pushed.res.json()) as { errors: { code: string; message: string }[] };
+      expect(body.errors[0]!.code).toBe("MANIFEST_INVALID");
+      expect(body.errors[0]!.message).toBe(
+        "layers[0] (application/vnd.oci.image.layer.v1.tar+gzip) is zstd-compressed, which this version cannot decompress",
+      );
+    } finally {
+      server.services.layerCheckInlineBytes = 0;
+    }
+  });
 });

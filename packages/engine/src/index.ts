@@ -38,6 +38,7 @@ export { NoMatchingPlatformError } from "./pull/platform";
 export { BlobFlights, blobFlightsFor } from "./pull/blob-flights";
 export { pullFinalStatus } from "./pull/progress";
 export { measureStoredLayer, type LayerMeasure } from "./pull/layer-meter";
+export { layerContent, type LayerContent } from "./layer-content";
 export type { LayerStatus, PullLayerEvent, PullStatusEvent, PullProgressEvent } from "./pull/progress";
 
 // Push (docker push without the metadata store): blob existence, cross-repository mounts, uploads, manifest last.

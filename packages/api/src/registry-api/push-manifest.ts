@@ -6,6 +6,7 @@ import {
   isManifestMediaType,
   isValidTag,
   layerCompression,
+  layerContent,
   measureStoredLayer,
   parseConfig,
   parseManifest,
@@ -103,22 +104,20 @@ async function layerRecord(
     if (known.diffId !== diffId.toString()) throw mismatch(index, diffId, known.diffId);
     return { ...base, size: Number(known.size) };
   }
-  if (layerCompression(desc.mediaType) === "none") {
+  const declared = layerCompression(desc.mediaType);
+  if (declared === "none") {
     if (!desc.digest.equals(diffId)) throw mismatch(index, diffId, desc.digest.toString());
     return { ...base, size: desc.size };
   }
-  if (layerCompression(desc.mediaType) === "gzip" && desc.size > inlineCheckLimit(ctx.services)) {
-    return { ...base, size: desc.size, checked: false };
-  }
+  if (declared === "gzip" && desc.size > inlineCheckLimit(ctx.services)) return { ...base, size: desc.size, checked: false };
   const measure = await measureStoredLayer(ctx.services.blobs, desc.digest);
-  if (measure.compression === "gzip" && "diffId" in measure) {
-    if (!measure.diffId.equals(diffId)) throw mismatch(index, diffId, measure.diffId.toString());
-    return { ...base, size: measure.size };
-  }
-  if (measure.compression === "gzip")
-    throw new RegistryError("MANIFEST_INVALID", `layers[${index}] is not a readable gzip stream: ${measure.error}`);
-  // zstd: its uncompressed size is not measured; the blob's size stands in for it.
-  return { ...base, size: desc.size };
+  // A zstd layer that says so is taken as its config says: Berth does not decompress zstd, and
+  // its uncompressed size is not known (the blob's stands in for it).
+  if (measure.compression === "zstd" && declared !== "gzip") return { ...base, size: desc.size };
+  const content = layerContent(measure, desc);
+  if ("unreadable" in content) throw new RegistryError("MANIFEST_INVALID", `layers[${index}] (${desc.mediaType}) ${content.unreadable}`);
+  if (!content.diffId.equals(diffId)) throw mismatch(index, diffId, content.diffId.toString());
+  return { ...base, size: content.size };
 }
 
 function mismatch(index: number, expected: Digest, actual: string): RegistryError {

@@ -1,4 +1,4 @@
-import { BlobNotFoundError, Digest, measureStoredLayer, resolveImage, type LayerMeasure } from "@berth/engine";
+import { BlobNotFoundError, Digest, layerContent, measureStoredLayer, resolveImage, type LayerContent } from "@berth/engine";
 import { enqueueJob, PrismaMetadataStore, type Transaction } from "@berth/db";
 import type { Context, Services } from "../context";
 import type { Actor } from "../auth/actor";
@@ -47,14 +47,6 @@ export interface LayerCheckOutcome {
   removed?: boolean;
 }
 
-/** diff_id and size of a measured blob; a zstd layer's size is the blob's, as for pulls. */
-function uncompressed(measure: LayerMeasure, blob: Digest, blobSize: number): { diffId: string; size: number } | { error: string } {
-  if (measure.compression === "none") return { diffId: blob.toString(), size: blobSize };
-  if (measure.compression === "zstd") return { error: "zstd, not gzip as its media type says" };
-  if ("error" in measure) return { error: `not valid gzip (${measure.error})` };
-  return { diffId: measure.diffId.toString(), size: measure.size };
-}
-
 type Who = Pick<JobCtx, "actor" | "actorName" | "request"> & { services: Services };
 
 /**
@@ -68,19 +60,19 @@ export async function checkLayer(who: Who, blob: Digest, ref: string, signal?: A
   const { services } = who;
   const nothing = { blob: blob.toString(), mismatched: [], confirmed: [] };
   if ((await services.db.imageLayer.count({ where: { blob: blob.toString(), checked: false } })) === 0) return nothing;
-  let found: { diffId: string; size: number } | { error: string };
+  let found: LayerContent;
   try {
     // Shared with loads and pulls: collection does not remove the blob while it is read.
     found = await services.blobLock.shared(async () => {
       const stat = await services.blobs.stat(blob);
       if (!stat) throw new BlobNotFoundError(blob.toString());
-      return uncompressed(await measureStoredLayer(services.blobs, blob, signal), blob, stat.size);
+      return layerContent(await measureStoredLayer(services.blobs, blob, signal), { digest: blob, size: stat.size });
     });
   } catch (err) {
     if (err instanceof BlobNotFoundError) return { ...nothing, removed: true };
     throw err;
   }
-  const claim = "diffId" in found ? `uncompresses to ${found.diffId}` : `is ${found.error}`;
+  const claim = "diffId" in found ? `uncompresses to ${found.diffId.toString()}` : found.unreadable;
   return audited<LayerCheckOutcome>(
     who,
     {
@@ -98,20 +90,22 @@ export async function checkLayer(who: Who, blob: Digest, ref: string, signal?: A
   );
 }
 
-async function settle(tx: Transaction, blob: Digest, found: { diffId: string; size: number } | { error: string }, claim: string) {
+async function settle(tx: Transaction, blob: Digest, found: LayerContent, claim: string) {
   // Locked, so a save and the job settling the same blob at once do it once: the second waits,
   // then finds the rows checked and has nothing to record.
   const rows = (
     await tx.$queryRaw<{ image_id: string; position: number; diff_id: string }[]>`
       SELECT image_id, position, diff_id FROM image_layers WHERE blob = ${blob.toString()} AND checked = false FOR UPDATE`
   ).map((r) => ({ imageId: r.image_id, position: r.position, diffId: r.diff_id }));
-  const matches = (diffId: string) => "diffId" in found && found.diffId === diffId;
+  const content: { diffId: string; size: number } | { error: string } =
+    "diffId" in found ? { diffId: found.diffId.toString(), size: found.size } : { error: found.unreadable };
+  const matches = (diffId: string) => "diffId" in content && content.diffId === diffId;
   const confirmed = [...new Set(rows.filter((r) => matches(r.diffId)).map((r) => r.imageId))];
   const mismatched = [...new Set(rows.filter((r) => !matches(r.diffId)).map((r) => r.imageId))];
-  if ("diffId" in found) {
+  if ("diffId" in content) {
     await tx.imageLayer.updateMany({
-      where: { blob: blob.toString(), checked: false, diffId: found.diffId },
-      data: { size: BigInt(found.size), checked: true },
+      where: { blob: blob.toString(), checked: false, diffId: content.diffId },
+      data: { size: BigInt(content.size), checked: true },
     });
   }
   for (const row of rows.filter((r) => !matches(r.diffId))) {
@@ -127,7 +121,7 @@ async function settle(tx: Transaction, blob: Digest, found: { diffId: string; si
       UPDATE images SET size = (SELECT COALESCE(SUM(size), 0) FROM image_layers WHERE image_id = images.id)
       WHERE id = ANY(${confirmed}::text[])`;
   }
-  return { blob: blob.toString(), ...found, confirmed, mismatched };
+  return { blob: blob.toString(), ...content, confirmed, mismatched };
 }
 
 /** Checks the unchecked layers of these images now (a save must write their real sizes). */

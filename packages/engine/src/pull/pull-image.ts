@@ -17,6 +17,7 @@ import type { FetchBlobResult } from "../registry/blob-fetch";
 import { abortError } from "../registry/errors";
 import { ContentError, firstThatServes, openSources, type Endpoint, type EndpointResult, type Source } from "./endpoints";
 import { measureStoredLayer, type LayerMeasure } from "./layer-meter";
+import { layerContent } from "../layer-content";
 import { blobFlightsFor, type BlobFlights } from "./blob-flights";
 import { runPool } from "../pool";
 import { selectPlatform } from "./platform";
@@ -290,12 +291,9 @@ class Pull {
   }
 
   private uncompressed(measure: LayerMeasure, blob: Digest, blobSize: number, what: string): { diffId: Digest; size: number } {
-    if (measure.compression === "none") return { diffId: blob, size: blobSize };
-    if (measure.compression === "zstd") {
-      throw new ContentError("INVALID_ARGUMENT", `${what} is zstd-compressed, which this version cannot decompress`);
-    }
-    if ("error" in measure) throw new ContentError("INVALID_ARGUMENT", `${what} is not valid gzip: ${measure.error}`);
-    return measure;
+    const content = layerContent(measure, { digest: blob, size: blobSize });
+    if ("unreadable" in content) throw new ContentError("INVALID_ARGUMENT", `${what} ${content.unreadable}`);
+    return content;
   }
 
   // --- blobs ----------------------------------------------------------------------------
