@@ -71,6 +71,8 @@ describe("layers checked after the push", () => {
 
     const job = await checkJob(pushed.layerDigest);
     expect(job).toMatchObject({ state: "succeeded", createdByName: "admin" });
+    // Cancelled, it would leave the layers unchecked with nothing to check them again.
+    await expect(api.jobs.cancel.mutate({ id: job.id })).rejects.toThrow(/^a layer check cannot be cancelled/);
     expect(job.result).toMatchObject({ diffId: sha256(tar), size: tar.length, confirmed: [pushed.imageId], mismatched: [] });
     // docker's Size is what the layers uncompress to, not what they weigh compressed.
     expect(await inspectSize("team/big:1.0")).toBe(tar.length);

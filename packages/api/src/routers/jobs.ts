@@ -169,7 +169,8 @@ export const jobsRouter = {
   }).query(async ({ ctx, input }) => (await listJobs(ctx.services.db, { limit: input.limit })).map(jobView)),
 
   /**
-   * A queued job is cancelled; a running one is aborted (by whichever replica runs it).
+   * A queued job is cancelled; a running one is aborted (by whichever replica runs it). Layer
+   * checks are not cancelled.
    * Needs what starting it needed: `pull`/`push` in the namespace of its reference.
    */
   cancel: permittedProcedure("read", {
@@ -177,6 +178,13 @@ export const jobsRouter = {
     targets: (input, ctx) => cancelTargets(ctx, input.id),
     audit: "job.cancel",
   }).mutation(async ({ ctx, input }) => {
+    if ((await getJob(ctx.services.db, input.id))?.kind === "layer-check") {
+      // Nothing would check the layers again: the image would stay "not checked yet" for good.
+      throw new TRPCError({
+        code: "BAD_REQUEST",
+        message: "a layer check cannot be cancelled: it reads the layer once and ends by itself, and its layers would stay unchecked",
+      });
+    }
     const job = await cancelJob(ctx.services.db, input.id);
     if (job?.state === "cancelled") abortLocalJob(input.id);
     notifyJobChanged(input.id);

@@ -93,7 +93,7 @@ export function JobProgress({
         </div>
         <div className="flex items-center gap-2 text-xs text-slate-500 tabular-nums dark:text-slate-400">
           <span>{formatDuration(job.startedAt, job.finishedAt)}</span>
-          {showCancel && !finished ? (
+          {showCancel && !finished && job.kind !== "layer-check" ? (
             <Button
               size="sm"
               variant="secondary"
