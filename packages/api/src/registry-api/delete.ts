@@ -7,6 +7,7 @@ import { API_VERSION_HEADER, RegistryError } from "./errors";
 import { findManifest } from "./manifest-lookup";
 import { registryRepository, type RegistryRepository } from "./names";
 import { parseBlobDigest } from "./read-endpoints";
+import { holdsContent, unlinkContent } from "./repository-content";
 
 const accepted = () => new Response(null, { status: 202, headers: { ...API_VERSION_HEADER, "content-length": "0" } });
 
@@ -69,13 +70,14 @@ async function deleteArtifact(ctx: RegistryCtx, repo: RegistryRepository, refere
 
 /**
  * DELETE `/v2/<name>/blobs/<digest>`: blobs are shared by every repository of the store, so only
- * one no image uses (an abandoned upload's result) is deleted; others are removed with their images.
+ * one no image uses (an abandoned upload's result) is deleted, from this repository, and from the
+ * store once no other repository was pushed it; others are removed with their images.
  */
 export async function deleteBlob(ctx: RegistryCtx, name: string, digestText: string): Promise<Response> {
   const repo = registryRepository(name);
   await requireScope(ctx, repo, "delete", "blob.delete");
   const digest = parseBlobDigest(digestText);
-  if (!(await ctx.services.blobs.has(digest)))
+  if (!(await holdsContent(ctx.services.db, repo.repository, digest)) || !(await ctx.services.blobs.has(digest)))
     throw new RegistryError("BLOB_UNKNOWN", `blob unknown: ${digest.toString()}`, { digest: digest.toString() });
   const meta = new PrismaMetadataStore(ctx.services.db);
   if (await meta.isBlobReferenced(digest)) {
@@ -84,8 +86,9 @@ export async function deleteBlob(ctx: RegistryCtx, name: string, digestText: str
     });
   }
   await ctx.services.blobLock.exclusive(() =>
-    audited(ctx, { action: "blob.delete", targets: [{ ref: `${repo.name}@${digest.toString()}` }] }, async () => {
-      await ctx.services.blobs.delete(digest);
+    audited(ctx, { action: "blob.delete", targets: [{ ref: `${repo.name}@${digest.toString()}` }] }, async (tx) => {
+      // Gone from this repository; from the store only when no other repository was pushed it too.
+      if (await unlinkContent(tx, repo.repository, digest)) await ctx.services.blobs.delete(digest);
     }),
   );
   return accepted();

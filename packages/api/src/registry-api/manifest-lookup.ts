@@ -3,6 +3,7 @@ import { PrismaMetadataStore } from "@berth/db";
 import type { Services } from "../context";
 import { RegistryError } from "./errors";
 import type { RegistryRepository } from "./names";
+import { holdsContent } from "./repository-content";
 
 /** A manifest as served: its bytes exactly, their digest and media type. */
 export interface ServedManifest {
@@ -65,18 +66,22 @@ export async function findManifest(services: Services, repo: RegistryRepository,
   if (reference.startsWith("sha256:") || reference.includes(":")) {
     const digest = Digest.tryParse(reference);
     if (!digest) throw new RegistryError("DIGEST_INVALID", `invalid digest: ${reference}`, { digest: reference });
-    const child = await services.db.manifestIndexChild.findFirst({
-      where: { indexDigest: digest.toString() },
-      orderBy: { position: "asc" },
-    });
-    const found =
-      (child && (await servedIndex(services, digest, child.imageId))) ||
-      (await servedPushed(services, digest)) ||
-      (await servedArtifact(services, repo, digest));
-    if (found) return found;
-    // Content addressed: an image that arrived with exactly these bytes, wherever it is tagged.
-    const arrived = await services.db.image.findFirst({ where: { manifestDigest: digest.toString() }, select: { id: true } });
-    const candidates = arrived ? [Digest.parse(arrived.id)] : [];
+    const candidates: Digest[] = [];
+    // Stored once for the store, served only where it was pushed or is named (repository-content.ts).
+    if (await holdsContent(services.db, repo.repository, digest)) {
+      const child = await services.db.manifestIndexChild.findFirst({
+        where: { indexDigest: digest.toString() },
+        orderBy: { position: "asc" },
+      });
+      const found =
+        (child && (await servedIndex(services, digest, child.imageId))) ||
+        (await servedPushed(services, digest)) ||
+        (await servedArtifact(services, repo, digest));
+      if (found) return found;
+      // An image that arrived with exactly these bytes (pulled, loaded from an OCI layout).
+      const arrived = await services.db.image.findFirst({ where: { manifestDigest: digest.toString() }, select: { id: true } });
+      if (arrived) candidates.push(Digest.parse(arrived.id));
+    }
     // Built manifests have no stored digest: the repository's images are asked one by one.
     for (const tag of await meta.listTags({ repository: repo.repository })) {
       if (!candidates.some((c) => c.equals(tag.imageId))) candidates.push(tag.imageId);

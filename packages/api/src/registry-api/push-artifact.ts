@@ -3,6 +3,7 @@ import { audited } from "../audit/record";
 import type { RegistryCtx } from "./caller";
 import { RegistryError } from "./errors";
 import type { ManifestPut } from "./push-index";
+import { requireBlob } from "./repository-content";
 
 /** The PUT, and the manifest's JSON (already parsed by push-manifest.ts). */
 export interface ArtifactPush extends ManifestPut {
@@ -48,10 +49,7 @@ export async function putArtifact(ctx: RegistryCtx, push: ArtifactPush): Promise
   const { repo, tag, digest } = push;
   await ctx.services.blobLock.shared(async () => {
     for (const blob of parsed.blobs) {
-      if (!(await ctx.services.blobs.has(blob)))
-        throw new RegistryError("MANIFEST_BLOB_UNKNOWN", `the manifest's blob ${blob.toString()} was not uploaded`, {
-          digest: blob.toString(),
-        });
+      await requireBlob(ctx, repo, blob, "blob");
     }
     await ctx.services.blobs.put(push.bytes);
     await audited(

@@ -5,6 +5,7 @@ import { TagProtection } from "../services/tag-protection";
 import type { RegistryCtx } from "./caller";
 import { RegistryError } from "./errors";
 import type { RegistryRepository } from "./names";
+import { holdsContent, linkContent } from "./repository-content";
 
 /** A manifest PUT as push-manifest.ts read and checked it, handed on to push-index.ts or push-artifact.ts. */
 export interface ManifestPut {
@@ -44,11 +45,12 @@ export async function putIndex(ctx: RegistryCtx, push: ManifestPut): Promise<voi
   if (index.manifests.length === 0) throw new RegistryError("MANIFEST_INVALID", "the index lists no manifests");
   const children: Child[] = [];
   for (const [position, desc] of index.manifests.entries()) {
-    const image = await imageWithManifest(ctx, desc.digest);
+    const held = await holdsContent(ctx.services.db, push.repo.repository, desc.digest);
+    const image = held ? await imageWithManifest(ctx, desc.digest) : null;
     if (!image) {
       throw new RegistryError(
         "MANIFEST_BLOB_UNKNOWN",
-        `the index's manifests[${position}] ${desc.digest.toString()} (${platformText(desc)}) was not pushed: push each platform's manifest first`,
+        `the index's manifests[${position}] ${desc.digest.toString()} (${platformText(desc)}) was not pushed to ${push.repo.name}: push each platform's manifest first`,
         { digest: desc.digest.toString() },
       );
     }
@@ -75,6 +77,7 @@ export async function putIndex(ctx: RegistryCtx, push: ManifestPut): Promise<voi
             create: { digest: digest.toString(), mediaType: push.mediaType, size: push.bytes.length, children: { create: children } },
             update: {},
           });
+          await linkContent(tx, repo.repository, [digest]);
           if (tag === undefined) return [{ ref: push.display, digestBefore: null, digestAfter: digest.toString() }];
           const meta = new PrismaMetadataStore(tx);
           policy = new TagProtection(tx, ctx.actor);

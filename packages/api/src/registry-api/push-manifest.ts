@@ -24,6 +24,7 @@ import { TagProtection } from "../services/tag-protection";
 import { requireScope, type RegistryCtx } from "./caller";
 import { API_VERSION_HEADER, RegistryError } from "./errors";
 import { registryRepository } from "./names";
+import { linkContent, requireBlob } from "./repository-content";
 import { putIndex } from "./push-index";
 import { isArtifactManifest, putArtifact } from "./push-artifact";
 import { inlineCheckLimit, queueLayerChecks } from "../services/layer-check";
@@ -72,15 +73,6 @@ function mediaTypeOf(req: Request, bytes: Buffer): { mediaType: string; json: Re
     throw new RegistryError("MANIFEST_INVALID", `Content-Type ${mediaType} differs from the manifest's mediaType ${declared}`);
   }
   return { mediaType, json: doc };
-}
-
-async function requireBlob(ctx: RegistryCtx, digest: Digest, what: string): Promise<number> {
-  const stat = await ctx.services.blobs.stat(digest);
-  if (!stat)
-    throw new RegistryError("MANIFEST_BLOB_UNKNOWN", `the manifest's ${what} ${digest.toString()} was not uploaded`, {
-      digest: digest.toString(),
-    });
-  return stat.size;
 }
 
 /**
@@ -174,8 +166,8 @@ export async function putManifest(req: Request, ctx: RegistryCtx, name: string, 
   // Shared with pulls and loads, exclusive to blob collection: no blob checked here is removed
   // (an rmi's collection) before the image naming it is committed.
   await ctx.services.blobLock.shared(async () => {
-    await requireBlob(ctx, manifest.config.digest, "config");
-    for (const layer of manifest.layers) await requireBlob(ctx, layer.digest, "layer");
+    await requireBlob(ctx, repo, manifest.config.digest, "config");
+    for (const layer of manifest.layers) await requireBlob(ctx, repo, layer.digest, "layer");
     const configBytes = await ctx.services.blobs.read(manifest.config.digest, MAX_MANIFEST_BYTES);
     let record;
     try {
@@ -227,6 +219,7 @@ export async function putManifest(req: Request, ctx: RegistryCtx, name: string, 
             create: { digest: digest.toString(), imageId: image.id.toString(), mediaType },
             update: {},
           });
+          await linkContent(tx, repo.repository, [digest]);
           // An image that arrived without a manifest (a docker archive) keeps the one pushed now.
           if (!created)
             await tx.image.updateMany({

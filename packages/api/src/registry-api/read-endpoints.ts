@@ -5,6 +5,7 @@ import { requireScope, type RegistryCtx } from "./caller";
 import { API_VERSION_HEADER, RegistryError } from "./errors";
 import { findOrMirrorManifest } from "./mirror";
 import { registryRepository } from "./names";
+import { holdsContent } from "./repository-content";
 
 /** GET/HEAD `/v2/<name>/manifests/<reference>`; docker.io names Berth does not hold go through the mirror (mirror.ts). */
 export async function getManifest(req: Request, ctx: RegistryCtx, name: string, reference: string): Promise<Response> {
@@ -56,7 +57,7 @@ export async function getBlob(req: Request, ctx: RegistryCtx, name: string, dige
   const repo = registryRepository(name);
   await requireScope(ctx, repo, "pull");
   const digest = parseBlobDigest(digestText);
-  const stat = await ctx.services.blobs.stat(digest);
+  const stat = (await holdsContent(ctx.services.db, repo.repository, digest)) ? await ctx.services.blobs.stat(digest) : undefined;
   if (!stat) throw new RegistryError("BLOB_UNKNOWN", `blob unknown: ${digest.toString()}`, { digest: digest.toString() });
   const range = parseRange(req.headers.get("range"), stat.size);
   const headers: Record<string, string> = {

@@ -9,6 +9,7 @@ import { grantedActions } from "./bearer-token";
 import { API_VERSION_HEADER, RegistryError } from "./errors";
 import { registryRepository, type RegistryRepository } from "./names";
 import { parseBlobDigest } from "./read-endpoints";
+import { holdsContent, linkContent } from "./repository-content";
 
 /** One PATCH's bytes, stored as a blob of its own until the upload is finished. */
 interface Chunk {
@@ -49,7 +50,9 @@ function sessionHeaders(repo: RegistryRepository, session: Pick<Session, "id" | 
   };
 }
 
-function created(repo: RegistryRepository, digest: Digest): Response {
+/** The blob is in the store: the repository now holds it (it was uploaded or mounted there). */
+async function created(ctx: RegistryCtx, repo: RegistryRepository, digest: Digest): Promise<Response> {
+  await linkContent(ctx.services.db, repo.repository, [digest]);
   return new Response(null, {
     status: 201,
     headers: {
@@ -136,7 +139,6 @@ async function finish(ctx: RegistryCtx, session: Session, digest: Digest): Promi
         actual: digests[0]!.toString(),
       });
     }
-    if (digests.length === 0 && (await blobs.has(digest))) return;
     await ingestStream(blobs, concatenated(blobs, digests), { digest, size: session.size });
   } finally {
     await ctx.services.db.registryUpload.deleteMany({ where: { id: session.id } });
@@ -144,7 +146,7 @@ async function finish(ctx: RegistryCtx, session: Session, digest: Digest): Promi
   }
 }
 
-/** Cross-repository mount: the blob is there and the caller may pull it from `from` with this token. */
+/** Cross-repository mount: `from` holds the blob and the caller may pull it from there with this token. */
 async function tryMount(ctx: RegistryCtx, mount: string, from: string | null): Promise<Digest | undefined> {
   const digest = Digest.tryParse(mount);
   if (!digest || !from || !ctx.claims) return undefined;
@@ -155,7 +157,8 @@ async function tryMount(ctx: RegistryCtx, mount: string, from: string | null): P
     return undefined;
   }
   if (!grantedActions(ctx.claims, source.name).has("pull") || !scopeDecision(ctx.actor, "pull", source.namespace).allowed) return undefined;
-  return (await ctx.services.blobs.has(digest)) ? digest : undefined;
+  const held = (await ctx.services.blobs.has(digest)) && (await holdsContent(ctx.services.db, source.repository, digest));
+  return held ? digest : undefined;
 }
 
 /** POST `/v2/<name>/blobs/uploads/`: monolithic (`digest=`), mount (`mount=&from=`), or a new session. */
@@ -166,7 +169,7 @@ export async function startUpload(req: Request, ctx: RegistryCtx, name: string):
   const mount = url.searchParams.get("mount");
   if (mount) {
     const mounted = await tryMount(ctx, mount, url.searchParams.get("from"));
-    if (mounted) return created(repo, mounted);
+    if (mounted) return created(ctx, repo, mounted);
   }
   const digestText = url.searchParams.get("digest");
   if (digestText !== null) {
@@ -174,7 +177,7 @@ export async function startUpload(req: Request, ctx: RegistryCtx, name: string):
     const body = hasBody(req) ? requestBody(req) : null;
     if (!body) throw new RegistryError("BLOB_UPLOAD_INVALID", "a monolithic upload (?digest=) needs the blob as the request body");
     await ingestStream(ctx.services.blobs, body, { digest });
-    return created(repo, digest);
+    return created(ctx, repo, digest);
   }
   void cleanAbandonedUploads(ctx.services).catch((err: unknown) =>
     console.error(`berth: cleaning abandoned uploads: ${(err as Error).message}`),
@@ -205,7 +208,7 @@ export async function continueUpload(req: Request, ctx: RegistryCtx, name: strin
       const digest = parseBlobDigest(digestText);
       session = await appendChunk(ctx, req, session);
       await finish(ctx, session, digest);
-      return created(repo, digest);
+      return created(ctx, repo, digest);
     }
     default:
       throw new RegistryError("UNSUPPORTED", `${req.method} is not supported on an upload`);

@@ -1,0 +1,65 @@
+import type { Digest } from "@berth/engine";
+import type { DbClient } from "@berth/db";
+import type { RegistryCtx } from "./caller";
+import { RegistryError } from "./errors";
+import type { RegistryRepository } from "./names";
+
+/**
+ * Blobs and manifests are stored once for the whole store, but a repository serves (and lets a
+ * manifest name) only the content it holds, as the distribution registry does with its per-
+ * repository links: otherwise anyone who may pull one repository, or anonymous callers of a
+ * public one, could read any other repository's layers by their digest, and a push could adopt
+ * them without ever having had the bytes.
+ *
+ * A repository holds what was pushed to it through /v2/ (uploaded, mounted from a repository the
+ * caller may pull, a manifest pushed by digest: `repository_content`) and whatever its tags,
+ * mirror fills and artifacts name (so pulls, loads, tags and builds need no rows of their own).
+ */
+export async function holdsContent(db: DbClient, repository: string, digest: Digest): Promise<boolean> {
+  const d = digest.toString();
+  // Evaluated left to right, stopping at the first that holds: a pushed blob is the first lookup.
+  const [row] = await db.$queryRaw<{ held: boolean }[]>`
+    WITH held_images AS (
+      SELECT image_id FROM tags WHERE repository = ${repository}
+      UNION SELECT c.image_id FROM tags t JOIN manifest_index_children c ON c.index_digest = t.index_digest
+        WHERE t.repository = ${repository}
+      UNION SELECT image_id FROM mirror_cache WHERE repository = ${repository}
+    )
+    SELECT (
+      EXISTS (SELECT 1 FROM repository_content WHERE repository = ${repository} AND digest = ${d})
+      OR EXISTS (SELECT 1 FROM held_images h JOIN image_layers l ON l.image_id = h.image_id WHERE l.blob = ${d})
+      OR EXISTS (SELECT 1 FROM held_images WHERE image_id = ${d})
+      OR EXISTS (SELECT 1 FROM held_images h JOIN images i ON i.id = h.image_id WHERE i.manifest_digest = ${d})
+      OR EXISTS (SELECT 1 FROM held_images h JOIN image_manifests m ON m.image_id = h.image_id WHERE m.digest = ${d})
+      OR EXISTS (SELECT 1 FROM tags WHERE repository = ${repository} AND (index_digest = ${d} OR manifest_digest = ${d}))
+      OR EXISTS (SELECT 1 FROM tags t JOIN manifest_index_children c ON c.index_digest = t.index_digest
+                 WHERE t.repository = ${repository} AND c.manifest_digest = ${d})
+      OR EXISTS (SELECT 1 FROM mirror_cache WHERE repository = ${repository} AND upstream_digest = ${d})
+      OR EXISTS (SELECT 1 FROM artifacts WHERE repository = ${repository} AND (digest = ${d} OR ${d} = ANY(blobs)))
+    ) AS held`;
+  return row?.held ?? false;
+}
+
+/** Records content as pushed to the repository (idempotent). */
+export async function linkContent(db: DbClient, repository: string, digests: Digest[]): Promise<void> {
+  if (digests.length === 0) return;
+  const data = [...new Set(digests.map(String))].map((digest) => ({ repository, digest }));
+  await db.repositoryContent.createMany({ data, skipDuplicates: true });
+}
+
+/** Forgets content pushed to the repository; true when no repository is left that was pushed it. */
+export async function unlinkContent(db: DbClient, repository: string, digest: Digest): Promise<boolean> {
+  await db.repositoryContent.deleteMany({ where: { repository, digest: digest.toString() } });
+  return (await db.repositoryContent.count({ where: { digest: digest.toString() } })) === 0;
+}
+
+/** A blob the manifest names must be in the store and held by the repository (pushed or mounted there, or named by it). */
+export async function requireBlob(ctx: RegistryCtx, repo: RegistryRepository, digest: Digest, what: string): Promise<number> {
+  const held = await holdsContent(ctx.services.db, repo.repository, digest);
+  const stat = held ? await ctx.services.blobs.stat(digest) : undefined;
+  if (!stat)
+    throw new RegistryError("MANIFEST_BLOB_UNKNOWN", `the manifest's ${what} ${digest.toString()} was not uploaded to ${repo.name}`, {
+      digest: digest.toString(),
+    });
+  return stat.size;
+}

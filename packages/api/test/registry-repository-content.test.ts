@@ -1,0 +1,187 @@
+/**
+ * Blobs are stored once for the whole store, but each repository serves only what it holds: what
+ * was pushed or mounted there and what its tags name. Otherwise a caller who may pull one
+ * repository (or anyone, through a public one) reads another's layers by digest, and a push
+ * adopts layers it never had.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { Digest } from "@berth/engine";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pushOneLayerImage, type OneLayerPush } from "@berth/fixtures/v2-push";
+import { bootTestServer, type TestServer } from "../src/testing";
+import { apiClient } from "./client";
+
+let server: TestServer;
+let secret: OneLayerPush;
+let manifestDigest: string;
+let manifestBytes: string;
+
+const sha256 = (data: Buffer | string) => `sha256:${createHash("sha256").update(data).digest("hex")}`;
+
+/** A token for these scopes (`repository:team-a/app:pull,push`), as admin or (without `basic`) anonymously. */
+async function token(scopes: string[], basic = true): Promise<string> {
+  const query = new URLSearchParams([["service", "berth"], ...scopes.map((s) => ["scope", s])]);
+  const headers: Record<string, string> = basic
+    ? { authorization: `Basic ${Buffer.from(`admin:${server.adminPassword}`).toString("base64")}` }
+    : {};
+  const res = await fetch(`${server.url}/v2/token?${query.toString()}`, { headers });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { token: string }).token;
+}
+
+/** A /v2/ request with a token for `scopes` (by default everything on the repository in the path). */
+async function v2(pathname: string, init: RequestInit & { scopes?: string[]; anonymous?: true } = {}): Promise<Response> {
+  const repository = /^\/v2\/(.+?)\/(blobs|manifests)\//.exec(pathname)![1]!;
+  const scopes = init.scopes ?? [`repository:${repository}:pull,push,delete`];
+  const headers = new Headers(init.headers);
+  headers.set("authorization", `Bearer ${await token(scopes, !init.anonymous)}`);
+  return fetch(`${server.url}${pathname}`, { ...init, headers });
+}
+
+async function errorOf(res: Response): Promise<{ code: string; message: string }> {
+  return ((await res.json()) as { errors: { code: string; message: string }[] }).errors[0]!;
+}
+
+beforeAll(async () => {
+  server = await bootTestServer();
+  const tar = randomBytes(20_000);
+  secret = await pushOneLayerImage({
+    base: server.url,
+    authorization: `Bearer ${await token(["repository:team-a/secret:pull,push"])}`,
+    repository: "team-a/secret",
+    tag: "1.0",
+    tar,
+  });
+  expect(secret.res.status).toBe(201);
+  manifestDigest = secret.res.headers.get("docker-content-digest")!;
+  manifestBytes = await (await v2(`/v2/team-a/secret/manifests/${manifestDigest}`)).text();
+  expect(sha256(manifestBytes)).toBe(manifestDigest);
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+});
+
+describe("content a repository holds", () => {
+  it("a repository serves its own blobs and manifests, and not another repository's by digest", async () => {
+    for (const method of ["GET", "HEAD"]) {
+      expect((await v2(`/v2/team-a/secret/blobs/${secret.layerDigest}`, { method })).status).toBe(200);
+      expect((await v2(`/v2/team-a/secret/blobs/${secret.imageId}`, { method })).status).toBe(200);
+      expect((await v2(`/v2/team-b/other/blobs/${secret.layerDigest}`, { method })).status).toBe(404);
+      expect((await v2(`/v2/team-b/other/blobs/${secret.imageId}`, { method })).status).toBe(404);
+      expect((await v2(`/v2/team-b/other/manifests/${manifestDigest}`, { method })).status).toBe(404);
+    }
+    expect(await errorOf(await v2(`/v2/team-b/other/blobs/${secret.layerDigest}`))).toEqual({
+      code: "BLOB_UNKNOWN",
+      message: `blob unknown: ${secret.layerDigest}`,
+      detail: { digest: secret.layerDigest },
+    });
+    expect((await errorOf(await v2(`/v2/team-b/other/manifests/${manifestDigest}`))).code).toBe("MANIFEST_UNKNOWN");
+  });
+
+  it("a manifest cannot name blobs its repository was never pushed, and an upload without bytes does not claim one", async () => {
+    const put = await v2("/v2/team-b/other/manifests/stolen", {
+      method: "PUT",
+      body: manifestBytes,
+      headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" },
+    });
+    expect(put.status).toBe(404);
+    expect(await errorOf(put)).toMatchObject({
+      code: "MANIFEST_BLOB_UNKNOWN",
+      message: `the manifest's config ${secret.imageId} was not uploaded to team-b/other`,
+    });
+    expect(await server.services.db.tag.count({ where: { repository: "docker.io/team-b/other" } })).toBe(0);
+
+    // A session finished with the digest of a blob the store holds, but none of its bytes.
+    const started = await v2("/v2/team-b/other/blobs/uploads/", { method: "POST" });
+    expect(started.status).toBe(202);
+    const finish = await v2(`${started.headers.get("location")!}?digest=${secret.layerDigest}`, { method: "PUT" });
+    expect(finish.status).toBe(400);
+    expect((await errorOf(finish)).code).toBe("DIGEST_INVALID");
+    expect((await v2(`/v2/team-b/other/blobs/${secret.layerDigest}`, { method: "HEAD" })).status).toBe(404);
+  });
+
+  it("a blob mounted from a repository that holds it, or uploaded again, is held; a mount from one that does not is an upload", async () => {
+    const scopes = ["repository:team-b/mounted:pull,push", "repository:team-a/secret:pull"];
+    const notThere = await v2(`/v2/team-b/mounted/blobs/uploads/?mount=${secret.layerDigest}&from=team-c/empty`, {
+      method: "POST",
+      scopes: ["repository:team-b/mounted:pull,push", "repository:team-c/empty:pull"],
+    });
+    expect(notThere.status).toBe(202);
+    for (const digest of [secret.layerDigest, secret.imageId]) {
+      const mount = await v2(`/v2/team-b/mounted/blobs/uploads/?mount=${digest}&from=team-a/secret`, { method: "POST", scopes });
+      expect(mount.status).toBe(201);
+    }
+    const put = await v2("/v2/team-b/mounted/manifests/1.0", {
+      method: "PUT",
+      body: manifestBytes,
+      headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" },
+    });
+    expect(put.status).toBe(201);
+    expect((await v2(`/v2/team-b/mounted/blobs/${secret.layerDigest}`)).status).toBe(200);
+
+    // Pushing the bytes themselves: the store keeps one copy, the repository holds it.
+    const config = await (await v2(`/v2/team-a/secret/blobs/${secret.imageId}`)).text();
+    const upload = await v2(`/v2/team-d/again/blobs/uploads/?digest=${secret.imageId}`, { method: "POST", body: config });
+    expect(upload.status).toBe(201);
+    expect(await (await v2(`/v2/team-d/again/blobs/${secret.imageId}`)).text()).toBe(config);
+  });
+
+  it("an index may list only manifests pushed to its own repository", async () => {
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.index.v1+json",
+      manifests: [
+        {
+          mediaType: "application/vnd.oci.image.manifest.v1+json",
+          digest: manifestDigest,
+          size: Buffer.byteLength(manifestBytes),
+          platform: { os: "linux", architecture: "amd64" },
+        },
+      ],
+    });
+    const put = (repository: string) =>
+      v2(`/v2/${repository}/manifests/multi`, {
+        method: "PUT",
+        body: index,
+        headers: { "content-type": "application/vnd.oci.image.index.v1+json" },
+      });
+    const elsewhere = await put("team-e/index");
+    expect(elsewhere.status).toBe(404);
+    expect((await errorOf(elsewhere)).code).toBe("MANIFEST_BLOB_UNKNOWN");
+    expect((await put("team-a/secret")).status).toBe(201);
+    expect((await v2(`/v2/team-a/secret/manifests/${sha256(index)}`)).status).toBe(200);
+    expect((await v2(`/v2/team-e/index/manifests/${sha256(index)}`)).status).toBe(404);
+  });
+
+  it("anonymous callers of a public namespace read its images, not private blobs by digest", async () => {
+    const admin = apiClient(server.url, await server.token());
+    await admin.publicNamespaces.add.mutate({ namespace: "pub" });
+    const own = await pushOneLayerImage({
+      base: server.url,
+      authorization: `Bearer ${await token(["repository:pub/app:pull,push"])}`,
+      repository: "pub/app",
+      tag: "1.0",
+      tar: randomBytes(5_000),
+    });
+    expect(own.res.status).toBe(201);
+    const scopes = ["repository:pub/app:pull"];
+    expect((await v2(`/v2/pub/app/blobs/${own.layerDigest}`, { scopes, anonymous: true })).status).toBe(200);
+    expect((await v2(`/v2/pub/app/blobs/${secret.layerDigest}`, { scopes, anonymous: true })).status).toBe(404);
+    expect((await v2(`/v2/pub/app/manifests/${manifestDigest}`, { scopes, anonymous: true })).status).toBe(404);
+  });
+
+  it("deleting a blob takes it from that repository, and from the store once no other repository was pushed it", async () => {
+    const blob = randomBytes(3_000);
+    const digest = sha256(blob);
+    for (const repository of ["team-f/one", "team-f/two"]) {
+      expect((await v2(`/v2/${repository}/blobs/uploads/?digest=${digest}`, { method: "POST", body: blob })).status).toBe(201);
+    }
+    expect((await v2(`/v2/team-g/none/blobs/${digest}`, { method: "DELETE" })).status).toBe(404);
+    expect((await v2(`/v2/team-f/one/blobs/${digest}`, { method: "DELETE" })).status).toBe(202);
+    expect((await v2(`/v2/team-f/one/blobs/${digest}`, { method: "HEAD" })).status).toBe(404);
+    expect((await v2(`/v2/team-f/two/blobs/${digest}`)).status).toBe(200);
+    expect((await v2(`/v2/team-f/two/blobs/${digest}`, { method: "DELETE" })).status).toBe(202);
+    expect(await server.services.blobs.has(Digest.parse(digest))).toBe(false);
+  });
+});
