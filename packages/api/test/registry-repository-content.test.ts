@@ -20,7 +20,7 @@ const sha256 = (data: Buffer | string) => `sha256:${createHash("sha256").update(
 
 /** A token for these scopes (`repository:team-a/app:pull,push`), as admin or (without `basic`) anonymously. */
 async function token(scopes: string[], basic = true): Promise<string> {
-  const query = new URLSearchParams([["service", "berth"], ...scopes.map((s) => ["scope", s])]);
+  const query = new URLSearchParams([["service", "berth"], ...scopes.map((s): [string, string] => ["scope", s])]);
   const headers: Record<string, string> = basic
     ? { authorization: `Basic ${Buffer.from(`admin:${server.adminPassword}`).toString("base64")}` }
     : {};

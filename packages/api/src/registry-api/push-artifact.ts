@@ -3,7 +3,7 @@ import { audited } from "../audit/record";
 import type { RegistryCtx } from "./caller";
 import { RegistryError } from "./errors";
 import type { ManifestPut } from "./push-index";
-import { requireBlob } from "./repository-content";
+import { requireBlobs } from "./repository-content";
 
 /** The PUT, and the manifest's JSON (already parsed by push-manifest.ts). */
 export interface ArtifactPush extends ManifestPut {
@@ -48,9 +48,11 @@ export async function putArtifact(ctx: RegistryCtx, push: ArtifactPush): Promise
   const parsed = parseArtifact(push.json);
   const { repo, tag, digest } = push;
   await ctx.services.blobLock.shared(async () => {
-    for (const blob of parsed.blobs) {
-      await requireBlob(ctx, repo, blob, "blob");
-    }
+    await requireBlobs(
+      ctx,
+      repo,
+      parsed.blobs.map((digest) => ({ digest, what: "blob" })),
+    );
     await ctx.services.blobs.put(push.bytes);
     await audited(
       ctx,

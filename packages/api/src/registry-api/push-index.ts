@@ -5,7 +5,7 @@ import { TagProtection } from "../services/tag-protection";
 import type { RegistryCtx } from "./caller";
 import { RegistryError } from "./errors";
 import type { RegistryRepository } from "./names";
-import { holdsContent, linkContent } from "./repository-content";
+import { heldAmong, linkContent } from "./repository-content";
 
 /** A manifest PUT as push-manifest.ts read and checked it, handed on to push-index.ts or push-artifact.ts. */
 export interface ManifestPut {
@@ -44,9 +44,13 @@ export async function putIndex(ctx: RegistryCtx, push: ManifestPut): Promise<voi
   }
   if (index.manifests.length === 0) throw new RegistryError("MANIFEST_INVALID", "the index lists no manifests");
   const children: Child[] = [];
+  const held = await heldAmong(
+    ctx.services.db,
+    push.repo.repository,
+    index.manifests.map((m) => m.digest),
+  );
   for (const [position, desc] of index.manifests.entries()) {
-    const held = await holdsContent(ctx.services.db, push.repo.repository, desc.digest);
-    const image = held ? await imageWithManifest(ctx, desc.digest) : null;
+    const image = held.has(desc.digest.toString()) ? await imageWithManifest(ctx, desc.digest) : null;
     if (!image) {
       throw new RegistryError(
         "MANIFEST_BLOB_UNKNOWN",

@@ -24,7 +24,7 @@ import { TagProtection } from "../services/tag-protection";
 import { requireScope, type RegistryCtx } from "./caller";
 import { API_VERSION_HEADER, RegistryError } from "./errors";
 import { registryRepository } from "./names";
-import { linkContent, requireBlob } from "./repository-content";
+import { linkContent, requireBlobs } from "./repository-content";
 import { putIndex } from "./push-index";
 import { isArtifactManifest, putArtifact } from "./push-artifact";
 import { inlineCheckLimit, queueLayerChecks } from "../services/layer-check";
@@ -166,8 +166,10 @@ export async function putManifest(req: Request, ctx: RegistryCtx, name: string, 
   // Shared with pulls and loads, exclusive to blob collection: no blob checked here is removed
   // (an rmi's collection) before the image naming it is committed.
   await ctx.services.blobLock.shared(async () => {
-    await requireBlob(ctx, repo, manifest.config.digest, "config");
-    for (const layer of manifest.layers) await requireBlob(ctx, repo, layer.digest, "layer");
+    await requireBlobs(ctx, repo, [
+      { digest: manifest.config.digest, what: "config" },
+      ...manifest.layers.map((l) => ({ digest: l.digest, what: "layer" })),
+    ]);
     const configBytes = await ctx.services.blobs.read(manifest.config.digest, MAX_MANIFEST_BYTES);
     let record;
     try {

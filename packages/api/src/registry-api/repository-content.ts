@@ -16,28 +16,33 @@ import type { RegistryRepository } from "./names";
  * mirror fills and artifacts name (so pulls, loads, tags and builds need no rows of their own).
  */
 export async function holdsContent(db: DbClient, repository: string, digest: Digest): Promise<boolean> {
-  const d = digest.toString();
-  // Evaluated left to right, stopping at the first that holds: a pushed blob is the first lookup.
-  const [row] = await db.$queryRaw<{ held: boolean }[]>`
+  return (await heldAmong(db, repository, [digest])).has(digest.toString());
+}
+
+/** Which of these digests the repository holds, in one query. */
+export async function heldAmong(db: DbClient, repository: string, digests: Digest[]): Promise<Set<string>> {
+  const wanted = [...new Set(digests.map(String))];
+  if (wanted.length === 0) return new Set();
+  // Each digest's conditions stop at the first that holds: a pushed blob is the first lookup.
+  const rows = await db.$queryRaw<{ d: string }[]>`
     WITH held_images AS (
       SELECT image_id FROM tags WHERE repository = ${repository}
       UNION SELECT c.image_id FROM tags t JOIN manifest_index_children c ON c.index_digest = t.index_digest
         WHERE t.repository = ${repository}
       UNION SELECT image_id FROM mirror_cache WHERE repository = ${repository}
     )
-    SELECT (
-      EXISTS (SELECT 1 FROM repository_content WHERE repository = ${repository} AND digest = ${d})
-      OR EXISTS (SELECT 1 FROM held_images h JOIN image_layers l ON l.image_id = h.image_id WHERE l.blob = ${d})
-      OR EXISTS (SELECT 1 FROM held_images WHERE image_id = ${d})
-      OR EXISTS (SELECT 1 FROM held_images h JOIN images i ON i.id = h.image_id WHERE i.manifest_digest = ${d})
-      OR EXISTS (SELECT 1 FROM held_images h JOIN image_manifests m ON m.image_id = h.image_id WHERE m.digest = ${d})
-      OR EXISTS (SELECT 1 FROM tags WHERE repository = ${repository} AND (index_digest = ${d} OR manifest_digest = ${d}))
+    SELECT w.d FROM unnest(${wanted}::text[]) AS w(d) WHERE
+      EXISTS (SELECT 1 FROM repository_content WHERE repository = ${repository} AND digest = w.d)
+      OR EXISTS (SELECT 1 FROM held_images h JOIN image_layers l ON l.image_id = h.image_id WHERE l.blob = w.d)
+      OR EXISTS (SELECT 1 FROM held_images WHERE image_id = w.d)
+      OR EXISTS (SELECT 1 FROM held_images h JOIN images i ON i.id = h.image_id WHERE i.manifest_digest = w.d)
+      OR EXISTS (SELECT 1 FROM held_images h JOIN image_manifests m ON m.image_id = h.image_id WHERE m.digest = w.d)
+      OR EXISTS (SELECT 1 FROM tags WHERE repository = ${repository} AND (index_digest = w.d OR manifest_digest = w.d))
       OR EXISTS (SELECT 1 FROM tags t JOIN manifest_index_children c ON c.index_digest = t.index_digest
-                 WHERE t.repository = ${repository} AND c.manifest_digest = ${d})
-      OR EXISTS (SELECT 1 FROM mirror_cache WHERE repository = ${repository} AND upstream_digest = ${d})
-      OR EXISTS (SELECT 1 FROM artifacts WHERE repository = ${repository} AND (digest = ${d} OR ${d} = ANY(blobs)))
-    ) AS held`;
-  return row?.held ?? false;
+                 WHERE t.repository = ${repository} AND c.manifest_digest = w.d)
+      OR EXISTS (SELECT 1 FROM mirror_cache WHERE repository = ${repository} AND upstream_digest = w.d)
+      OR EXISTS (SELECT 1 FROM artifacts WHERE repository = ${repository} AND (digest = w.d OR w.d = ANY(blobs)))`;
+  return new Set(rows.map((r) => r.d));
 }
 
 /** Records content as pushed to the repository (idempotent). */
@@ -53,13 +58,20 @@ export async function unlinkContent(db: DbClient, repository: string, digest: Di
   return (await db.repositoryContent.count({ where: { digest: digest.toString() } })) === 0;
 }
 
-/** A blob the manifest names must be in the store and held by the repository (pushed or mounted there, or named by it). */
-export async function requireBlob(ctx: RegistryCtx, repo: RegistryRepository, digest: Digest, what: string): Promise<number> {
-  const held = await holdsContent(ctx.services.db, repo.repository, digest);
-  const stat = held ? await ctx.services.blobs.stat(digest) : undefined;
-  if (!stat)
-    throw new RegistryError("MANIFEST_BLOB_UNKNOWN", `the manifest's ${what} ${digest.toString()} was not uploaded to ${repo.name}`, {
-      digest: digest.toString(),
-    });
-  return stat.size;
+/**
+ * The blobs a manifest names must be in the store and held by the repository (pushed or mounted
+ * there, or named by it); else MANIFEST_BLOB_UNKNOWN naming the first missing one.
+ */
+export async function requireBlobs(ctx: RegistryCtx, repo: RegistryRepository, blobs: { digest: Digest; what: string }[]): Promise<void> {
+  const held = await heldAmong(
+    ctx.services.db,
+    repo.repository,
+    blobs.map((b) => b.digest),
+  );
+  for (const { digest, what } of blobs) {
+    if (!held.has(digest.toString()) || !(await ctx.services.blobs.has(digest)))
+      throw new RegistryError("MANIFEST_BLOB_UNKNOWN", `the manifest's ${what} ${digest.toString()} was not uploaded to ${repo.name}`, {
+        digest: digest.toString(),
+      });
+  }
 }
