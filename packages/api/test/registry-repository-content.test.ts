@@ -171,6 +171,23 @@ describe("content a repository holds", () => {
     expect((await v2(`/v2/pub/app/manifests/${manifestDigest}`, { scopes, anonymous: true })).status).toBe(404);
   });
 
+  it("when an image's blobs leave the store, so does the record of where they were pushed", async () => {
+    const pushed = await pushOneLayerImage({
+      base: server.url,
+      authorization: `Bearer ${await token(["repository:team-h/app:pull,push,delete"])}`,
+      repository: "team-h/app",
+      tag: "1.0",
+      tar: randomBytes(4_000),
+    });
+    expect(pushed.res.status).toBe(201);
+    const linked = () => server.services.db.repositoryContent.count({ where: { digest: pushed.layerDigest } });
+    expect(await linked()).toBe(1);
+    const digest = pushed.res.headers.get("docker-content-digest")!;
+    expect((await v2(`/v2/team-h/app/manifests/${digest}`, { method: "DELETE" })).status).toBe(202);
+    expect(await server.services.blobs.has(Digest.parse(pushed.layerDigest))).toBe(false);
+    expect(await linked()).toBe(0);
+  });
+
   it("deleting a blob takes it from that repository, and from the store once no other repository was pushed it", async () => {
     const blob = randomBytes(3_000);
     const digest = sha256(blob);

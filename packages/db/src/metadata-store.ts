@@ -207,6 +207,12 @@ export class PrismaMetadataStore implements MetadataStore {
     return row?.referenced === true;
   }
 
+  async forgetBlob(blob: Digest): Promise<void> {
+    // Which repositories were pushed it (registry-api/repository-content.ts): bytes that come
+    // back later are held by whoever pushes or names them then.
+    await this.db.repositoryContent.deleteMany({ where: { digest: blob.toString() } });
+  }
+
   async imagesInIndexes(): Promise<Digest[]> {
     const rows = await this.db.manifestIndexChild.findMany({
       where: { index: { tags: { some: {} } } },

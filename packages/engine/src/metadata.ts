@@ -79,6 +79,8 @@ export interface MetadataStore {
    * something else the store keeps names it (an index, an artifact).
    */
   isBlobReferenced(blob: Digest): Promise<boolean>;
+  /** The blob was deleted from the store: forget what else was recorded about it (where it was pushed). */
+  forgetBlob?(blob: Digest): Promise<void>;
   /**
    * Images a tagged multi-platform index lists: kept like tagged images (not pruned, not
    * removed) while the index is tagged. Stores without indexes need not implement it.

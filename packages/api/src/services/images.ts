@@ -24,7 +24,9 @@ function reader(ctx: Ctx) {
 /** Deletes blobs that no image uses any more; runs after the removing transaction committed. */
 async function collect(ctx: Ctx, candidates: Digest[]): Promise<number> {
   if (candidates.length === 0) return 0;
-  return ctx.services.blobLock.exclusive(async () => (await gcBlobs({ ...reader(ctx), candidates })).bytesFreed);
+  // The store itself, not the cached reads: collection also forgets where a deleted blob was pushed.
+  const meta = new PrismaMetadataStore(ctx.services.db);
+  return ctx.services.blobLock.exclusive(async () => (await gcBlobs({ meta, blobs: ctx.services.blobs, candidates })).bytesFreed);
 }
 
 export { listImageRows as listImagesFor, pageImageRows as pageImagesFor } from "./image-rows";

@@ -26,6 +26,7 @@ export async function gcBlobs({ meta, blobs, candidates }: GcBlobsOptions): Prom
     const stat = await blobs.stat(digest);
     if (!stat) continue;
     await blobs.delete(digest);
+    await meta.forgetBlob?.(digest);
     deleted.push(digest);
     bytesFreed += stat.size;
   }
