@@ -33,9 +33,12 @@ async function putBlob(data: Buffer | string): Promise<string> {
   return digest;
 }
 
-/** Pushes a one-layer image whose gzip layer holds `tar`; its config claims `diffId`. */
-const pushGzipImage = (tag: string, tar: Buffer, diffId = sha256(tar)) =>
-  pushOneLayerImage({ base: server.url, authorization: `Bearer ${bearer}`, repository: "team/big", tag, tar, diffId });
+/**
+ * Pushes a one-layer image whose gzip layer holds `tar` (with `gzip` false: whose layer is `tar`
+ * itself, still labelled gzip); its config claims `diffId`.
+ */
+const pushGzipImage = (tag: string, tar: Buffer, diffId = sha256(tar), gzip = true) =>
+  pushOneLayerImage({ base: server.url, authorization: `Bearer ${bearer}`, repository: "team/big", tag, tar, diffId, gzip });
 
 /** The layer-check job of a blob (newest first), once it has finished. */
 async function checkJob(blob: string) {
@@ -149,67 +152,47 @@ describe("layers checked after the push", () => {
     const { events } = await api.audit.list.query({ action: "image.layer-check", limit: 20 });
     expect(events.filter((e) => (e.details as { blob?: string }).blob === pushed.layerDigest)).toHaveLength(1);
   });
+});
 
-  it("a small layer is still checked before the push is answered: a wrong diff_id is MANIFEST_INVALID", async () => {
+describe("small layers, checked before the push is answered", () => {
+  beforeAll(() => {
     server.services.layerCheckInlineBytes = undefined;
-    try {
-      const tar = randomBytes(10_000);
-      const pushed = await pushGzipImage("small", tar, sha256("not it"));
-      expect(pushed.res.status).toBe(400);
-      const body = (await pushed.res.json()) as { errors: { code: string; message: string }[] };
-      expect(body.errors[0]).toMatchObject({ code: "MANIFEST_INVALID" });
-      expect(body.errors[0]!.message).toBe(`layers[0] uncompresses to ${sha256(tar)}, but the config lists ${sha256("not it")}`);
-      expect(await server.services.db.image.findUnique({ where: { id: pushed.imageId } })).toBeNull();
-    } finally {
-      server.services.layerCheckInlineBytes = 0;
-    }
+  });
+  afterAll(() => {
+    server.services.layerCheckInlineBytes = 0;
   });
 
-  it("a small layer labelled gzip that is a plain tar is held to its own digest: right is taken, wrong is MANIFEST_INVALID", async () => {
-    server.services.layerCheckInlineBytes = undefined;
-    try {
-      // Two tars: a layer row of the first, once taken, would answer for the second push by itself.
-      const push = (tag: string, tar: Buffer, diffId: string) =>
-        pushOneLayerImage({ base: server.url, authorization: `Bearer ${bearer}`, repository: "team/big", tag, tar, diffId, gzip: false });
-      const tar = randomBytes(10_000);
-      const right = await push("plain-right", tar, sha256(tar));
-      expect(right.res.status).toBe(201);
-      expect(await inspectSize("team/big:plain-right")).toBe(tar.length);
+  /** The push was refused as MANIFEST_INVALID, and nothing of it was kept: its message. */
+  async function refused(pushed: { res: Response; imageId: string }): Promise<string> {
+    expect(pushed.res.status).toBe(400);
+    const body = (await pushed.res.json()) as { errors: { code: string; message: string }[] };
+    expect(body.errors[0]!.code).toBe("MANIFEST_INVALID");
+    expect(await server.services.db.image.findUnique({ where: { id: pushed.imageId } })).toBeNull();
+    return body.errors[0]!.message;
+  }
 
-      const other = randomBytes(10_000);
-      const wrong = await push("plain-wrong", other, sha256("not it"));
-      expect(wrong.res.status).toBe(400);
-      const body = (await wrong.res.json()) as { errors: { code: string; message: string }[] };
-      expect(body.errors[0]).toMatchObject({
-        code: "MANIFEST_INVALID",
-        message: `layers[0] uncompresses to ${sha256(other)}, but the config lists ${sha256("not it")}`,
-      });
-      expect(await server.services.db.image.findUnique({ where: { id: wrong.imageId } })).toBeNull();
-    } finally {
-      server.services.layerCheckInlineBytes = 0;
-    }
+  it("a wrong diff_id is MANIFEST_INVALID", async () => {
+    const tar = randomBytes(10_000);
+    expect(await refused(await pushGzipImage("small", tar, sha256("not it")))).toBe(
+      `layers[0] uncompresses to ${sha256(tar)}, but the config lists ${sha256("not it")}`,
+    );
   });
 
-  it("a small layer labelled gzip whose bytes are zstd is MANIFEST_INVALID, named as zstd", async () => {
-    server.services.layerCheckInlineBytes = undefined;
-    try {
-      const zstd = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), randomBytes(5000)]);
-      const pushed = await pushOneLayerImage({
-        base: server.url,
-        authorization: `Bearer ${bearer}`,
-        repository: "team/big",
-        tag: "zstd",
-        tar: zstd,
-        gzip: false,
-      });
-      expect(pushed.res.status).toBe(400);
-      const body = (await pushed.res.json()) as { errors: { code: string; message: string }[] };
-      expect(body.errors[0]!.code).toBe("MANIFEST_INVALID");
-      expect(body.errors[0]!.message).toBe(
-        "layers[0] (application/vnd.oci.image.layer.v1.tar+gzip) is zstd-compressed, which this version cannot decompress",
-      );
-    } finally {
-      server.services.layerCheckInlineBytes = 0;
-    }
+  it("a layer labelled gzip that is a plain tar is held to its own digest: right is taken, wrong is MANIFEST_INVALID", async () => {
+    // Two tars: a layer row of the first, once taken, would answer for the second push by itself.
+    const tar = randomBytes(10_000);
+    expect((await pushGzipImage("plain-right", tar, sha256(tar), false)).res.status).toBe(201);
+    expect(await inspectSize("team/big:plain-right")).toBe(tar.length);
+    const other = randomBytes(10_000);
+    expect(await refused(await pushGzipImage("plain-wrong", other, sha256("not it"), false))).toBe(
+      `layers[0] uncompresses to ${sha256(other)}, but the config lists ${sha256("not it")}`,
+    );
+  });
+
+  it("a layer labelled gzip whose bytes are zstd is MANIFEST_INVALID, named as zstd", async () => {
+    const zstd = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), randomBytes(5000)]);
+    expect(await refused(await pushGzipImage("zstd", zstd, sha256(zstd), false))).toBe(
+      "layers[0] (application/vnd.oci.image.layer.v1.tar+gzip) is zstd-compressed, which this version cannot decompress",
+    );
   });
 });

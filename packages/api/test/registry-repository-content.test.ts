@@ -38,21 +38,21 @@ async function v2(pathname: string, init: RequestInit & { scopes?: string[]; ano
   return fetch(`${server.url}${pathname}`, { ...init, headers });
 }
 
+/** A one-layer image of `size` random bytes pushed to `repository` as admin, tagged 1.0. */
+async function pushImage(repository: string, size: number): Promise<OneLayerPush> {
+  const authorization = `Bearer ${await token([`repository:${repository}:pull,push,delete`])}`;
+  const pushed = await pushOneLayerImage({ base: server.url, authorization, repository, tag: "1.0", tar: randomBytes(size) });
+  expect(pushed.res.status).toBe(201);
+  return pushed;
+}
+
 async function errorOf(res: Response): Promise<{ code: string; message: string }> {
   return ((await res.json()) as { errors: { code: string; message: string }[] }).errors[0]!;
 }
 
 beforeAll(async () => {
   server = await bootTestServer();
-  const tar = randomBytes(20_000);
-  secret = await pushOneLayerImage({
-    base: server.url,
-    authorization: `Bearer ${await token(["repository:team-a/secret:pull,push"])}`,
-    repository: "team-a/secret",
-    tag: "1.0",
-    tar,
-  });
-  expect(secret.res.status).toBe(201);
+  secret = await pushImage("team-a/secret", 20_000);
   manifestDigest = secret.res.headers.get("docker-content-digest")!;
   manifestBytes = await (await v2(`/v2/team-a/secret/manifests/${manifestDigest}`)).text();
   expect(sha256(manifestBytes)).toBe(manifestDigest);
@@ -157,14 +157,7 @@ describe("content a repository holds", () => {
   it("anonymous callers of a public namespace read its images, not private blobs by digest", async () => {
     const admin = apiClient(server.url, await server.token());
     await admin.publicNamespaces.add.mutate({ namespace: "pub" });
-    const own = await pushOneLayerImage({
-      base: server.url,
-      authorization: `Bearer ${await token(["repository:pub/app:pull,push"])}`,
-      repository: "pub/app",
-      tag: "1.0",
-      tar: randomBytes(5_000),
-    });
-    expect(own.res.status).toBe(201);
+    const own = await pushImage("pub/app", 5_000);
     const scopes = ["repository:pub/app:pull"];
     expect((await v2(`/v2/pub/app/blobs/${own.layerDigest}`, { scopes, anonymous: true })).status).toBe(200);
     expect((await v2(`/v2/pub/app/blobs/${secret.layerDigest}`, { scopes, anonymous: true })).status).toBe(404);
@@ -172,14 +165,7 @@ describe("content a repository holds", () => {
   });
 
   it("when an image's blobs leave the store, so does the record of where they were pushed", async () => {
-    const pushed = await pushOneLayerImage({
-      base: server.url,
-      authorization: `Bearer ${await token(["repository:team-h/app:pull,push,delete"])}`,
-      repository: "team-h/app",
-      tag: "1.0",
-      tar: randomBytes(4_000),
-    });
-    expect(pushed.res.status).toBe(201);
+    const pushed = await pushImage("team-h/app", 4_000);
     const linked = () => server.services.db.repositoryContent.count({ where: { digest: pushed.layerDigest } });
     expect(await linked()).toBe(1);
     const digest = pushed.res.headers.get("docker-content-digest")!;
