@@ -8,6 +8,7 @@ import { notifyAllJobsChanged, notifyJobChanged } from "./services/job-events";
 import { abortLocalJob, startJobRunner, wakeJobRunners } from "./services/job-runner";
 import { warmTransferThread } from "@berth/engine";
 import { createSecretBox, loadSecretKey } from "./services/secret-box";
+import { requeueLayerChecks } from "./services/layer-check";
 import { tuneHeapForStreaming } from "./heap-tuning";
 
 export interface BootOptions {
@@ -82,6 +83,13 @@ export async function bootServer(opts: BootOptions): Promise<Booted> {
     onError: (err) => log(`berth: listening for job changes: ${err.message} (retrying)`),
   });
   const jobs = opts.runJobs === false ? undefined : startJobRunner(services, { concurrency: 4, pollMs: opts.jobPollMs ?? 5_000, log });
+  if (jobs) {
+    const requeued = await requeueLayerChecks(db);
+    if (requeued > 0) {
+      log(`berth: queued ${requeued} layer check(s) again that had failed`);
+      wakeJobRunners();
+    }
+  }
   // Pulls and pushes stream on their own thread: started now, so the first one does not wait for it.
   if (jobs) void warmTransferThread();
   return {

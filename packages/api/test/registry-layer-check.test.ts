@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pushOneLayerImage } from "@berth/fixtures/v2-push";
+import { requeueLayerChecks } from "../src/services/layer-check";
+import { wakeJobRunners } from "../src/services/job-runner";
 import { bootTestServer, type TestServer } from "../src/testing";
 import { apiClient, finishedJob } from "./client";
 
@@ -86,6 +88,28 @@ describe("layers checked after the push", () => {
     const { events } = await api.audit.list.query({ action: "image.layer-check", limit: 5 });
     expect(events[0]).toMatchObject({ result: "ok", actorName: "admin", interface: "registry" });
     expect(events[0]!.details).toMatchObject({ blob: pushed.layerDigest, diffId: sha256(tar), size: tar.length });
+  });
+
+  it("a check that failed is queued again when a server starts, as the pusher, and then settles the layer", async () => {
+    const tar = randomBytes(30_000);
+    const pushed = await pushGzipImage("retried", tar);
+    expect((await checkJob(pushed.layerDigest)).state).toBe("succeeded");
+    // As a check that failed on a read error leaves it: the job failed, the layer unchecked.
+    await server.services.db.job.updateMany({
+      where: { kind: "layer-check", input: { path: ["blob"], equals: pushed.layerDigest } },
+      data: { state: "failed", error: "EIO: i/o error, read" },
+    });
+    await server.services.db.imageLayer.updateMany({ where: { blob: pushed.layerDigest }, data: { checked: false, size: 1 } });
+
+    expect(await requeueLayerChecks(server.services.db)).toBe(1);
+    // One is queued already: starting again (another replica) queues no second.
+    expect(await requeueLayerChecks(server.services.db)).toBe(0);
+    wakeJobRunners();
+    const job = await checkJob(pushed.layerDigest);
+    expect(job).toMatchObject({ state: "succeeded", createdByName: "admin" });
+    const layers = await server.services.db.imageLayer.findMany({ where: { blob: pushed.layerDigest } });
+    expect(layers.map((l) => [l.checked, Number(l.size)])).toEqual([[true, tar.length]]);
+    expect(await requeueLayerChecks(server.services.db)).toBe(0);
   });
 
   it("a layer that does not uncompress to its config's diff_id marks the image, audits the check as failed, and the image cannot be saved", async () => {

@@ -1,5 +1,5 @@
 import { BlobNotFoundError, Digest, layerContent, measureStoredLayer, resolveImage, type LayerContent } from "@berth/engine";
-import { enqueueJob, PrismaMetadataStore, type Transaction } from "@berth/db";
+import { enqueueJob, PrismaMetadataStore, type Database, type Transaction } from "@berth/db";
 import type { Context, Services } from "../context";
 import type { Actor } from "../auth/actor";
 import { audited } from "../audit/record";
@@ -139,6 +139,28 @@ export function runLayerCheck(ctx: JobCtx, input: LayerCheckInput, opts: RunJobO
   const blob = Digest.parse(input.blob);
   opts.onProgress?.({ status: `Checking layer ${blob.toString()} of ${input.ref}` });
   return checkLayer(ctx, blob, input.ref, opts.signal);
+}
+
+/**
+ * Queues again, as whoever pushed them, the checks of layers still unchecked whose last check
+ * ended without settling them (failed on an I/O or database error, or cancelled while that was
+ * still allowed): run when a server starts, so such a failure delays a check rather than leaving
+ * the image "not checked yet" for good. Replicas starting at once may each queue one; the
+ * second to run finds nothing left to settle. Returns how many were queued.
+ */
+export async function requeueLayerChecks(db: Database): Promise<number> {
+  const rows = await db.$queryRaw<{ input: Record<string, unknown>; created_by_id: string | null; created_by_name: string }[]>`
+    SELECT DISTINCT ON (j.input->>'blob') j.input, j.created_by_id, j.created_by_name
+    FROM jobs j
+    WHERE j.kind = 'layer-check' AND j.state IN ('failed', 'cancelled')
+      AND EXISTS (SELECT 1 FROM image_layers l WHERE l.blob = j.input->>'blob' AND NOT l.checked)
+      AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.kind = 'layer-check' AND k.state IN ('queued', 'running')
+                        AND k.input->>'blob' = j.input->>'blob')
+    ORDER BY j.input->>'blob', j.created_at DESC`;
+  for (const row of rows) {
+    await enqueueJob(db, { kind: "layer-check", input: row.input, createdById: row.created_by_id, createdByName: row.created_by_name });
+  }
+  return rows.length;
 }
 
 /** For the image page: why the image cannot be trusted, if it cannot, and how many of its layers wait for their check. */
