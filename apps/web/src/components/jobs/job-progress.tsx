@@ -69,6 +69,9 @@ export function JobProgress({
   }
 
   const finished = isFinished(job.state);
+  // Before its first layer: a pull or push is resolving the image; a layer check's own line says what it does.
+  const waiting =
+    job.kind === "build" ? null : job.state === "queued" ? "Waiting to start…" : job.kind === "layer-check" ? null : "Resolving…";
   const verb = { push: "Push", build: "Build", "layer-check": "Layer check", pull: "Pull" }[job.kind];
   const { layers } = job.progress;
   // A failed job's last line repeats its error, which the error box above shows already.
@@ -158,8 +161,8 @@ export function JobProgress({
             );
           })}
         </ul>
-      ) : !finished && job.kind !== "build" ? (
-        <p className="text-xs text-slate-500 dark:text-slate-400">{job.state === "queued" ? "Waiting to start…" : "Resolving…"}</p>
+      ) : !finished && waiting ? (
+        <p className="text-xs text-slate-500 dark:text-slate-400">{waiting}</p>
       ) : null}
 
       <OutputLines lines={lines} testId="pull-lines" />
