@@ -27,7 +27,7 @@ import { registryRepository } from "./names";
 import { linkContent, requireBlobs } from "./repository-content";
 import { putIndex } from "./push-index";
 import { isArtifactManifest, putArtifact } from "./push-artifact";
-import { inlineCheckLimit, queueLayerChecks } from "../services/layer-check";
+import { checkedLayer, inlineCheckLimit, queueLayerChecks } from "../services/layer-check";
 import { wakeJobRunners } from "../services/job-runner";
 
 /** Manifests are JSON documents of kilobytes; anything near this is not one. */
@@ -88,13 +88,10 @@ async function layerRecord(
   index: number,
 ): Promise<LayerRecord & { checked: boolean }> {
   const base = { diffId, blob: desc.digest, blobSize: desc.size, mediaType: desc.mediaType, checked: true };
-  const known = await ctx.services.db.imageLayer.findFirst({
-    where: { blob: desc.digest.toString(), checked: true },
-    select: { diffId: true, size: true },
-  });
+  const known = await checkedLayer(ctx.services.db, desc.digest);
   if (known) {
-    if (known.diffId !== diffId.toString()) throw mismatch(index, diffId, known.diffId);
-    return { ...base, size: Number(known.size) };
+    if (!known.diffId.equals(diffId)) throw mismatch(index, diffId, known.diffId.toString());
+    return { ...base, size: known.size };
   }
   const declared = layerCompression(desc.mediaType);
   if (declared === "none") {

@@ -1,5 +1,5 @@
 import { BlobNotFoundError, Digest, layerContent, measureStoredLayer, resolveImage, type LayerContent } from "@berth/engine";
-import { enqueueJob, PrismaMetadataStore, type Database, type Transaction } from "@berth/db";
+import { enqueueJob, PrismaMetadataStore, type Database, type DbClient, type Transaction } from "@berth/db";
 import type { Context, Services } from "../context";
 import type { Actor } from "../auth/actor";
 import { audited } from "../audit/record";
@@ -16,6 +16,16 @@ export const LAYER_CHECK_INLINE_BYTES = 16 * 1024 * 1024;
 
 export function inlineCheckLimit(services: Services): number {
   return services.layerCheckInlineBytes ?? LAYER_CHECK_INLINE_BYTES;
+}
+
+/**
+ * What a layer blob is already known to uncompress to, from a checked layer row naming it: pulls
+ * and pushes need not read it again. Unchecked rows hold only what a config claims.
+ */
+export async function checkedLayer(db: DbClient, blob: Digest): Promise<{ diffId: Digest; size: number } | undefined> {
+  const row = await db.imageLayer.findFirst({ where: { blob: blob.toString(), checked: true }, select: { diffId: true, size: true } });
+  const diffId = row ? Digest.tryParse(row.diffId) : undefined;
+  return row && diffId ? { diffId, size: Number(row.size) } : undefined;
 }
 
 export interface LayerCheckInput {

@@ -8,7 +8,7 @@ import {
   pullImage,
   setTagChecked,
   withDefaultTag,
-  Digest,
+  type Digest,
   type ImageReference,
   type Platform,
   type PullImageError,
@@ -19,6 +19,7 @@ import type { ClientInterface } from "../context";
 import { audited, recordFailure } from "../audit/record";
 import { endpointName, explainMirrorsOnly, registryAccess, type RegistryAccess } from "./registry-access";
 import { TagProtection } from "./tag-protection";
+import { checkedLayer } from "./layer-check";
 import type { JobCtx, RunJobOptions } from "./job-kinds";
 
 /** What a pull job stores as its input: the reference, and who asked from where (for the audit). */
@@ -106,7 +107,7 @@ export async function runPull(ctx: PullCtx, input: PullJobInput, opts: RunPullOp
           endpoints: access.pullEndpoints,
           onEndpointResult: (endpoint, result) => access.report(endpoint, result),
           platform: input.platform ? parsePlatform(input.platform) : undefined,
-          knownLayer: (blob) => knownLayer(ctx, blob),
+          knownLayer: (blob) => checkedLayer(ctx.services.db, blob),
           onProgress: (event) => opts.onProgress?.(event),
           finalStatus: false,
           signal: opts.signal,
@@ -209,14 +210,4 @@ async function recordPulled(tx: Transaction, ref: ImageReference, pulled: PullIm
     out.images.push({ id: image.id.toString(), tags });
   }
   return out;
-}
-
-/** Layers already recorded (and checked: see layer-check.ts) need not be read again to learn their diff_id and size. */
-async function knownLayer(ctx: PullCtx, blob: Digest): Promise<{ diffId: Digest; size: number } | undefined> {
-  const row = await ctx.services.db.imageLayer.findFirst({
-    where: { blob: blob.toString(), checked: true },
-    select: { diffId: true, size: true },
-  });
-  const diffId = row ? Digest.tryParse(row.diffId) : undefined;
-  return row && diffId ? { diffId, size: Number(row.size) } : undefined;
 }
