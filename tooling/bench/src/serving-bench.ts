@@ -102,9 +102,7 @@ export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
           await quiet();
           berthPush.push(await watched("push", () => push(berth, "bench/big:1.0")));
           // Berth checks the big layer in a job once the push is answered: its CPU, apart.
-          const before = cpuSeconds(berth.pid);
-          await watched("layer check", () => untilIdle(berth.pid));
-          serverCpu.set("check Berth", [...(serverCpu.get("check Berth") ?? []), cpuSeconds(berth.pid) - before]);
+          await watched("layer check", () => charged("check", berth, () => untilIdle(berth.pid).then(() => 0)));
         },
         async () => {
           await quiet();
