@@ -188,3 +188,78 @@ describe("content a repository holds", () => {
     expect(await server.services.blobs.has(Digest.parse(digest))).toBe(false);
   });
 });
+
+describe("a push's blobs before its manifest arrives", () => {
+  /** The image `pushed` to `repository` as bytes: manifest, config and layer. */
+  async function bytesOf(repository: string, pushed: OneLayerPush) {
+    const digest = pushed.res.headers.get("docker-content-digest")!;
+    const read = async (path: string) => Buffer.from(await (await v2(`/v2/${repository}/${path}`)).arrayBuffer());
+    return {
+      manifest: await read(`manifests/${digest}`),
+      config: await read(`blobs/${pushed.imageId}`),
+      layer: await read(`blobs/${pushed.layerDigest}`),
+    };
+  }
+  const putManifest = (repository: string, manifest: Buffer) =>
+    v2(`/v2/${repository}/manifests/1.0`, {
+      method: "PUT",
+      body: manifest,
+      headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" },
+    });
+  const upload = (repository: string, digest: string, body: Buffer) =>
+    v2(`/v2/${repository}/blobs/uploads/?digest=${digest}`, { method: "POST", body });
+  const removeImage = async (ref: string) => {
+    const admin = apiClient(server.url, await server.token());
+    await admin.images.remove.mutate({ refs: [ref] });
+  };
+  const stored = (digest: string) => server.services.blobs.has(Digest.parse(digest));
+
+  it("uploaded layers are kept when another image with them is removed, until a manifest names them", async () => {
+    const first = await pushImage("team-i/first", 6_000);
+    const { manifest, config, layer } = await bytesOf("team-i/first", first);
+    expect((await upload("team-i/second", first.layerDigest, layer)).status).toBe(201);
+    expect((await upload("team-i/second", first.imageId, config)).status).toBe(201);
+
+    // The only image using them goes, and with it (were they not awaiting a manifest) its blobs.
+    await removeImage("team-i/first:1.0");
+    expect(await stored(first.layerDigest)).toBe(true);
+    expect((await putManifest("team-i/second", manifest)).status).toBe(201);
+    expect(Buffer.from(await (await v2(`/v2/team-i/second/blobs/${first.layerDigest}`)).arrayBuffer())).toEqual(layer);
+
+    // Named by a manifest, they are the image's: removing it frees them.
+    await removeImage("team-i/second:1.0");
+    expect(await stored(first.layerDigest)).toBe(false);
+    expect(await stored(first.imageId)).toBe(false);
+  });
+
+  it("a chunk sent to an upload session is kept until the session finishes", async () => {
+    const first = await pushImage("team-j/first", 6_000);
+    const { manifest, config, layer } = await bytesOf("team-j/first", first);
+    const started = await v2("/v2/team-j/second/blobs/uploads/", { method: "POST" });
+    const patched = await v2(started.headers.get("location")!, {
+      method: "PATCH",
+      body: layer,
+      headers: { "content-type": "application/octet-stream" },
+    });
+    expect(patched.status).toBe(202);
+
+    await removeImage("team-j/first:1.0");
+    expect(await stored(first.layerDigest)).toBe(true);
+    expect((await v2(`${patched.headers.get("location")!}?digest=${first.layerDigest}`, { method: "PUT" })).status).toBe(201);
+    expect((await upload("team-j/second", first.imageId, config)).status).toBe(201);
+    expect((await putManifest("team-j/second", manifest)).status).toBe(201);
+  });
+
+  it("an upload whose manifest has not come for a day no longer keeps its blob", async () => {
+    const first = await pushImage("team-k/first", 6_000);
+    const { layer } = await bytesOf("team-k/first", first);
+    expect((await upload("team-k/second", first.layerDigest, layer)).status).toBe(201);
+    await server.services.db.$executeRaw`
+      UPDATE repository_content SET awaiting_manifest_since = now() - interval '25 hours'
+      WHERE repository = 'docker.io/team-k/second'`;
+
+    await removeImage("team-k/first:1.0");
+    expect(await stored(first.layerDigest)).toBe(false);
+    expect((await v2(`/v2/team-k/second/blobs/${first.layerDigest}`, { method: "HEAD" })).status).toBe(404);
+  });
+});

@@ -17,6 +17,12 @@ interface TagRow {
 const withLayers = { layers: { orderBy: { position: "asc" } } } as const;
 
 /**
+ * How long a blob pushed through /v2/ may wait for the manifest that names it before collection
+ * may take it: far longer than any push between its first layer and its manifest.
+ */
+export const AWAITING_MANIFEST_HOURS = 24;
+
+/**
  * The engine's MetadataStore over PostgreSQL. Give it the application's client, or the
  * transaction client of `prisma.$transaction(async (tx) => …)` so that an operation and its
  * audit event commit together. Methods that need several statements run them in one
@@ -191,13 +197,21 @@ export class PrismaMetadataStore implements MetadataStore {
 
   /**
    * Besides images, indexes and artifacts, a build job that has not finished holds its uploaded
-   * context; `exceptJob` leaves out the job asking (it is done with its own context).
+   * context; `exceptJob` leaves out the job asking (it is done with its own context). So does a
+   * push through /v2/ that has not sent its manifest yet (unless `uploads` is false): an open
+   * upload session's chunks, and blobs uploaded or mounted to a repository in the last
+   * AWAITING_MANIFEST_HOURS that no manifest pushed there names yet.
    */
-  async isBlobReferenced(blob: Digest, options: { exceptJob?: string } = {}): Promise<boolean> {
+  async isBlobReferenced(blob: Digest, options: { exceptJob?: string; uploads?: boolean } = {}): Promise<boolean> {
     const digest = blob.toString();
     const exceptJob = options.exceptJob ?? "00000000-0000-0000-0000-000000000000";
+    const uploads = options.uploads ?? true;
     const [row] = await this.db.$queryRaw<{ referenced: boolean }[]>`
-      SELECT EXISTS (SELECT 1 FROM images WHERE id = ${digest} OR manifest_digest = ${digest})
+      SELECT (${uploads} AND (
+               EXISTS (SELECT 1 FROM repository_content WHERE digest = ${digest}
+                         AND awaiting_manifest_since > now() - ${AWAITING_MANIFEST_HOURS} * interval '1 hour')
+            OR EXISTS (SELECT 1 FROM registry_uploads WHERE chunks @> jsonb_build_array(jsonb_build_object('digest', ${digest}::text)))))
+          OR EXISTS (SELECT 1 FROM images WHERE id = ${digest} OR manifest_digest = ${digest})
           OR EXISTS (SELECT 1 FROM jobs WHERE kind = 'build' AND state IN ('queued', 'running')
                        AND input->>'contextDigest' = ${digest} AND id <> ${exceptJob}::uuid)
           OR EXISTS (SELECT 1 FROM image_layers WHERE blob = ${digest})

@@ -13,13 +13,18 @@ export async function ingestStream(
   blobs: BlobStore,
   chunks: Readable | AsyncIterable<Buffer>,
   expected: { digest?: Digest; size?: number } = {},
+  /**
+   * Runs the commit, and whatever records who now uses the blob, together: under the blob lock, so
+   * that a collection cannot delete a blob the store already had between the two.
+   */
+  settle: (commit: () => Promise<IngestResult>) => Promise<IngestResult> = (commit) => commit(),
 ): Promise<IngestResult> {
   const ingest = await blobs.ingest();
   try {
     for await (const chunk of chunks as AsyncIterable<Buffer>) {
       if (!ingest.writable.write(chunk)) await once(ingest.writable as NodeJS.EventEmitter, "drain");
     }
-    return await ingest.commit(expected);
+    return await settle(() => ingest.commit(expected));
   } catch (err) {
     if (err instanceof DigestMismatchError) {
       throw new RegistryError("DIGEST_INVALID", `the uploaded content has digest ${err.actual}, not ${err.expected}`, {

@@ -79,17 +79,18 @@ export async function deleteBlob(ctx: RegistryCtx, name: string, digestText: str
   const digest = parseBlobDigest(digestText);
   if (!(await holdsContent(ctx.services.db, repo.repository, digest)) || !(await ctx.services.blobs.has(digest)))
     throw new RegistryError("BLOB_UNKNOWN", `blob unknown: ${digest.toString()}`, { digest: digest.toString() });
-  const meta = new PrismaMetadataStore(ctx.services.db);
-  if (await meta.isBlobReferenced(digest)) {
-    throw new RegistryError("UNSUPPORTED", `blob ${digest.toString()} belongs to an image: delete the image's manifest instead`, {
-      digest: digest.toString(),
+  await ctx.services.blobLock.exclusive(async () => {
+    if (await new PrismaMetadataStore(ctx.services.db).isBlobReferenced(digest, { uploads: false })) {
+      throw new RegistryError("UNSUPPORTED", `blob ${digest.toString()} belongs to an image: delete the image's manifest instead`, {
+        digest: digest.toString(),
+      });
+    }
+    await audited(ctx, { action: "blob.delete", targets: [{ ref: `${repo.name}@${digest.toString()}` }] }, async (tx) => {
+      // Gone from this repository; from the store only when no other repository was pushed it too
+      // and no upload in progress holds those bytes.
+      const lastLink = await unlinkContent(tx, repo.repository, digest);
+      if (lastLink && !(await new PrismaMetadataStore(tx).isBlobReferenced(digest))) await ctx.services.blobs.delete(digest);
     });
-  }
-  await ctx.services.blobLock.exclusive(() =>
-    audited(ctx, { action: "blob.delete", targets: [{ ref: `${repo.name}@${digest.toString()}` }] }, async (tx) => {
-      // Gone from this repository; from the store only when no other repository was pushed it too.
-      if (await unlinkContent(tx, repo.repository, digest)) await ctx.services.blobs.delete(digest);
-    }),
-  );
+  });
   return accepted();
 }

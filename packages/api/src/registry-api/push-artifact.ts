@@ -3,7 +3,7 @@ import { audited } from "../audit/record";
 import type { RegistryCtx } from "./caller";
 import { RegistryError } from "./errors";
 import type { ManifestPut } from "./push-index";
-import { requireBlobs } from "./repository-content";
+import { requireBlobs, settleUploads } from "./repository-content";
 
 /** The PUT, and the manifest's JSON (already parsed by push-manifest.ts). */
 export interface ArtifactPush extends ManifestPut {
@@ -76,6 +76,7 @@ export async function putArtifact(ctx: RegistryCtx, push: ArtifactPush): Promise
           },
           update: {},
         });
+        await settleUploads(tx, repo.repository, parsed.blobs);
         if (tag === undefined) return;
         const image = await tx.tag.findUnique({ where: { repository_tag: { repository: repo.repository, tag } } });
         if (image) {

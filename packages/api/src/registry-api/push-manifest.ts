@@ -24,7 +24,7 @@ import { TagProtection } from "../services/tag-protection";
 import { requireScope, type RegistryCtx } from "./caller";
 import { API_VERSION_HEADER, RegistryError } from "./errors";
 import { registryRepository } from "./names";
-import { linkContent, requireBlobs } from "./repository-content";
+import { linkContent, requireBlobs, settleUploads } from "./repository-content";
 import { putIndex } from "./push-index";
 import { isArtifactManifest, putArtifact } from "./push-artifact";
 import { checkedLayer, inlineCheckLimit, queueLayerChecks } from "../services/layer-check";
@@ -219,6 +219,7 @@ export async function putManifest(req: Request, ctx: RegistryCtx, name: string, 
             update: {},
           });
           await linkContent(tx, repo.repository, [digest]);
+          await settleUploads(tx, repo.repository, [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]);
           // An image that arrived without a manifest (a docker archive) keeps the one pushed now.
           if (!created)
             await tx.image.updateMany({

@@ -64,6 +64,25 @@ export async function linkContent(db: DbClient, repository: string, digests: Dig
   await db.repositoryContent.createMany({ data, skipDuplicates: true });
 }
 
+/**
+ * Records a blob as uploaded (or mounted) to the repository and awaiting the manifest that will
+ * name it: until one does (a day at most), blob collection keeps it, though no image uses it yet.
+ * Call it under the blob lock, with the commit that put the bytes in the store.
+ */
+export async function linkUpload(db: DbClient, repository: string, digest: Digest): Promise<void> {
+  await db.$executeRaw`
+    INSERT INTO repository_content (repository, digest, awaiting_manifest_since)
+    VALUES (${repository}, ${digest.toString()}, clock_timestamp())
+    ON CONFLICT (repository, digest) DO UPDATE SET awaiting_manifest_since = EXCLUDED.awaiting_manifest_since`;
+}
+
+/** A manifest pushed to the repository names these blobs: they no longer await one (see linkUpload). */
+export async function settleUploads(db: DbClient, repository: string, digests: Digest[]): Promise<void> {
+  await db.$executeRaw`
+    UPDATE repository_content SET awaiting_manifest_since = NULL
+    WHERE repository = ${repository} AND digest = ANY(${digests.map(String)}::text[]) AND awaiting_manifest_since IS NOT NULL`;
+}
+
 /** Forgets content pushed to the repository; true when no repository is left that was pushed it. */
 export async function unlinkContent(db: DbClient, repository: string, digest: Digest): Promise<boolean> {
   await db.repositoryContent.deleteMany({ where: { repository, digest: digest.toString() } });

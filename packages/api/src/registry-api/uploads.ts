@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { Digest } from "@berth/engine";
+import { Digest, type IngestResult } from "@berth/engine";
 import { PrismaMetadataStore } from "@berth/db";
 import type { Services } from "../context";
 import { requestBody } from "../http/node-bodies";
@@ -9,7 +9,7 @@ import { grantedActions } from "./bearer-token";
 import { API_VERSION_HEADER, RegistryError } from "./errors";
 import { registryRepository, type RegistryRepository } from "./names";
 import { parseBlobDigest } from "./read-endpoints";
-import { holdsContent, linkContent } from "./repository-content";
+import { holdsContent, linkUpload } from "./repository-content";
 
 /** One PATCH's bytes, stored as a blob of its own until the upload is finished. */
 interface Chunk {
@@ -50,9 +50,18 @@ function sessionHeaders(repo: RegistryRepository, session: Pick<Session, "id" | 
   };
 }
 
-/** The blob is in the store: the repository now holds it (it was uploaded or mounted there). */
-async function created(ctx: RegistryCtx, repo: RegistryRepository, digest: Digest): Promise<Response> {
-  await linkContent(ctx.services.db, repo.repository, [digest]);
+/** An upload's commit, and the repository's link to the blob with it, under the blob lock (see ingestStream). */
+function commitAndLink(ctx: RegistryCtx, repo: RegistryRepository, digest: Digest) {
+  return (commit: () => Promise<IngestResult>) =>
+    ctx.services.blobLock.shared(async () => {
+      const committed = await commit();
+      await linkUpload(ctx.services.db, repo.repository, digest);
+      return committed;
+    });
+}
+
+/** The blob is in the store and the repository holds it (linkUpload): where to find it. */
+function created(repo: RegistryRepository, digest: Digest): Response {
   return new Response(null, {
     status: 201,
     headers: {
@@ -93,14 +102,24 @@ async function appendChunk(ctx: RegistryCtx, req: Request, session: Session): Pr
   }
   const body = hasBody(req) ? requestBody(req) : null;
   if (!body) return session;
-  const result = await ingestStream(ctx.services.blobs, body);
-  if (result.size === 0) return session;
-  const chunk: Chunk = { digest: result.digest.toString(), size: result.size, created: result.created };
-  // Only the writer that saw the session at this size may extend it: a concurrent chunk loses with 416.
-  const updated = await ctx.services.db.$executeRaw`
-    UPDATE registry_uploads SET chunks = chunks || ${JSON.stringify([chunk])}::jsonb, size = size + ${chunk.size}, updated_at = now()
-    WHERE id = ${session.id}::uuid AND size = ${session.size}`;
-  if (updated !== 1) {
+  let chunk: Chunk | undefined;
+  let extended = false;
+  // The session's chunks are blobs collection keeps (isBlobReferenced): recorded with the commit.
+  await ingestStream(ctx.services.blobs, body, {}, (commit) =>
+    ctx.services.blobLock.shared(async () => {
+      const committed = await commit();
+      if (committed.size === 0) return committed;
+      chunk = { digest: committed.digest.toString(), size: committed.size, created: committed.created };
+      // Only the writer that saw the session at this size may extend it: a concurrent chunk loses with 416.
+      extended =
+        (await ctx.services.db.$executeRaw`
+          UPDATE registry_uploads SET chunks = chunks || ${JSON.stringify([chunk])}::jsonb, size = size + ${chunk.size}, updated_at = now()
+          WHERE id = ${session.id}::uuid AND size = ${session.size}`) === 1;
+      return committed;
+    }),
+  );
+  if (!chunk) return session;
+  if (!extended) {
     await removeOwnedChunks(ctx.services, [chunk]);
     throw new RegistryError("RANGE_INVALID", "another chunk was written to this upload at the same time", { uuid: session.id });
   }
@@ -126,12 +145,16 @@ export async function cleanAbandonedUploads(services: Services, olderThanMs = AB
   return rows.length;
 }
 
-/** Joins the chunks into the blob `digest` (verified); the chunks only this session wrote are removed. */
-async function finish(ctx: RegistryCtx, session: Session, digest: Digest): Promise<void> {
-  const { blobs } = ctx.services;
+/**
+ * Joins the chunks into the blob `digest` (verified), which the repository then holds; the chunks
+ * only this session wrote are removed.
+ */
+async function finish(ctx: RegistryCtx, repo: RegistryRepository, session: Session, digest: Digest): Promise<void> {
+  const { blobs, db } = ctx.services;
   const digests = session.chunks.map((c) => Digest.parse(c.digest));
   try {
-    if (digests.length === 1 && digests[0]!.equals(digest)) return;
+    // One chunk of the right bytes is the blob: the session keeps it from collection until it is linked.
+    if (digests.length === 1 && digests[0]!.equals(digest)) return await linkUpload(db, repo.repository, digest);
     // One chunk holding other bytes: no need to copy it to learn that.
     if (digests.length === 1) {
       throw new RegistryError("DIGEST_INVALID", `the uploaded content has digest ${digests[0]!.toString()}, not ${digest.toString()}`, {
@@ -139,7 +162,7 @@ async function finish(ctx: RegistryCtx, session: Session, digest: Digest): Promi
         actual: digests[0]!.toString(),
       });
     }
-    await ingestStream(blobs, concatenated(blobs, digests), { digest, size: session.size });
+    await ingestStream(blobs, concatenated(blobs, digests), { digest, size: session.size }, commitAndLink(ctx, repo, digest));
   } finally {
     await ctx.services.db.registryUpload.deleteMany({ where: { id: session.id } });
     await removeOwnedChunks(ctx.services, session.chunks, digest);
@@ -168,16 +191,20 @@ export async function startUpload(req: Request, ctx: RegistryCtx, name: string):
   const url = new URL(req.url);
   const mount = url.searchParams.get("mount");
   if (mount) {
-    const mounted = await tryMount(ctx, mount, url.searchParams.get("from"));
-    if (mounted) return created(ctx, repo, mounted);
+    const mounted = await ctx.services.blobLock.shared(async () => {
+      const digest = await tryMount(ctx, mount, url.searchParams.get("from"));
+      if (digest) await linkUpload(ctx.services.db, repo.repository, digest);
+      return digest;
+    });
+    if (mounted) return created(repo, mounted);
   }
   const digestText = url.searchParams.get("digest");
   if (digestText !== null) {
     const digest = parseBlobDigest(digestText);
     const body = hasBody(req) ? requestBody(req) : null;
     if (!body) throw new RegistryError("BLOB_UPLOAD_INVALID", "a monolithic upload (?digest=) needs the blob as the request body");
-    await ingestStream(ctx.services.blobs, body, { digest });
-    return created(ctx, repo, digest);
+    await ingestStream(ctx.services.blobs, body, { digest }, commitAndLink(ctx, repo, digest));
+    return created(repo, digest);
   }
   void cleanAbandonedUploads(ctx.services).catch((err: unknown) =>
     console.error(`berth: cleaning abandoned uploads: ${(err as Error).message}`),
@@ -207,8 +234,8 @@ export async function continueUpload(req: Request, ctx: RegistryCtx, name: strin
       if (!digestText) throw new RegistryError("DIGEST_INVALID", "finishing an upload needs ?digest=<digest of the whole blob>");
       const digest = parseBlobDigest(digestText);
       session = await appendChunk(ctx, req, session);
-      await finish(ctx, session, digest);
-      return created(ctx, repo, digest);
+      await finish(ctx, repo, session, digest);
+      return created(repo, digest);
     }
     default:
       throw new RegistryError("UNSUPPORTED", `${req.method} is not supported on an upload`);
