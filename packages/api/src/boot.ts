@@ -11,6 +11,9 @@ import { createSecretBox, loadSecretKey } from "./services/secret-box";
 import { requeueLayerChecks } from "./services/layer-check";
 import { tuneHeapForStreaming } from "./heap-tuning";
 
+/** While a server runs, a layer check that failed is tried again after ten minutes, five times at most. */
+const LAYER_CHECK_RETRY = { endedMsAgo: 10 * 60_000, maxFailures: 5 };
+
 export interface BootOptions {
   dataDir: string;
   blobDir: string;
@@ -83,19 +86,26 @@ export async function bootServer(opts: BootOptions): Promise<Booted> {
     onError: (err) => log(`berth: listening for job changes: ${err.message} (retrying)`),
   });
   const jobs = opts.runJobs === false ? undefined : startJobRunner(services, { concurrency: 4, pollMs: opts.jobPollMs ?? 5_000, log });
-  if (jobs) {
-    const requeued = await requeueLayerChecks(db);
+  const requeue = async (retry?: Parameters<typeof requeueLayerChecks>[1]) => {
+    const requeued = await requeueLayerChecks(db, retry);
     if (requeued > 0) {
       log(`berth: queued ${requeued} layer check(s) again that had failed`);
       wakeJobRunners();
     }
-  }
+  };
+  if (jobs) await requeue();
+  const retryChecks = jobs
+    ? setInterval(() => {
+        requeue(LAYER_CHECK_RETRY).catch((err: unknown) => log(`berth: queueing failed layer checks again: ${(err as Error).message}`));
+      }, LAYER_CHECK_RETRY.endedMsAgo / 2).unref()
+    : undefined;
   // Pulls and pushes stream on their own thread: started now, so the first one does not wait for it.
   if (jobs) void warmTransferThread();
   return {
     services,
     databaseUrl: database.url,
     async stop() {
+      clearInterval(retryChecks);
       await jobs?.stop();
       await announcements.close();
       await db.$disconnect();

@@ -112,6 +112,39 @@ describe("layers checked after the push", () => {
     expect(await requeueLayerChecks(server.services.db)).toBe(0);
   });
 
+  it("while a server runs, a failed check is queued again once it ended a while ago, and not after five failures", async () => {
+    const tar = randomBytes(30_000);
+    const pushed = await pushGzipImage("retried-later", tar);
+    expect((await checkJob(pushed.layerDigest)).state).toBe("succeeded");
+    const { db } = server.services;
+    const forBlob = { kind: "layer-check", input: { path: ["blob"], equals: pushed.layerDigest } };
+    const failedAgo = async (minutes: number) => {
+      await db.job.updateMany({
+        where: forBlob,
+        data: { state: "failed", error: "EIO: i/o error, read", finishedAt: new Date(Date.now() - minutes * 60_000) },
+      });
+      await db.imageLayer.updateMany({ where: { blob: pushed.layerDigest }, data: { checked: false } });
+    };
+    const retry = { endedMsAgo: 10 * 60_000, maxFailures: 5 };
+
+    await failedAgo(1);
+    expect(await requeueLayerChecks(db, retry)).toBe(0);
+    await failedAgo(11);
+    expect(await requeueLayerChecks(db, retry)).toBe(1);
+    wakeJobRunners();
+    expect((await checkJob(pushed.layerDigest)).state).toBe("succeeded");
+
+    // Three more failed checks, five in all: no more tries until a server starts.
+    const job = await db.job.findFirstOrThrow({ where: forBlob, select: { input: true, createdById: true, createdByName: true } });
+    for (let i = 0; i < 3; i++) await db.job.create({ data: { ...job, input: job.input!, kind: "layer-check", state: "failed" } });
+    await failedAgo(11);
+    expect(await db.job.count({ where: { ...forBlob, state: "failed" } })).toBe(5);
+    expect(await requeueLayerChecks(db, retry)).toBe(0);
+    expect(await requeueLayerChecks(db)).toBe(1);
+    wakeJobRunners();
+    expect((await checkJob(pushed.layerDigest)).state).toBe("succeeded");
+  });
+
   it("a layer that does not uncompress to its config's diff_id marks the image, audits the check as failed, and the image cannot be saved", async () => {
     const tar = randomBytes(200_000);
     const claimed = sha256("something else entirely");

@@ -154,19 +154,27 @@ export function runLayerCheck(ctx: JobCtx, input: LayerCheckInput, opts: RunJobO
 /**
  * Queues again, as whoever pushed them, the checks of layers still unchecked whose last check
  * ended without settling them (failed on an I/O or database error, or cancelled while that was
- * still allowed): run when a server starts, so such a failure delays a check rather than leaving
- * the image "not checked yet" for good. Replicas starting at once may each queue one; the
- * second to run finds nothing left to settle. Returns how many were queued.
+ * still allowed), so such a failure delays a check rather than leaving the image "not checked
+ * yet" for good. A server does this when it starts (every such check) and then every few minutes
+ * (`retry`: only checks that ended a while ago, and not once a layer has failed that many times).
+ * Replicas doing it at once may each queue one; the second to run finds nothing left to settle.
+ * Returns how many were queued.
  */
-export async function requeueLayerChecks(db: Database): Promise<number> {
+export async function requeueLayerChecks(db: Database, retry?: { endedMsAgo: number; maxFailures: number }): Promise<number> {
+  const endedMsAgo = retry?.endedMsAgo ?? 0;
+  const maxFailures = retry?.maxFailures ?? null;
   const rows = await db.$queryRaw<{ input: Record<string, unknown>; created_by_id: string | null; created_by_name: string }[]>`
-    SELECT DISTINCT ON (j.input->>'blob') j.input, j.created_by_id, j.created_by_name
-    FROM jobs j
-    WHERE j.kind = 'layer-check' AND j.state IN ('failed', 'cancelled')
-      AND EXISTS (SELECT 1 FROM image_layers l WHERE l.blob = j.input->>'blob' AND NOT l.checked)
-      AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.kind = 'layer-check' AND k.state IN ('queued', 'running')
-                        AND k.input->>'blob' = j.input->>'blob')
-    ORDER BY j.input->>'blob', j.created_at DESC`;
+    WITH latest AS (
+      SELECT DISTINCT ON (input->>'blob') input, state, finished_at, created_by_id, created_by_name
+      FROM jobs WHERE kind = 'layer-check'
+      ORDER BY input->>'blob', created_at DESC
+    )
+    SELECT l.input, l.created_by_id, l.created_by_name FROM latest l
+    WHERE l.state IN ('failed', 'cancelled')
+      AND (l.finished_at IS NULL OR l.finished_at <= now() - ${endedMsAgo} * interval '1 millisecond')
+      AND EXISTS (SELECT 1 FROM image_layers i WHERE i.blob = l.input->>'blob' AND NOT i.checked)
+      AND (${maxFailures}::int IS NULL OR (SELECT count(*) FROM jobs f WHERE f.kind = 'layer-check' AND f.state = 'failed'
+                                             AND f.input->>'blob' = l.input->>'blob') < ${maxFailures}::int)`;
   for (const row of rows) {
     await enqueueJob(db, { kind: "layer-check", input: row.input, createdById: row.created_by_id, createdByName: row.created_by_name });
   }
