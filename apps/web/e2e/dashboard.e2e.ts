@@ -118,6 +118,13 @@ export async function runDashboardE2E(opts: DashboardE2EOptions): Promise<{ scre
     const manifest = JSON.parse(execFileSync("tar", ["-xOf", saved, "manifest.json"], { encoding: "utf8" })) as { RepoTags: string[] }[];
     assert(manifest[0]?.RepoTags.includes(loaded), `the archive is tagged ${loaded}: ${JSON.stringify(manifest)}`);
 
+    // 5c. A mistyped job address says what is wrong with it, not that the page failed.
+    await page.goto(`${base}/jobs/not-a-job`);
+    const noJob = page.getByTestId("error-state");
+    await noJob.waitFor();
+    const noJobText = await noJob.innerText();
+    assert(noJobText.includes("No such job") && noJobText.includes('"not-a-job" is not a job id'), `the job page explains: ${noJobText}`);
+
     // 6. The audit page lists every step, done by admin.
     log("e2e: audit");
     const rows = await auditRows(page, base);
