@@ -8,6 +8,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { Digest } from "@berth/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pushOneLayerImage, type OneLayerPush } from "@berth/fixtures/v2-push";
+import { cleanAbandonedUploads } from "../src/registry-api/uploads";
 import { bootTestServer, type TestServer } from "../src/testing";
 import { apiClient } from "./client";
 
@@ -261,5 +262,30 @@ describe("a push's blobs before its manifest arrives", () => {
     await removeImage("team-k/first:1.0");
     expect(await stored(first.layerDigest)).toBe(false);
     expect((await v2(`/v2/team-k/second/blobs/${first.layerDigest}`, { method: "HEAD" })).status).toBe(404);
+  });
+
+  it("uploads whose manifest never came are let go of after a day, and leave the store unless something else uses them", async () => {
+    const used = await pushImage("team-m/used", 5_000);
+    const { layer } = await bytesOf("team-m/used", used);
+    const [lone, fresh] = [randomBytes(3_000), randomBytes(3_000)];
+    for (const [digest, body] of [
+      [used.layerDigest, layer],
+      [sha256(lone), lone],
+    ] as const)
+      expect((await upload("team-m/abandoned", digest, body)).status).toBe(201);
+    expect((await upload("team-m/fresh", sha256(fresh), fresh)).status).toBe(201);
+    await server.services.db.$executeRaw`
+      UPDATE repository_content SET awaiting_manifest_since = now() - interval '25 hours'
+      WHERE repository = 'docker.io/team-m/abandoned'`;
+
+    await cleanAbandonedUploads(server.services);
+    const head = async (repository: string, digest: string) => (await v2(`/v2/${repository}/blobs/${digest}`, { method: "HEAD" })).status;
+    expect(await head("team-m/abandoned", sha256(lone))).toBe(404);
+    expect(await stored(sha256(lone))).toBe(false);
+    // The image's layer stays in the store and in its own repository.
+    expect(await head("team-m/abandoned", used.layerDigest)).toBe(404);
+    expect(await head("team-m/used", used.layerDigest)).toBe(200);
+    // An upload awaiting its manifest for less than a day is untouched.
+    expect(await head("team-m/fresh", sha256(fresh))).toBe(200);
   });
 });

@@ -6,7 +6,7 @@ export { applyMigrations, MigrationError } from "./migrate";
 export type { ApplyMigrationsOptions, ApplyMigrationsResult } from "./migrate";
 export { resolveDatabase, startEmbeddedPostgres } from "./postgres";
 export type { EmbeddedPostgresHandle, ResolveDatabaseOptions, StartEmbeddedPostgresOptions } from "./postgres";
-export { PrismaMetadataStore } from "./metadata-store";
+export { AWAITING_MANIFEST_HOURS, PrismaMetadataStore } from "./metadata-store";
 export { CachedMetadataReads } from "./cached-reads";
 export { appendAuditEvent, verifyAuditChain } from "./audit";
 export type { AuditChainVerification, AuditEvent, AuditEventInput, AuditInterface, AuditResult, AuditTarget } from "./audit";

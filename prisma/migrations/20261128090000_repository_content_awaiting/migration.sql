@@ -3,3 +3,7 @@
 -- it: an rmi of another image with the same layer would otherwise delete it between the upload and
 -- the manifest, and the push would fail. Set on upload and mount, cleared when a manifest names it.
 ALTER TABLE "repository_content" ADD COLUMN "awaiting_manifest_since" TIMESTAMPTZ(3);
+
+-- Uploads whose manifest never came are let go of (registry-api/repository-content.ts), found by this.
+CREATE INDEX "repository_content_awaiting_idx" ON "repository_content"("awaiting_manifest_since")
+  WHERE "awaiting_manifest_since" IS NOT NULL;

@@ -1,5 +1,6 @@
-import type { Digest } from "@berth/engine";
-import type { DbClient } from "@berth/db";
+import { Digest } from "@berth/engine";
+import { AWAITING_MANIFEST_HOURS, PrismaMetadataStore, type DbClient } from "@berth/db";
+import type { Services } from "../context";
 import type { RegistryCtx } from "./caller";
 import { RegistryError } from "./errors";
 import type { RegistryRepository } from "./names";
@@ -74,6 +75,35 @@ export async function linkUpload(db: DbClient, repository: string, digest: Diges
     INSERT INTO repository_content (repository, digest, awaiting_manifest_since)
     VALUES (${repository}, ${digest.toString()}, clock_timestamp())
     ON CONFLICT (repository, digest) DO UPDATE SET awaiting_manifest_since = EXCLUDED.awaiting_manifest_since`;
+}
+
+/**
+ * Blobs uploaded or mounted to a repository whose manifest has not come for AWAITING_MANIFEST_HOURS
+ * were abandoned: the repository lets go of them, and the store deletes those nothing else uses or
+ * holds. Returns how many blobs left the store.
+ */
+export async function dropAbandonedContent(services: Pick<Services, "db" | "blobs" | "blobLock">): Promise<number> {
+  const { db, blobs, blobLock } = services;
+  const expired = (tx: DbClient) => tx.$queryRaw<{ digest: string }[]>`
+    SELECT DISTINCT digest FROM repository_content
+    WHERE awaiting_manifest_since <= now() - ${AWAITING_MANIFEST_HOURS} * interval '1 hour'`;
+  let deleted = 0;
+  for (const { digest } of await expired(db)) {
+    // Exclusive, as collection is: no upload or load may be between committing these bytes and recording them.
+    const gone = await blobLock.exclusive(() =>
+      db.$transaction(async (tx) => {
+        const dropped = await tx.$executeRaw`
+          DELETE FROM repository_content
+          WHERE digest = ${digest} AND awaiting_manifest_since <= now() - ${AWAITING_MANIFEST_HOURS} * interval '1 hour'`;
+        if (dropped === 0 || (await tx.repositoryContent.count({ where: { digest } })) > 0) return false;
+        if (await new PrismaMetadataStore(tx).isBlobReferenced(Digest.parse(digest))) return false;
+        await blobs.delete(Digest.parse(digest));
+        return true;
+      }),
+    );
+    if (gone) deleted++;
+  }
+  return deleted;
 }
 
 /** A manifest pushed to the repository names these blobs: they no longer await one (see linkUpload). */

@@ -9,7 +9,7 @@ import { grantedActions } from "./bearer-token";
 import { API_VERSION_HEADER, RegistryError } from "./errors";
 import { registryRepository, type RegistryRepository } from "./names";
 import { parseBlobDigest } from "./read-endpoints";
-import { holdsContent, linkUpload } from "./repository-content";
+import { dropAbandonedContent, holdsContent, linkUpload } from "./repository-content";
 
 /** One PATCH's bytes, stored as a blob of its own until the upload is finished. */
 interface Chunk {
@@ -136,12 +136,16 @@ async function removeOwnedChunks(services: Services, chunks: Chunk[], keep?: Dig
   }
 }
 
-/** Removes sessions idle for longer than `olderThanMs`, with their chunks. Returns how many. */
+/**
+ * Removes sessions idle for longer than `olderThanMs`, with their chunks, and uploaded blobs whose
+ * manifest never came (dropAbandonedContent). Returns how many sessions were removed.
+ */
 export async function cleanAbandonedUploads(services: Services, olderThanMs = ABANDONED_UPLOAD_MS): Promise<number> {
   // One statement on the database's clock: replicas cleaning at once each remove a session once.
   const rows = await services.db.$queryRaw<{ chunks: Chunk[] }[]>`
     DELETE FROM registry_uploads WHERE updated_at <= now() - ${olderThanMs} * interval '1 millisecond' RETURNING chunks`;
   for (const row of rows) await removeOwnedChunks(services, row.chunks);
+  await dropAbandonedContent(services);
   return rows.length;
 }
 
