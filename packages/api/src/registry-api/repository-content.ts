@@ -84,11 +84,11 @@ export async function linkUpload(db: DbClient, repository: string, digest: Diges
  */
 export async function dropAbandonedContent(services: Pick<Services, "db" | "blobs" | "blobLock">): Promise<number> {
   const { db, blobs, blobLock } = services;
-  const expired = (tx: DbClient) => tx.$queryRaw<{ digest: string }[]>`
+  const expired = await db.$queryRaw<{ digest: string }[]>`
     SELECT DISTINCT digest FROM repository_content
     WHERE awaiting_manifest_since <= now() - ${AWAITING_MANIFEST_HOURS} * interval '1 hour'`;
   let deleted = 0;
-  for (const { digest } of await expired(db)) {
+  for (const { digest } of expired) {
     // Exclusive, as collection is: no upload or load may be between committing these bytes and recording them.
     const gone = await blobLock.exclusive(() =>
       db.$transaction(async (tx) => {
