@@ -1,0 +1,120 @@
+/**
+ * Berth as a real daemon's Docker Hub mirror: containerd (Debian's, as root, in a private root
+ * with its own socket) reads the hosts.toml Berth prints on the Registries page, signs in with a
+ * Berth API token as the page says, and pulls an official image Berth does not hold. A real CNCF
+ * registry on loopback stands in for docker.io; Berth fills its cache from it, and the pull is an
+ * ordinary cached image, audited under the token's owner.
+ */
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fixtures } from "@berth/fixtures";
+import { startUpstream, type Upstream } from "../../engine/test/registry-helpers";
+import { bootTestServer, type TestServer } from "../src/testing";
+import { apiClient } from "./client";
+import { skopeo } from "./skopeo";
+
+const run = promisify(execFile);
+const fx = fixtures();
+
+let upstream: Upstream;
+let server: TestServer;
+let api: ReturnType<typeof apiClient>;
+let dir: string;
+let containerd: ChildProcess | undefined;
+
+const socket = () => path.join(dir, "containerd.sock");
+
+async function ctr(...args: string[]): Promise<string> {
+  try {
+    const { stdout } = await run("ctr", ["--address", socket(), ...args], { maxBuffer: 16 * 1024 * 1024 });
+    return stdout;
+  } catch (err) {
+    throw new Error(`ctr ${args.join(" ")}: ${(err as { stderr?: string }).stderr ?? (err as Error).message}`);
+  }
+}
+
+/** containerd with nothing of the machine's: its own root, state and socket, no CRI. */
+async function startContainerd(): Promise<ChildProcess> {
+  const config = path.join(dir, "config.toml");
+  writeFileSync(
+    config,
+    [
+      "version = 2",
+      `root = ${JSON.stringify(path.join(dir, "root"))}`,
+      `state = ${JSON.stringify(path.join(dir, "state"))}`,
+      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      "[grpc]",
+      `  address = ${JSON.stringify(socket())}`,
+      "[ttrpc]",
+      `  address = ${JSON.stringify(path.join(dir, "containerd-ttrpc.sock"))}`,
+      "",
+    ].join("\n"),
+  );
+  const child = spawn("containerd", ["--config", config], { stdio: "ignore" });
+  for (let i = 0; i < 100; i++) {
+    if (
+      await ctr("version").then(
+        () => true,
+        () => false,
+      )
+    )
+      return child;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  throw new Error("containerd did not answer on its socket within 10 s");
+}
+
+beforeAll(async () => {
+  if (!existsSync("/usr/bin/containerd")) execFileSync("apt-get", ["install", "-y", "-qq", "containerd"], { stdio: "inherit" });
+  dir = mkdtempSync(path.join(tmpdir(), "berth-containerd-"));
+  [upstream, server] = await Promise.all([startUpstream(), bootTestServer()]);
+  api = apiClient(server.url, await server.token());
+  // docker.io, for Berth, is the loopback registry: only that, never the real Docker Hub.
+  await api.registries.save.mutate({ domain: "docker.io", mirrorsOnly: true, mirrors: [`http://${upstream.host}`] });
+  const tls = ["--src-tls-verify=false", "--dest-tls-verify=false"];
+  await skopeo("copy", ...tls, `docker://${upstream.host}/fixtures/app:1.0`, `docker://${upstream.host}/library/app:1.0`);
+  containerd = await startContainerd();
+}, 300_000);
+
+afterAll(async () => {
+  containerd?.kill();
+  await server?.close();
+  upstream?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("containerd with Berth as its Docker Hub mirror", () => {
+  it("pulls an official image through Berth with the hosts.toml Berth prints and an API token", async () => {
+    const { berthMirror } = await api.registries.daemonJson.query();
+    const hostsDir = path.join(dir, "certs.d");
+    // The page names the file; under a private directory instead of /etc/containerd/certs.d.
+    const file = path.join(hostsDir, path.relative("/etc/containerd/certs.d", berthMirror!.hostsToml.path));
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, berthMirror!.hostsToml.text);
+    const { token } = await api.tokens.create.mutate({ name: "containerd", expiresInDays: 1 });
+
+    await ctr("content", "fetch", "--hosts-dir", hostsDir, "--user", `admin:${token}`, "docker.io/library/app:1.0");
+
+    const app = fx.image("fixtures/app:1.0");
+    const upstreamDigest = upstream.images.find((i) => i.ref === "fixtures/app:1.0")!.upstreamDigest;
+    expect(await ctr("images", "ls", "-q")).toContain("docker.io/library/app:1.0");
+    const content = await ctr("content", "ls", "-q");
+    for (const digest of [upstreamDigest, app.configDigest, ...app.layers.map((l) => l.digest)]) expect(content).toContain(digest);
+    // Berth holds it as an ordinary image, cached from docker.io, pulled by the token's owner.
+    const images = await api.images.list.query();
+    expect(images.some((i) => i.repository === "app" && i.tag === "1.0" && i.id === app.configDigest)).toBe(true);
+    expect(await api.images.mirrorCache.query({ ref: "app:1.0" })).toMatchObject([
+      { ref: "app:1.0", cachedFrom: "docker.io", lastPulledBy: "admin" },
+    ]);
+    const { events } = await api.audit.list.query({ action: "image.pull", limit: 5 });
+    expect(events[0]).toMatchObject({ actorName: "admin", interface: "registry", result: "ok" });
+    expect(events[0]!.userAgent).toMatch(/containerd/);
+    const row = await server.services.db.mirrorCache.findFirst({ where: { repository: "docker.io/library/app", reference: "1.0" } });
+    expect(row?.upstreamDigest).toBe(upstreamDigest);
+  });
+});
