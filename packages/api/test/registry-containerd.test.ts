@@ -88,8 +88,11 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe("containerd with Berth as its Docker Hub mirror", () => {
-  it("pulls an official image through Berth with the hosts.toml Berth prints and an API token", async () => {
+let signIn: string[] | undefined;
+
+/** `ctr content fetch` (a pull without unpacking) through Berth: the printed hosts.toml, an API token. */
+async function fetchThroughBerth(ref: string, ...flags: string[]): Promise<void> {
+  if (!signIn) {
     const { berthMirror } = await api.registries.daemonJson.query();
     const hostsDir = path.join(dir, "certs.d");
     // The page names the file; under a private directory instead of /etc/containerd/certs.d.
@@ -97,8 +100,14 @@ describe("containerd with Berth as its Docker Hub mirror", () => {
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, berthMirror!.hostsToml.text);
     const { token } = await api.tokens.create.mutate({ name: "containerd", expiresInDays: 1 });
+    signIn = ["--hosts-dir", hostsDir, "--user", `admin:${token}`];
+  }
+  await ctr("content", "fetch", ...signIn, ...flags, ref);
+}
 
-    await ctr("content", "fetch", "--hosts-dir", hostsDir, "--user", `admin:${token}`, "docker.io/library/app:1.0");
+describe("containerd with Berth as its Docker Hub mirror", () => {
+  it("pulls an official image through Berth with the hosts.toml Berth prints and an API token", async () => {
+    await fetchThroughBerth("docker.io/library/app:1.0");
 
     const app = fx.image("fixtures/app:1.0");
     const upstreamDigest = upstream.images.find((i) => i.ref === "fixtures/app:1.0")!.upstreamDigest;
@@ -116,5 +125,26 @@ describe("containerd with Berth as its Docker Hub mirror", () => {
     expect(events[0]!.userAgent).toMatch(/containerd/);
     const row = await server.services.db.mirrorCache.findFirst({ where: { repository: "docker.io/library/app", reference: "1.0" } });
     expect(row?.upstreamDigest).toBe(upstreamDigest);
+  });
+
+  it("pulls its own platform of a multi-platform image: upstream's index, then that platform's manifest", async () => {
+    const tls = ["--src-tls-verify=false", "--dest-tls-verify=false"];
+    await skopeo("copy", ...tls, "--all", `docker://${upstream.host}/fixtures/multi:1.0`, `docker://${upstream.host}/library/multi:1.0`);
+    const res = await fetch(`http://${upstream.host}/v2/library/multi/manifests/1.0`, {
+      headers: { accept: "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json" },
+    });
+    const indexDigest = res.headers.get("docker-content-digest")!;
+    const { manifests } = (await res.json()) as { manifests: { digest: string; platform: { architecture: string } }[] };
+    const arm64 = manifests.find((m) => m.platform.architecture === "arm64")!;
+    const amd64 = manifests.find((m) => m.platform.architecture === "amd64")!;
+
+    await fetchThroughBerth("docker.io/library/multi:1.0", "--platform", "linux/arm64");
+
+    const content = await ctr("content", "ls", "-q");
+    expect(content).toContain(indexDigest);
+    expect(content).toContain(arm64.digest);
+    expect(content).not.toContain(amd64.digest);
+    const row = await server.services.db.mirrorCache.findFirst({ where: { repository: "docker.io/library/multi", reference: "1.0" } });
+    expect(row?.upstreamDigest).toBe(indexDigest);
   });
 });
