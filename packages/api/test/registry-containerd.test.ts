@@ -3,7 +3,7 @@
  * with its own socket) reads the hosts.toml Berth prints on the Registries page, signs in with a
  * Berth API token as the page says, and pulls an official image Berth does not hold. A real CNCF
  * registry on loopback stands in for docker.io; Berth fills its cache from it, and the pull is an
- * ordinary cached image, audited under the token's owner.
+ * ordinary cached image, audited under the token's owner. It also pushes to Berth with that token.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -88,7 +88,8 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-let signIn: string[] | undefined;
+/** The hosts.toml directory and `--user` credentials, set up by the first fetch. */
+let signIn: { hostsDir: string; user: string } | undefined;
 
 /** `ctr content fetch` (a pull without unpacking) through Berth: the printed hosts.toml, an API token. */
 async function fetchThroughBerth(ref: string, ...flags: string[]): Promise<void> {
@@ -100,12 +101,12 @@ async function fetchThroughBerth(ref: string, ...flags: string[]): Promise<void>
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, berthMirror!.hostsToml.text);
     const { token } = await api.tokens.create.mutate({ name: "containerd", expiresInDays: 1 });
-    signIn = ["--hosts-dir", hostsDir, "--user", `admin:${token}`];
+    signIn = { hostsDir, user: `admin:${token}` };
   }
-  await ctr("content", "fetch", ...signIn, ...flags, ref);
+  await ctr("content", "fetch", "--hosts-dir", signIn.hostsDir, "--user", signIn.user, ...flags, ref);
 }
 
-describe("containerd with Berth as its Docker Hub mirror", () => {
+describe("containerd with Berth as its Docker Hub mirror and as a registry", () => {
   it("pulls an official image through Berth with the hosts.toml Berth prints and an API token", async () => {
     await fetchThroughBerth("docker.io/library/app:1.0");
 
@@ -125,6 +126,20 @@ describe("containerd with Berth as its Docker Hub mirror", () => {
     expect(events[0]!.userAgent).toMatch(/containerd/);
     const row = await server.services.db.mirrorCache.findFirst({ where: { repository: "docker.io/library/app", reference: "1.0" } });
     expect(row?.upstreamDigest).toBe(upstreamDigest);
+  });
+
+  it("pushes to Berth as a registry of its own, signed in with the same token", async () => {
+    await fetchThroughBerth("docker.io/library/app:1.0");
+    const target = `${new URL(server.url).host}/team-c/app:1.0`;
+    await ctr("images", "tag", "--force", "docker.io/library/app:1.0", target);
+    await ctr("images", "push", "--plain-http", "--user", signIn!.user, target);
+
+    const images = await api.images.list.query();
+    const pushed = images.find((i) => i.repository === "team-c/app" && i.tag === "1.0");
+    expect(pushed?.id).toBe(fx.image("fixtures/app:1.0").configDigest);
+    const { events } = await api.audit.list.query({ action: "image.push", limit: 5 });
+    expect(events[0]).toMatchObject({ actorName: "admin", interface: "registry", result: "ok" });
+    expect(events[0]!.userAgent).toMatch(/containerd/);
   });
 
   it("pulls its own platform of a multi-platform image: upstream's index, then that platform's manifest", async () => {
