@@ -164,17 +164,16 @@ export async function requeueLayerChecks(db: Database, retry?: { endedMsAgo: num
   const endedMsAgo = retry?.endedMsAgo ?? 0;
   const maxFailures = retry?.maxFailures ?? null;
   const rows = await db.$queryRaw<{ input: Record<string, unknown>; created_by_id: string | null; created_by_name: string }[]>`
-    WITH latest AS (
-      SELECT DISTINCT ON (input->>'blob') input, state, finished_at, created_by_id, created_by_name
-      FROM jobs WHERE kind = 'layer-check'
-      ORDER BY input->>'blob', created_at DESC
-    )
-    SELECT l.input, l.created_by_id, l.created_by_name FROM latest l
+    SELECT l.input, l.created_by_id, l.created_by_name
+    FROM (SELECT DISTINCT blob FROM image_layers WHERE NOT checked) u
+    CROSS JOIN LATERAL (
+      SELECT input, state, finished_at, created_by_id, created_by_name FROM jobs
+      WHERE kind = 'layer-check' AND input->>'blob' = u.blob ORDER BY created_at DESC LIMIT 1
+    ) l
     WHERE l.state IN ('failed', 'cancelled')
       AND (l.finished_at IS NULL OR l.finished_at <= now() - ${endedMsAgo} * interval '1 millisecond')
-      AND EXISTS (SELECT 1 FROM image_layers i WHERE i.blob = l.input->>'blob' AND NOT i.checked)
       AND (${maxFailures}::int IS NULL OR (SELECT count(*) FROM jobs f WHERE f.kind = 'layer-check' AND f.state = 'failed'
-                                             AND f.input->>'blob' = l.input->>'blob') < ${maxFailures}::int)`;
+                                             AND f.input->>'blob' = u.blob) < ${maxFailures}::int)`;
   for (const row of rows) {
     await enqueueJob(db, { kind: "layer-check", input: row.input, createdById: row.created_by_id, createdByName: row.created_by_name });
   }
