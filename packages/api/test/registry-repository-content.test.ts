@@ -5,6 +5,8 @@
  * adopts layers it never had.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { Digest } from "@berth/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pushOneLayerImage, type OneLayerPush } from "@berth/fixtures/v2-push";
@@ -173,6 +175,48 @@ describe("content a repository holds", () => {
     expect((await v2(`/v2/team-h/app/manifests/${digest}`, { method: "DELETE" })).status).toBe(202);
     expect(await server.services.blobs.has(Digest.parse(pushed.layerDigest))).toBe(false);
     expect(await linked()).toBe(0);
+  });
+
+  it("a manifest pushed by digest before repository_content existed is held again, from the audit log", async () => {
+    const config = Buffer.from(await (await v2(`/v2/team-a/secret/blobs/${secret.imageId}`)).arrayBuffer());
+    const layer = Buffer.from(await (await v2(`/v2/team-a/secret/blobs/${secret.layerDigest}`)).arrayBuffer());
+    // The audit names repositories as people write them: these three are stored differently.
+    const names = {
+      "team-n/pinned": "docker.io/team-n/pinned",
+      pinned: "docker.io/library/pinned",
+      "registry.example/n/pinned": "registry.example/n/pinned",
+    };
+    const served = (name: string) =>
+      Promise.all(
+        [`manifests/${manifestDigest}`, `blobs/${secret.imageId}`, `blobs/${secret.layerDigest}`].map(
+          async (p) => (await v2(`/v2/${name}/${p}`, { method: "HEAD" })).status,
+        ),
+      );
+    for (const [name, repository] of Object.entries(names)) {
+      for (const [digest, body] of [
+        [secret.imageId, config],
+        [secret.layerDigest, layer],
+      ] as const)
+        expect((await v2(`/v2/${name}/blobs/uploads/?digest=${digest}`, { method: "POST", body })).status).toBe(201);
+      const put = await v2(`/v2/${name}/manifests/${manifestDigest}`, {
+        method: "PUT",
+        body: manifestBytes,
+        headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" },
+      });
+      expect(put.status).toBe(201);
+      expect(await served(name)).toEqual([200, 200, 200]);
+      // As it was before the table: no tag names it, so nothing holds it there.
+      await server.services.db.repositoryContent.deleteMany({ where: { repository } });
+      expect(await served(name)).toEqual([404, 404, 404]);
+    }
+
+    const migration = fileURLToPath(
+      new URL("../../../prisma/migrations/20261128110000_repository_content_from_audit/migration.sql", import.meta.url),
+    );
+    await server.services.db.$executeRawUnsafe(await readFile(migration, "utf8"));
+    for (const name of Object.keys(names)) expect(await served(name)).toEqual([200, 200, 200]);
+    // Other repositories gain nothing.
+    expect((await v2(`/v2/team-b/other/manifests/${manifestDigest}`, { method: "HEAD" })).status).toBe(404);
   });
 
   it("deleting a blob takes it from that repository, and from the store once no other repository was pushed it", async () => {
