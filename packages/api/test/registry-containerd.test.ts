@@ -75,9 +75,12 @@ beforeAll(async () => {
   [upstream, server] = await Promise.all([startUpstream(), bootTestServer()]);
   api = apiClient(server.url, await server.token());
   // docker.io, for Berth, is the loopback registry: only that, never the real Docker Hub.
-  await api.registries.save.mutate({ domain: "docker.io", mirrorsOnly: true, mirrors: [`http://${upstream.host}`] });
+  // So is ghcr.io, which the team has set up too.
+  for (const domain of ["docker.io", "ghcr.io"])
+    await api.registries.save.mutate({ domain, mirrorsOnly: true, mirrors: [`http://${upstream.host}`] });
   const tls = ["--src-tls-verify=false", "--dest-tls-verify=false"];
   await skopeo("copy", ...tls, `docker://${upstream.host}/fixtures/app:1.0`, `docker://${upstream.host}/library/app:1.0`);
+  await skopeo("copy", ...tls, `docker://${upstream.host}/fixtures/app:2.0`, `docker://${upstream.host}/acme/tool:2.0`);
   containerd = await startContainerd();
 }, 300_000);
 
@@ -96,10 +99,12 @@ async function fetchThroughBerth(ref: string, ...flags: string[]): Promise<void>
   if (!signIn) {
     const { berthMirror } = await api.registries.daemonJson.query();
     const hostsDir = path.join(dir, "certs.d");
-    // The page names the file; under a private directory instead of /etc/containerd/certs.d.
-    const file = path.join(hostsDir, path.relative("/etc/containerd/certs.d", berthMirror!.hostsToml.path));
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, berthMirror!.hostsToml.text);
+    // The page names the files; under a private directory instead of /etc/containerd/certs.d.
+    for (const { path: at, text } of [berthMirror!.hostsToml, ...berthMirror!.otherRegistries]) {
+      const file = path.join(hostsDir, path.relative("/etc/containerd/certs.d", at));
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, text);
+    }
     const { token } = await api.tokens.create.mutate({ name: "containerd", expiresInDays: 1 });
     signIn = { hostsDir, user: `admin:${token}` };
   }
@@ -140,6 +145,24 @@ describe("containerd with Berth as its Docker Hub mirror and as a registry", () 
     const { events } = await api.audit.list.query({ action: "image.push", limit: 5 });
     expect(events[0]).toMatchObject({ actorName: "admin", interface: "registry", result: "ok" });
     expect(events[0]!.userAgent).toMatch(/containerd/);
+  });
+
+  it("pulls another registry set up here through Berth too: containerd names it, Berth caches it as that registry's", async () => {
+    const { berthMirror } = await api.registries.daemonJson.query();
+    expect(berthMirror!.otherRegistries.map((r) => [r.domain, r.path])).toEqual([
+      ["ghcr.io", "/etc/containerd/certs.d/ghcr.io/hosts.toml"],
+    ]);
+
+    await fetchThroughBerth("ghcr.io/acme/tool:2.0");
+
+    const app = fx.image("fixtures/app:2.0");
+    const content = await ctr("content", "ls", "-q");
+    for (const digest of [app.configDigest, ...app.layers.map((l) => l.digest)]) expect(content).toContain(digest);
+    const images = await api.images.list.query();
+    expect(images.some((i) => i.repository === "ghcr.io/acme/tool" && i.tag === "2.0" && i.id === app.configDigest)).toBe(true);
+    expect(await api.images.mirrorCache.query({ ref: "ghcr.io/acme/tool:2.0" })).toMatchObject([
+      { ref: "ghcr.io/acme/tool:2.0", cachedFrom: "ghcr.io", lastPulledBy: "admin" },
+    ]);
   });
 
   it("pulls its own platform of a multi-platform image: upstream's index, then that platform's manifest", async () => {

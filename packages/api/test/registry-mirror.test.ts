@@ -224,4 +224,40 @@ describe("the pull-through mirror", () => {
     // Pushed, not cached: no "cached from docker.io" (its image lost app:1.0 when that tag moved upstream).
     expect(await api.images.mirrorCache.query({ ref: "team-a/app:1.0" })).toEqual([]);
   });
+
+  it("mirrors a registry named in ?ns= (as containerd sends it) only once the team has set that registry up", async () => {
+    await publish("fixtures/base:1.0", "acme/tool:1.0");
+    const viaNs = async (ns: string) =>
+      fetch(`${server.url}/v2/acme/tool/manifests/1.0?ns=${encodeURIComponent(ns)}`, {
+        headers: { authorization: `Bearer ${await pullToken(`${ns}/acme/tool`)}`, accept: "application/vnd.oci.image.manifest.v1+json" },
+      });
+    const before = manifestRequests(proxy, "acme/tool");
+    // Not set up: not Berth's to fetch (a daemon then goes to quay.io itself), and not Docker Hub's acme/tool either.
+    const unknown = await viaNs("quay.io");
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe("MANIFEST_UNKNOWN");
+    expect(manifestRequests(proxy, "acme/tool")).toBe(before);
+
+    await api.registries.save.mutate({ domain: "quay.io", mirrorsOnly: true, mirrors: [`http://${proxy.host}`] });
+    const filled = await viaNs("quay.io");
+    expect(filled.status).toBe(200);
+    expect(filled.headers.get("docker-content-digest")).toBe(digestOf("fixtures/base:1.0"));
+    // The same image as Docker Hub's base:1.0, cached a second time from another registry.
+    expect(await api.images.mirrorCache.query({ ref: "quay.io/acme/tool:1.0" })).toContainEqual(
+      expect.objectContaining({ ref: "quay.io/acme/tool:1.0", cachedFrom: "quay.io", lastPulledBy: "admin" }),
+    );
+
+    // podman and CRI-O name the registry in the path instead (a mirror location of `berth/quay.io`).
+    const inPath = await fetch(`${server.url}/v2/quay.io/acme/tool/manifests/1.0`, {
+      headers: { authorization: `Bearer ${await pullToken("quay.io/acme/tool")}`, accept: "application/vnd.oci.image.manifest.v1+json" },
+    });
+    expect(inPath.headers.get("docker-content-digest")).toBe(digestOf("fixtures/base:1.0"));
+
+    const bad = await fetch(`${server.url}/v2/acme/tool/manifests/1.0?ns=${encodeURIComponent("quay.io:443")}`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errors: { code: string; message: string }[] }).errors[0]).toMatchObject({
+      code: "NAME_INVALID",
+      message: 'invalid ns "quay.io:443": expected a registry\'s host name, such as ghcr.io',
+    });
+  });
 });

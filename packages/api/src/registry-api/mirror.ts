@@ -1,5 +1,5 @@
 import { Digest, EngineError, isIndexMediaType, MediaType, RegistryClient, type Endpoint } from "@berth/engine";
-import type { Transaction } from "@berth/db";
+import { getRegistry, type Transaction } from "@berth/db";
 import { explain } from "../auth/permissions";
 import { recordFailure } from "../audit/record";
 import { errorMessage } from "../errors";
@@ -15,9 +15,11 @@ import type { RegistryRepository } from "./names";
  * names (`library/redis`), which Berth already reads as `docker.io/library/redis`, the repository
  * `berth pull redis` writes. So a mirror fill is that pull (runPull, through the team's docker.io
  * settings), and the cached image is the image `berth pull redis:7` would have stored.
- * Only docker.io is mirrored: daemons send only Docker Hub pulls to a registry mirror.
+ * Docker sends only Docker Hub pulls to a mirror; containerd sends any registry's, naming it in
+ * `?ns=` (read-endpoints.ts), and podman's mirror location can name it in the path
+ * (`berth.example/ghcr.io`): a registry set up on the Registries page is mirrored the same way.
  */
-export const MIRRORED_DOMAIN = "docker.io";
+const HUB = "docker.io";
 const DEFAULT_TTL_SECONDS = 300;
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
@@ -25,8 +27,16 @@ type CacheRow = NonNullable<Awaited<ReturnType<RegistryCtx["services"]["db"]["mi
 
 const isDigest = (reference: string) => reference.includes(":");
 
+/** The registry a repository's images come from (`docker.io/library/redis` → `docker.io`). */
+const domainOf = (repo: RegistryRepository) => repo.repository.slice(0, repo.repository.indexOf("/"));
+
 function upstreamPath(repo: RegistryRepository): string {
-  return repo.repository.slice(MIRRORED_DOMAIN.length + 1);
+  return repo.repository.slice(domainOf(repo).length + 1);
+}
+
+/** Docker Hub always; another registry once the team has set it up (its settings say how to reach it). */
+async function isMirrored(ctx: RegistryCtx, domain: string): Promise<boolean> {
+  return domain === HUB || (await getRegistry(ctx.services.db, domain)) !== null;
 }
 
 function pullRef(repo: RegistryRepository, reference: string): string {
@@ -36,9 +46,9 @@ function pullRef(repo: RegistryRepository, reference: string): string {
 /** Concurrent requests for one uncached reference share one fill. */
 const fills = new Map<string, Promise<void>>();
 
-/** GET/HEAD of a manifest: from Berth when it holds it, else (docker.io only) filled from upstream. */
+/** GET/HEAD of a manifest: from Berth when it holds it, else (a mirrored registry's) filled from upstream. */
 export async function findOrMirrorManifest(ctx: RegistryCtx, repo: RegistryRepository, reference: string): Promise<ServedManifest> {
-  if (!repo.repository.startsWith(`${MIRRORED_DOMAIN}/`)) return findManifest(ctx.services, repo, reference);
+  if (!(await isMirrored(ctx, domainOf(repo)))) return findManifest(ctx.services, repo, reference);
   const key = { repository: repo.repository, reference };
   let row = await ctx.services.db.mirrorCache.findUnique({ where: { repository_reference: key } });
   let cached = row && (await servedFromCache(ctx, repo, reference, row));
@@ -53,7 +63,7 @@ export async function findOrMirrorManifest(ctx: RegistryCtx, repo: RegistryRepos
     return await findManifest(ctx.services, repo, reference);
   } catch (err) {
     if (!(err instanceof RegistryError && err.code === "MANIFEST_UNKNOWN")) throw err;
-    // A repository people push to is theirs: a missing tag there is missing, not Docker Hub's.
+    // A repository people push to is theirs: a missing tag there is missing, not upstream's.
     if (await heldLocally(ctx, repo)) throw err;
   }
   await fill(ctx, repo, reference);
@@ -110,7 +120,7 @@ async function fill(ctx: RegistryCtx, repo: RegistryRepository, reference: strin
   const decision = explain(ctx.actor, "pull", repo.namespace);
   if (!decision.allowed) {
     const targets = [{ ref: pullRef(repo, reference) }];
-    await recordFailure(ctx, { action: "image.pull", targets, details: mirrorDetails(reference) }, new Error(decision.reason), "denied");
+    await recordFailure(ctx, { action: "image.pull", targets, details: mirrorDetails(repo, reference) }, new Error(decision.reason), "denied");
     throw new RegistryError("DENIED", `${decision.reason} (${repo.name}:${reference} is not cached; filling it is a pull)`);
   }
   const key = `${repo.repository}\n${reference}`;
@@ -122,8 +132,8 @@ async function fill(ctx: RegistryCtx, repo: RegistryRepository, reference: strin
   await flight;
 }
 
-function mirrorDetails(reference: string): Record<string, unknown> {
-  return { mirror: { cachedFrom: MIRRORED_DOMAIN, reference } };
+function mirrorDetails(repo: RegistryRepository, reference: string): Record<string, unknown> {
+  return { mirror: { cachedFrom: domainOf(repo), reference } };
 }
 
 async function pullInto(ctx: RegistryCtx, repo: RegistryRepository, reference: string): Promise<void> {
@@ -131,17 +141,17 @@ async function pullInto(ctx: RegistryCtx, repo: RegistryRepository, reference: s
     await runPull(
       ctx,
       { ref: pullRef(repo, reference), interface: "registry", ip: ctx.request.ip, userAgent: ctx.request.userAgent },
-      { auditDetails: mirrorDetails(reference), alsoRecord: (tx, pulled) => recordFill(tx, ctx, repo.repository, reference, pulled) },
+      { auditDetails: mirrorDetails(repo, reference), alsoRecord: (tx, pulled) => recordFill(tx, ctx, repo.repository, reference, pulled) },
     );
   } catch (err) {
     const kind = (err as { kind?: unknown }).kind;
-    if (kind === "rate-limited") throw new RegistryError("TOOMANYREQUESTS", `${MIRRORED_DOMAIN} refused: ${errorMessage(err)}`);
+    if (kind === "rate-limited") throw new RegistryError("TOOMANYREQUESTS", `${domainOf(repo)} refused: ${errorMessage(err)}`);
     // Not upstream, or upstream unreachable (every endpoint's answer is in the message): for a
     // daemon both mean "not from this mirror", and it goes to Docker Hub itself.
     if (err instanceof EngineError) {
       throw new RegistryError(
         "MANIFEST_UNKNOWN",
-        `manifest unknown: ${repo.name}:${reference} (from ${MIRRORED_DOMAIN}: ${errorMessage(err)})`,
+        `manifest unknown: ${repo.name}:${reference} (from ${domainOf(repo)}: ${errorMessage(err)})`,
         {
           name: repo.name,
           reference,
@@ -184,7 +194,7 @@ async function revalidate(ctx: RegistryCtx, repo: RegistryRepository, reference:
     upstreamDigest = await headUpstream(ctx, repo, reference);
   } catch (err) {
     await ctx.services.db.mirrorCache.update({ where: key, data: { checkedAt: new Date() } });
-    const details = { ...mirrorDetails(reference), revalidation: "failed", servedStale: row.upstreamDigest };
+    const details = { ...mirrorDetails(repo, reference), revalidation: "failed", servedStale: row.upstreamDigest };
     await recordFailure(ctx, { action: "image.pull", targets: [{ ref: pullRef(repo, reference) }], details }, err);
     return;
   }
@@ -200,9 +210,10 @@ async function revalidate(ctx: RegistryCtx, repo: RegistryRepository, reference:
   }
 }
 
-/** The tag's digest on the first docker.io endpoint (mirrors, then the origin unless mirrors-only) that answers. */
+/** The tag's digest on the first of the registry's endpoints (mirrors, then the origin unless mirrors-only) that answers. */
 async function headUpstream(ctx: RegistryCtx, repo: RegistryRepository, reference: string): Promise<string> {
-  const access = await registryAccess(ctx.services, MIRRORED_DOMAIN);
+  const domain = domainOf(repo);
+  const access = await registryAccess(ctx.services, domain);
   const failures: string[] = [];
   for (const endpoint of access.pullEndpoints) {
     const client = clientFor(endpoint);
@@ -219,8 +230,8 @@ async function headUpstream(ctx: RegistryCtx, repo: RegistryRepository, referenc
       client.close();
     }
   }
-  const note = access.mirrorsOnly ? `; ${mirrorsOnlyNote(MIRRORED_DOMAIN)}` : "";
-  throw new Error(`cannot revalidate ${repo.name}:${reference} against ${MIRRORED_DOMAIN}: ${failures.join("; ")}${note}`);
+  const note = access.mirrorsOnly ? `; ${mirrorsOnlyNote(domain)}` : "";
+  throw new Error(`cannot revalidate ${repo.name}:${reference} against ${domain}: ${failures.join("; ")}${note}`);
 }
 
 function clientFor(endpoint: Endpoint): RegistryClient {

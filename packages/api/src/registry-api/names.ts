@@ -10,6 +10,12 @@ const NAME_RE = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|
  * in Berth (`team-a/app`, `redis`, `ghcr.io/org/app`), parsed as docker parses it: `team-a/app`
  * is stored as `docker.io/team-a/app`, the same repository `berth tag … team-a/app:1` writes.
  */
+/**
+ * A registry a mirror request can name (containerd's `?ns=`, or the first path component): a
+ * host name with a dot, as a reference's registry has; no port, which a repository name cannot hold.
+ */
+export const MIRRORABLE_HOST_RE = /^[a-z0-9]+(?:-+[a-z0-9]+)*(?:\.[a-z0-9]+(?:-+[a-z0-9]+)*)+$/;
+
 export interface RegistryRepository {
   /** As in the URL. */
   name: string;

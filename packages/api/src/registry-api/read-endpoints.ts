@@ -4,12 +4,32 @@ import { streamResponse } from "../http/node-bodies";
 import { requireScope, type RegistryCtx } from "./caller";
 import { API_VERSION_HEADER, RegistryError } from "./errors";
 import { findOrMirrorManifest } from "./mirror";
-import { registryRepository } from "./names";
+import { MIRRORABLE_HOST_RE, registryRepository, type RegistryRepository } from "./names";
 import { holdsContent } from "./repository-content";
 
-/** GET/HEAD `/v2/<name>/manifests/<reference>`; docker.io names Berth does not hold go through the mirror (mirror.ts). */
+/**
+ * containerd names the registry a request to its mirror is for (`/v2/foo/bar/manifests/1?ns=ghcr.io`):
+ * the repository is then `ghcr.io/foo/bar`, as if the path had said so. Docker Hub's names are
+ * Berth's own already.
+ */
+function readRepository(req: Request, name: string): RegistryRepository {
+  const ns = new URL(req.url).searchParams.get("ns");
+  if (ns === null || ns === "docker.io") return registryRepository(name);
+  if (!MIRRORABLE_HOST_RE.test(ns)) {
+    throw new RegistryError(
+      "NAME_INVALID",
+      `invalid ns ${JSON.stringify(ns.slice(0, 300))}: expected a registry's host name, such as ghcr.io`,
+      {
+        ns: ns.slice(0, 300),
+      },
+    );
+  }
+  return registryRepository(`${ns}/${name}`);
+}
+
+/** GET/HEAD `/v2/<name>/manifests/<reference>`; names of mirrored registries Berth does not hold go through the mirror (mirror.ts). */
 export async function getManifest(req: Request, ctx: RegistryCtx, name: string, reference: string): Promise<Response> {
-  const repo = registryRepository(name);
+  const repo = readRepository(req, name);
   await requireScope(ctx, repo, "pull");
   const manifest = await findOrMirrorManifest(ctx, repo, reference);
   const headers = {
@@ -54,7 +74,7 @@ function parseRange(header: string | null, size: number): { start: number; end: 
 
 /** GET/HEAD `/v2/<name>/blobs/<digest>`, with `Range`. */
 export async function getBlob(req: Request, ctx: RegistryCtx, name: string, digestText: string): Promise<Response> {
-  const repo = registryRepository(name);
+  const repo = readRepository(req, name);
   await requireScope(ctx, repo, "pull");
   const digest = parseBlobDigest(digestText);
   const stat = (await holdsContent(ctx.services.db, repo.repository, digest)) ? await ctx.services.blobs.stat(digest) : undefined;

@@ -1,4 +1,5 @@
 import type { RegistryConfig } from "@berth/db";
+import { MIRRORABLE_HOST_RE } from "../registry-api/names";
 import { isLoopbackHost, originEndpoint } from "./registry-access";
 
 /**
@@ -22,6 +23,8 @@ export interface BerthMirrorConfig {
   url: string;
   daemonJson: string;
   hostsToml: { path: string; text: string };
+  /** The other registries set up here, through Berth too: containerd only (Docker mirrors Docker Hub alone). */
+  otherRegistries: { domain: string; path: string; text: string }[];
   notes: string[];
 }
 
@@ -48,7 +51,8 @@ export function machineConfig(registries: RegistryConfig[], berthUrl?: string): 
     .filter((r) => r.mirrors.length > 0 || r.insecure || r.ca)
     .map((r) => ({ domain: r.domain, path: `/etc/containerd/certs.d/${r.domain}/hosts.toml`, text: hostsTomlFor(r) }));
   const config: MachineConfig = { daemonJson: `${JSON.stringify(daemon, null, 2)}\n`, notExpressible, notes, hostsToml };
-  return berthUrl ? { ...config, berthMirror: berthMirrorConfig(berthUrl) } : config;
+  const others = registries.map((r) => r.domain).filter((d) => d !== "docker.io" && MIRRORABLE_HOST_RE.test(d));
+  return berthUrl ? { ...config, berthMirror: berthMirrorConfig(berthUrl, others) } : config;
 }
 
 /**
@@ -56,21 +60,36 @@ export function machineConfig(registries: RegistryConfig[], berthUrl?: string): 
  * cache (which reaches docker.io through the team's settings above). Plain HTTP is only
  * accepted by Docker for a host listed in insecure-registries, and by containerd as written.
  */
-export function berthMirrorConfig(berthUrl: string): BerthMirrorConfig {
+export function berthMirrorConfig(berthUrl: string, otherRegistries: string[] = []): BerthMirrorConfig {
   const url = new URL(berthUrl);
   const plain = url.protocol === "http:" && !isLoopbackHost(url.host);
   const daemon = { "registry-mirrors": [url.origin], ...(plain ? { "insecure-registries": [url.host] } : {}) };
-  const toml = [`server = ${quote(originEndpoint("docker.io").url ?? "https://docker.io")}`, "", `[host.${quote(url.origin)}]`];
-  toml.push('  capabilities = ["pull", "resolve"]');
+  // containerd tells a mirror which registry a request is for (`?ns=ghcr.io`): one Berth serves them all.
+  const throughBerth = (domain: string) => ({
+    path: `/etc/containerd/certs.d/${domain}/hosts.toml`,
+    text: [
+      `server = ${quote(originEndpoint(domain).url ?? `https://${domain}`)}`,
+      "",
+      `[host.${quote(url.origin)}]`,
+      '  capabilities = ["pull", "resolve"]',
+      "",
+    ].join("\n"),
+  });
   return {
     url: url.origin,
     daemonJson: `${JSON.stringify(daemon, null, 2)}\n`,
-    hostsToml: { path: "/etc/containerd/certs.d/docker.io/hosts.toml", text: `${toml.join("\n")}\n` },
+    hostsToml: throughBerth("docker.io"),
+    otherRegistries: otherRegistries.map((domain) => ({ domain, ...throughBerth(domain) })),
     notes: [
       // Docker sends a mirror the credentials it holds for Docker Hub, not those of the mirror's host.
       "Berth refuses anonymous pulls: on the machine run `docker login` (no host) with your Berth username and an API token; Docker presents its Docker Hub login to the mirror.",
       'Images pulled this way are cached in Berth, shown as "cached from docker.io", and checked against docker.io again after the mirror TTL.',
       "This hosts.toml replaces one written from the docker.io mirrors above: Berth itself uses those mirrors.",
+      ...(otherRegistries.length
+        ? [
+            `containerd can pull ${otherRegistries.join(", ")} through Berth the same way (the hosts.toml files below); podman and CRI-O can use ${url.host}/<registry> as a mirror location (${url.host}/${otherRegistries[0]!}).`,
+          ]
+        : []),
     ],
   };
 }

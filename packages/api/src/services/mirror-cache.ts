@@ -2,11 +2,12 @@ import { familiarName, parseReference, resolveImage } from "@berth/engine";
 import { PrismaMetadataStore } from "@berth/db";
 import type { Context } from "../context";
 
-/** One tag or digest of an image that the pull-through mirror cached from docker.io. */
+/** One tag or digest of an image that the pull-through mirror cached from a registry (docker.io, or another set up here). */
 export interface MirrorCacheEntry {
   /** As people name it (`redis:7`, `redis@sha256:…`). */
   ref: string;
-  cachedFrom: "docker.io";
+  /** The registry (`docker.io`, `ghcr.io`). */
+  cachedFrom: string;
   upstreamDigest: string;
   lastPulledAt: Date;
   lastPulledBy: string;
@@ -32,7 +33,7 @@ export async function mirrorCacheFor(ctx: Pick<Context, "services">, ref: string
     const digest = row.reference.includes(":");
     return {
       ref: `${name}${digest ? "@" : ":"}${row.reference}`,
-      cachedFrom: "docker.io" as const,
+      cachedFrom: row.repository.slice(0, row.repository.indexOf("/")),
       upstreamDigest: row.upstreamDigest,
       lastPulledAt: row.pulledAt,
       lastPulledBy: row.pulledByName,
