@@ -87,7 +87,7 @@ export function berthMirrorConfig(berthUrl: string, otherRegistries: string[] = 
       "This hosts.toml replaces one written from the docker.io mirrors above: Berth itself uses those mirrors.",
       ...(otherRegistries.length
         ? [
-            `containerd can pull ${otherRegistries.join(", ")} through Berth the same way (the hosts.toml files below); podman and CRI-O can use ${url.host}/<registry> as a mirror location (${url.host}/${otherRegistries[0]!}).`,
+            `containerd can pull ${otherRegistries.join(", ")} through Berth the same way (their hosts.toml files above); podman and CRI-O can use ${url.host}/<registry> as a mirror location (${url.host}/${otherRegistries[0]!}).`,
           ]
         : []),
     ],

@@ -14,9 +14,11 @@ interface BerthMirror {
 export function BerthMirrorConfig({ mirror }: { mirror: BerthMirror }) {
   return (
     <section className="mt-4 border-t border-slate-100 pt-3 dark:border-slate-800" data-testid="berth-mirror" data-url={mirror.url}>
-      <h3 className="text-sm font-medium">Pull Docker Hub images through Berth</h3>
+      <h3 className="text-sm font-medium">
+        Pull {new Intl.ListFormat("en").format(["Docker Hub", ...mirror.otherRegistries.map((r) => r.domain)])} images through Berth
+      </h3>
       <p className="mb-2 text-xs text-slate-500 dark:text-slate-400">
-        With Berth as the mirror, every Docker Hub pull is cached here once for the whole team.
+        With Berth as the mirror, every such pull is cached here once for the whole team.
       </p>
       <CopyField text={mirror.daemonJson} testId="berth-mirror-daemon-json" fit="pre" label="Copy daemon.json" />
       <details className="mt-3" data-testid="berth-mirror-hosts-toml">
