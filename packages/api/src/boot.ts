@@ -1,5 +1,5 @@
 import { mkdir } from "node:fs/promises";
-import { applyMigrations, CachedMetadataReads, createPrismaClient, listenJobChanges, resolveDatabase } from "@berth/db";
+import { applyMigrations, CachedMetadataReads, createPrismaClient, listenJobChanges, openAdvisoryLock, resolveDatabase } from "@berth/db";
 import { FsBlobStore } from "@berth/engine";
 import type { Services } from "./context";
 import { ensureAdmin } from "./services/auth";
@@ -62,11 +62,15 @@ export async function bootServer(opts: BootOptions): Promise<Booted> {
   } else if (admin.created) {
     log('berth: created user "admin" with the password from BERTH_ADMIN_PASSWORD');
   }
+  // Every replica on this database takes it: no collection anywhere runs while any of them loads.
+  const blobClusterLock = await openAdvisoryLock(database.url, "berth:blobs", (err) =>
+    log(`berth: the blob lock's database connection was lost: ${err.message} (reconnecting when next needed)`),
+  );
   const services: Services = {
     db,
     blobs,
     reads: new CachedMetadataReads(db),
-    blobLock: new BlobLock(),
+    blobLock: new BlobLock(blobClusterLock, log),
     secrets: createSecretBox(secretKey.key),
     ...(opts.mirrorTtlSeconds !== undefined ? { mirrorTtlSeconds: opts.mirrorTtlSeconds } : {}),
     ...(opts.layerCheckInlineBytes !== undefined ? { layerCheckInlineBytes: opts.layerCheckInlineBytes } : {}),
@@ -108,6 +112,7 @@ export async function bootServer(opts: BootOptions): Promise<Booted> {
       clearInterval(retryChecks);
       await jobs?.stop();
       await announcements.close();
+      await blobClusterLock.close();
       await db.$disconnect();
       await database.stop();
     },

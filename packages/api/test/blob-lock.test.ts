@@ -1,4 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { openAdvisoryLock, type AdvisoryLock } from "@berth/db";
+import { createTestDatabase, type TestDatabase } from "@berth/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BlobLock } from "../src/services/blob-lock";
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
@@ -41,5 +43,71 @@ describe("BlobLock", () => {
     expect(most).toBe(3);
     await expect(lock.exclusive(() => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
     await expect(lock.shared(() => Promise.resolve("ok"))).resolves.toBe("ok");
+  });
+});
+
+describe("BlobLock across replicas (a PostgreSQL advisory lock)", () => {
+  let database: TestDatabase;
+  const opened: AdvisoryLock[] = [];
+  /** Two processes' locks on one database, each on a connection of its own. */
+  const replicas = async () => {
+    const [a, b] = await Promise.all([openAdvisoryLock(database.url, "berth:blobs"), openAdvisoryLock(database.url, "berth:blobs")]);
+    opened.push(a, b);
+    return [new BlobLock(a), new BlobLock(b)] as const;
+  };
+  /** Runs `fn` under the lock until `release` is called; resolves `started` once inside. */
+  const held = (take: (fn: () => Promise<void>) => Promise<void>, log: string[], name: string) => {
+    let release!: () => void;
+    let started!: () => void;
+    const inside = new Promise<void>((r) => (started = r));
+    const done = take(async () => {
+      log.push(`${name} start`);
+      started();
+      await new Promise<void>((r) => (release = r));
+      log.push(`${name} end`);
+    });
+    return { inside, done, release: () => release() };
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await database.prisma.$disconnect();
+  });
+  afterAll(async () => {
+    for (const lock of opened) await lock.close();
+    await database?.drop();
+  });
+
+  it("a collection on one replica waits for a load on another, and a load for a collection", async () => {
+    const [web, worker] = await replicas();
+    const log: string[] = [];
+    const pull = held((fn) => worker.shared(fn), log, "worker pull");
+    await pull.inside;
+    const gc = held((fn) => web.exclusive(fn), log, "web gc");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(log).toEqual(["worker pull start"]);
+    pull.release();
+    await gc.inside;
+    // And the other way round: the worker's next load waits for the web replica's collection.
+    const next = held((fn) => worker.shared(fn), log, "worker load");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(log).toEqual(["worker pull start", "worker pull end", "web gc start"]);
+    gc.release();
+    await next.inside;
+    next.release();
+    await Promise.all([pull.done, gc.done, next.done]);
+    expect(log).toEqual(["worker pull start", "worker pull end", "web gc start", "web gc end", "worker load start", "worker load end"]);
+  });
+
+  it("loads on different replicas run together", async () => {
+    const [web, worker] = await replicas();
+    const log: string[] = [];
+    const a = held((fn) => web.shared(fn), log, "web load");
+    const b = held((fn) => worker.shared(fn), log, "worker load");
+    await Promise.all([a.inside, b.inside]);
+    a.release();
+    b.release();
+    await Promise.all([a.done, b.done]);
+    expect(log.slice(0, 2).sort()).toEqual(["web load start", "worker load start"]);
   });
 });

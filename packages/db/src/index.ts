@@ -25,6 +25,8 @@ export { verifyAuditArchive, ARCHIVE_FIELDS } from "./audit-archive";
 export type { AuditArchiveVerification } from "./audit-archive";
 export { cancelJob, claimNextJob, enqueueJob, finishJob, getJob, listJobs, releaseJob, requeueStaleJobs, updateJobProgress } from "./jobs";
 export { listenJobChanges } from "./job-notifications";
+export { openAdvisoryLock } from "./advisory-lock";
+export type { AdvisoryLock } from "./advisory-lock";
 export type { JobNotifications, ListenJobChangesOptions } from "./job-notifications";
 export type { EnqueueJobInput, FinishJobInput, Job, JobKind, JobLayerProgress, JobProgress, JobState } from "./jobs";
 export {
