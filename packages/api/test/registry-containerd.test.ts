@@ -7,6 +7,7 @@
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -14,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtures } from "@berth/fixtures";
 import { startUpstream, type Upstream } from "../../engine/test/registry-helpers";
 import { bootTestServer, type TestServer } from "../src/testing";
-import { apiClient } from "./client";
+import { apiClient, uploadArchive } from "./client";
 import { skopeo } from "./skopeo";
 
 const run = promisify(execFile);
@@ -94,8 +95,8 @@ afterAll(async () => {
 /** The hosts.toml directory and `--user` credentials, set up by the first fetch. */
 let signIn: { hostsDir: string; user: string } | undefined;
 
-/** `ctr content fetch` (a pull without unpacking) through Berth: the printed hosts.toml, an API token. */
-async function fetchThroughBerth(ref: string, ...flags: string[]): Promise<void> {
+/** containerd set up as the Registries page says: its hosts.toml files and a Berth API token (once). */
+async function signedIn(): Promise<{ hostsDir: string; user: string }> {
   if (!signIn) {
     const { berthMirror } = await api.registries.daemonJson.query();
     const hostsDir = path.join(dir, "certs.d");
@@ -108,7 +109,13 @@ async function fetchThroughBerth(ref: string, ...flags: string[]): Promise<void>
     const { token } = await api.tokens.create.mutate({ name: "containerd", expiresInDays: 1 });
     signIn = { hostsDir, user: `admin:${token}` };
   }
-  await ctr("content", "fetch", "--hosts-dir", signIn.hostsDir, "--user", signIn.user, ...flags, ref);
+  return signIn;
+}
+
+/** `ctr content fetch` (a pull without unpacking) through Berth as the machine's mirror. */
+async function fetchThroughBerth(ref: string, ...flags: string[]): Promise<void> {
+  const { hostsDir, user } = await signedIn();
+  await ctr("content", "fetch", "--hosts-dir", hostsDir, "--user", user, ...flags, ref);
 }
 
 describe("containerd with Berth as its Docker Hub mirror and as a registry", () => {
@@ -137,7 +144,7 @@ describe("containerd with Berth as its Docker Hub mirror and as a registry", () 
     await fetchThroughBerth("docker.io/library/app:1.0");
     const target = `${new URL(server.url).host}/team-c/app:1.0`;
     await ctr("images", "tag", "--force", "docker.io/library/app:1.0", target);
-    await ctr("images", "push", "--plain-http", "--user", signIn!.user, target);
+    await ctr("images", "push", "--plain-http", "--user", (await signedIn()).user, target);
 
     const images = await api.images.list.query();
     const pushed = images.find((i) => i.repository === "team-c/app" && i.tag === "1.0");
@@ -163,6 +170,22 @@ describe("containerd with Berth as its Docker Hub mirror and as a registry", () 
     expect(await api.images.mirrorCache.query({ ref: "ghcr.io/acme/tool:2.0" })).toMatchObject([
       { ref: "ghcr.io/acme/tool:2.0", cachedFrom: "ghcr.io", lastPulledBy: "admin" },
     ]);
+  });
+
+  it("pulls and unpacks an image loaded from a docker archive, whose manifest Berth builds", async () => {
+    // A docker archive has no manifest: the one Berth serves is its own, and unpacking checks
+    // every layer against the config's diff_ids.
+    const loaded = await uploadArchive(server.url, await server.token(), await readFile(path.join(fx.archives, "base-1.0.tar")));
+    expect(loaded.status).toBe(200);
+    await api.images.tag.mutate({ source: "fixtures/base:1.0", target: "team-c/loaded:1.0" });
+    const ref = `${new URL(server.url).host}/team-c/loaded:1.0`;
+    await ctr("images", "pull", "--plain-http", "--snapshotter", "native", "--user", (await signedIn()).user, ref);
+
+    const base = fx.image("fixtures/base:1.0");
+    const snapshots = await ctr("snapshots", "--snapshotter", "native", "ls");
+    // One committed snapshot per layer, named by the chain of the config's diff_ids.
+    expect(snapshots).toContain(base.layers[0]!.diffID);
+    expect((await ctr("images", "ls", "-q")).split("\n")).toContain(ref);
   });
 
   it("pulls its own platform of a multi-platform image: upstream's index, then that platform's manifest", async () => {
