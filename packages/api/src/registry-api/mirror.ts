@@ -1,5 +1,5 @@
 import { Digest, EngineError, isIndexMediaType, MediaType, RegistryClient, type Endpoint } from "@berth/engine";
-import { getRegistry, type Transaction } from "@berth/db";
+import type { Transaction } from "@berth/db";
 import { explain } from "../auth/permissions";
 import { recordFailure } from "../audit/record";
 import { errorMessage } from "../errors";
@@ -36,7 +36,7 @@ function upstreamPath(repo: RegistryRepository): string {
 
 /** Docker Hub always; another registry once the team has set it up (its settings say how to reach it). */
 async function isMirrored(ctx: RegistryCtx, domain: string): Promise<boolean> {
-  return domain === HUB || (await getRegistry(ctx.services.db, domain)) !== null;
+  return domain === HUB || (await ctx.services.db.registry.findUnique({ where: { domain }, select: { domain: true } })) !== null;
 }
 
 function pullRef(repo: RegistryRepository, reference: string): string {
@@ -120,7 +120,12 @@ async function fill(ctx: RegistryCtx, repo: RegistryRepository, reference: strin
   const decision = explain(ctx.actor, "pull", repo.namespace);
   if (!decision.allowed) {
     const targets = [{ ref: pullRef(repo, reference) }];
-    await recordFailure(ctx, { action: "image.pull", targets, details: mirrorDetails(repo, reference) }, new Error(decision.reason), "denied");
+    await recordFailure(
+      ctx,
+      { action: "image.pull", targets, details: mirrorDetails(repo, reference) },
+      new Error(decision.reason),
+      "denied",
+    );
     throw new RegistryError("DENIED", `${decision.reason} (${repo.name}:${reference} is not cached; filling it is a pull)`);
   }
   const key = `${repo.repository}\n${reference}`;

@@ -67,13 +67,7 @@ export function berthMirrorConfig(berthUrl: string, otherRegistries: string[] = 
   // containerd tells a mirror which registry a request is for (`?ns=ghcr.io`): one Berth serves them all.
   const throughBerth = (domain: string) => ({
     path: `/etc/containerd/certs.d/${domain}/hosts.toml`,
-    text: [
-      `server = ${quote(originEndpoint(domain).url ?? `https://${domain}`)}`,
-      "",
-      `[host.${quote(url.origin)}]`,
-      '  capabilities = ["pull", "resolve"]',
-      "",
-    ].join("\n"),
+    text: hostsTomlFor({ domain, insecure: false, ca: null, mirrors: [{ url: url.origin }] }),
   });
   return {
     url: url.origin,
@@ -97,7 +91,7 @@ export function berthMirrorConfig(berthUrl: string, otherRegistries: string[] = 
 const quote = (s: string) => JSON.stringify(s);
 
 /** containerd's hosts.toml: the mirrors in order as pull/resolve hosts, then the origin as `server`. */
-export function hostsTomlFor(r: RegistryConfig): string {
+export function hostsTomlFor(r: Pick<RegistryConfig, "domain" | "insecure" | "ca"> & { mirrors: { url: string }[] }): string {
   const server = originEndpoint(r.domain).url ?? `https://${r.domain}`;
   const lines = [`server = ${quote(r.insecure && r.domain !== "docker.io" ? `http://${r.domain}` : server)}`];
   if (r.insecure) lines.push("skip_verify = true");

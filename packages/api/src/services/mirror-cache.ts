@@ -29,11 +29,12 @@ export async function mirrorCacheFor(ctx: Pick<Context, "services">, ref: string
   const tagged = new Set(tags.map((t) => `${t.repository}:${t.tag}`));
   const current = rows.filter((row) => row.reference.includes(":") || tagged.has(`${row.repository}:${row.reference}`));
   return current.map((row) => {
-    const name = familiarName(parseReference(row.repository));
+    const repository = parseReference(row.repository);
+    const name = familiarName(repository);
     const digest = row.reference.includes(":");
     return {
       ref: `${name}${digest ? "@" : ":"}${row.reference}`,
-      cachedFrom: row.repository.slice(0, row.repository.indexOf("/")),
+      cachedFrom: repository.domain,
       upstreamDigest: row.upstreamDigest,
       lastPulledAt: row.pulledAt,
       lastPulledBy: row.pulledByName,
