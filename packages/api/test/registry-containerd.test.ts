@@ -76,8 +76,8 @@ beforeAll(async () => {
   [upstream, server] = await Promise.all([startUpstream(), bootTestServer()]);
   api = apiClient(server.url, await server.token());
   // docker.io, for Berth, is the loopback registry: only that, never the real Docker Hub.
-  // So is ghcr.io, which the team has set up too.
-  for (const domain of ["docker.io", "ghcr.io"])
+  // So are ghcr.io and a registry of the team's own on a port, which the team has set up too.
+  for (const domain of ["docker.io", "ghcr.io", "registry.internal:5000"])
     await api.registries.save.mutate({ domain, mirrorsOnly: true, mirrors: [`http://${upstream.host}`] });
   const tls = ["--src-tls-verify=false", "--dest-tls-verify=false"];
   await skopeo("copy", ...tls, `docker://${upstream.host}/fixtures/app:1.0`, `docker://${upstream.host}/library/app:1.0`);
@@ -158,6 +158,7 @@ describe("containerd with Berth as its Docker Hub mirror and as a registry", () 
     const { berthMirror } = await api.registries.daemonJson.query();
     expect(berthMirror!.otherRegistries.map((r) => [r.domain, r.path])).toEqual([
       ["ghcr.io", "/etc/containerd/certs.d/ghcr.io/hosts.toml"],
+      ["registry.internal:5000", "/etc/containerd/certs.d/registry.internal:5000/hosts.toml"],
     ]);
 
     await fetchThroughBerth("ghcr.io/acme/tool:2.0");
@@ -170,6 +171,21 @@ describe("containerd with Berth as its Docker Hub mirror and as a registry", () 
     expect(await api.images.mirrorCache.query({ ref: "ghcr.io/acme/tool:2.0" })).toMatchObject([
       { ref: "ghcr.io/acme/tool:2.0", cachedFrom: "ghcr.io", lastPulledBy: "admin" },
     ]);
+  });
+
+  it("pulls a registry with a port through Berth: containerd's ?ns= names it, which a repository path cannot", async () => {
+    await fetchThroughBerth("registry.internal:5000/acme/tool:2.0");
+
+    const app = fx.image("fixtures/app:2.0");
+    const content = await ctr("content", "ls", "-q");
+    for (const digest of [app.configDigest, ...app.layers.map((l) => l.digest)]) expect(content).toContain(digest);
+    // The same image as ghcr.io's acme/tool:2.0 (the previous test), cached once more from this registry.
+    expect(await api.images.mirrorCache.query({ ref: "registry.internal:5000/acme/tool:2.0" })).toContainEqual(
+      expect.objectContaining({ ref: "registry.internal:5000/acme/tool:2.0", cachedFrom: "registry.internal:5000", lastPulledBy: "admin" }),
+    );
+    const { events } = await api.audit.list.query({ action: "image.pull", limit: 1 });
+    expect(events[0]).toMatchObject({ actorName: "admin", interface: "registry", result: "ok" });
+    expect(events[0]!.targets[0]!.ref).toBe("registry.internal:5000/acme/tool:2.0");
   });
 
   it("pulls and unpacks an image loaded from a docker archive, whose manifest Berth builds", async () => {

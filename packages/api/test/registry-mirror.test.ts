@@ -253,11 +253,13 @@ describe("the pull-through mirror", () => {
     });
     expect(inPath.headers.get("docker-content-digest")).toBe(digestOf("fixtures/base:1.0"));
 
-    const bad = await fetch(`${server.url}/v2/acme/tool/manifests/1.0?ns=${encodeURIComponent("quay.io:443")}`);
-    expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { errors: { code: string; message: string }[] }).errors[0]).toMatchObject({
-      code: "NAME_INVALID",
-      message: 'invalid ns "quay.io:443": expected a registry\'s host name, such as ghcr.io',
-    });
+    for (const ns of ["quay.io/other", "Quay.io", "quay", "quay.io:port", "../quay.io"]) {
+      const bad = await fetch(`${server.url}/v2/acme/tool/manifests/1.0?ns=${encodeURIComponent(ns)}`);
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { errors: { code: string; message: string }[] }).errors[0]).toMatchObject({
+        code: "NAME_INVALID",
+        message: `invalid ns ${JSON.stringify(ns)}: expected a registry's host name, such as ghcr.io or registry.internal:5000`,
+      });
+    }
   });
 });

@@ -11,10 +11,12 @@ const NAME_RE = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|
  * is stored as `docker.io/team-a/app`, the same repository `berth tag … team-a/app:1` writes.
  */
 /**
- * A registry a mirror request can name (containerd's `?ns=`, or the first path component): a
- * host name with a dot, as a reference's registry has; no port, which a repository name cannot hold.
+ * A registry a mirror request can name (containerd's `?ns=`, or the first path component), as
+ * docker tells a registry from a path component: a host name with a dot, any host name with a
+ * port (`registry.internal:5000`, `mirror:5000`), or localhost. The path form cannot hold a port.
  */
-export const MIRRORABLE_HOST_RE = /^[a-z0-9]+(?:-+[a-z0-9]+)*(?:\.[a-z0-9]+(?:-+[a-z0-9]+)*)+$/;
+export const MIRRORABLE_HOST_RE =
+  /^(?:[a-z0-9]+(?:-+[a-z0-9]+)*(?:\.[a-z0-9]+(?:-+[a-z0-9]+)*)+(?::\d{1,5})?|(?:[a-z0-9]+(?:-+[a-z0-9]+)*|localhost):\d{1,5}|localhost)$/;
 
 export interface RegistryRepository {
   /** As in the URL. */
@@ -25,21 +27,44 @@ export interface RegistryRepository {
   namespace: string | null;
 }
 
-export function registryRepository(name: string): RegistryRepository {
+/**
+ * `name` as in the URL; `registry` the registry a mirror request names apart from it
+ * (containerd's `?ns=`), which may carry a port that a URL's name cannot.
+ */
+export function registryRepository(name: string, registry?: string): RegistryRepository {
   if (name.length > NAME_TOTAL_LENGTH_MAX || !NAME_RE.test(name)) {
     throw new RegistryError("NAME_INVALID", `invalid repository name: ${JSON.stringify(name.slice(0, 300))}`, {
       name: name.slice(0, 300),
       rule: "path components of lowercase letters and digits, separated by '.', '_', '__' or '-', joined by '/'",
     });
   }
+  if (registry !== undefined && !MIRRORABLE_HOST_RE.test(registry)) {
+    throw new RegistryError(
+      "NAME_INVALID",
+      `invalid ns ${JSON.stringify(registry.slice(0, 300))}: expected a registry's host name, such as ghcr.io or registry.internal:5000`,
+      { ns: registry.slice(0, 300) },
+    );
+  }
+  const full = registry === undefined ? name : `${registry}/${name}`;
   let ref;
   try {
-    ref = parseReference(name);
+    ref = parseReference(full);
   } catch (err) {
-    throw new RegistryError("NAME_INVALID", `invalid repository name ${name}: ${(err as Error).message}`, { name });
+    throw new RegistryError("NAME_INVALID", `invalid repository name ${full}: ${(err as Error).message}`, { name: full });
   }
   const repository = normalizedName(ref);
-  return { name, repository, namespace: namespaceOf(repository) };
+  return { name: full, repository, namespace: namespaceOf(repository) };
+}
+
+/**
+ * The repository a token scope names: as in a URL, or with a registry whose port the URL form
+ * cannot hold (`registry.internal:5000/team/app`, asked for by a mirror request's `?ns=`).
+ */
+export function scopeRepository(name: string): RegistryRepository {
+  const slash = name.indexOf("/");
+  const first = name.slice(0, slash);
+  if (slash > 0 && first.includes(":")) return registryRepository(name.slice(slash + 1), first);
+  return registryRepository(name);
 }
 
 export type RegistryRoute =

@@ -4,7 +4,7 @@ import { streamResponse } from "../http/node-bodies";
 import { requireScope, type RegistryCtx } from "./caller";
 import { API_VERSION_HEADER, RegistryError } from "./errors";
 import { findOrMirrorManifest } from "./mirror";
-import { MIRRORABLE_HOST_RE, registryRepository, type RegistryRepository } from "./names";
+import { registryRepository, type RegistryRepository } from "./names";
 import { holdsContent } from "./repository-content";
 
 /**
@@ -14,17 +14,7 @@ import { holdsContent } from "./repository-content";
  */
 function readRepository(req: Request, name: string): RegistryRepository {
   const ns = new URL(req.url).searchParams.get("ns");
-  if (ns === null || ns === "docker.io") return registryRepository(name);
-  if (!MIRRORABLE_HOST_RE.test(ns)) {
-    throw new RegistryError(
-      "NAME_INVALID",
-      `invalid ns ${JSON.stringify(ns.slice(0, 300))}: expected a registry's host name, such as ghcr.io`,
-      {
-        ns: ns.slice(0, 300),
-      },
-    );
-  }
-  return registryRepository(`${ns}/${name}`);
+  return registryRepository(name, ns === null || ns === "docker.io" ? undefined : ns);
 }
 
 /** GET/HEAD `/v2/<name>/manifests/<reference>`; names of mirrored registries Berth does not hold go through the mirror (mirror.ts). */

@@ -5,7 +5,7 @@ import { checkPassword } from "../services/auth";
 import { signToken, TOKEN_LIFETIME_SECONDS, type TokenClaims } from "./bearer-token";
 import { scopeDecision, type RegistryCtx, type ScopeAction } from "./caller";
 import { RegistryError, API_VERSION_HEADER } from "./errors";
-import { registryRepository } from "./names";
+import { scopeRepository } from "./names";
 
 const SCOPE_ACTIONS = new Set<string>(["pull", "push", "delete", "*"]);
 
@@ -70,7 +70,7 @@ function grant(actor: Actor | null, requested: string[], visibility: Visibility)
     }
     let namespace: string | null;
     try {
-      namespace = registryRepository(parsed.name).namespace;
+      namespace = scopeRepository(parsed.name).namespace;
     } catch {
       continue;
     }

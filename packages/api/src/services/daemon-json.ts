@@ -69,6 +69,7 @@ export function berthMirrorConfig(berthUrl: string, otherRegistries: string[] = 
     path: `/etc/containerd/certs.d/${domain}/hosts.toml`,
     text: hostsTomlFor({ domain, insecure: false, ca: null, mirrors: [{ url: url.origin }] }),
   });
+  const inPath = otherRegistries.filter((domain) => !domain.includes(":"));
   return {
     url: url.origin,
     daemonJson: `${JSON.stringify(daemon, null, 2)}\n`,
@@ -80,8 +81,12 @@ export function berthMirrorConfig(berthUrl: string, otherRegistries: string[] = 
       'Images pulled this way are cached in Berth, shown as "cached from docker.io", and checked against docker.io again after the mirror TTL.',
       "This hosts.toml replaces one written from the docker.io mirrors above: Berth itself uses those mirrors.",
       ...(otherRegistries.length
+        ? [`containerd can pull ${otherRegistries.join(", ")} through Berth the same way (their hosts.toml files above).`]
+        : []),
+      // A mirror location is a reference's prefix: it cannot name a registry with a port.
+      ...(inPath.length
         ? [
-            `containerd can pull ${otherRegistries.join(", ")} through Berth the same way (their hosts.toml files above); podman and CRI-O can use ${url.host}/<registry> as a mirror location (${url.host}/${otherRegistries[0]!}).`,
+            `podman and CRI-O can use ${url.host}/<registry> as a mirror location (${url.host}/${inPath[0]!})${inPath.length < otherRegistries.length ? ", for registries without a port" : ""}.`,
           ]
         : []),
     ],
