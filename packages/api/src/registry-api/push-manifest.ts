@@ -27,7 +27,7 @@ import { registryRepository } from "./names";
 import { linkContent, requireBlobs, settleUploads } from "./repository-content";
 import { putIndex } from "./push-index";
 import { isArtifactManifest, putArtifact } from "./push-artifact";
-import { checkedLayer, inlineCheckLimit, queueLayerChecks } from "../services/layer-check";
+import { checkedLayers, inlineCheckLimit, queueLayerChecks, type KnownLayer } from "../services/layer-check";
 import { wakeJobRunners } from "../services/job-runner";
 
 /** Manifests are JSON documents of kilobytes; anything near this is not one. */
@@ -86,9 +86,9 @@ async function layerRecord(
   desc: ImageManifest["layers"][number],
   diffId: Digest,
   index: number,
+  known: KnownLayer | undefined,
 ): Promise<LayerRecord & { checked: boolean }> {
   const base = { diffId, blob: desc.digest, blobSize: desc.size, mediaType: desc.mediaType, checked: true };
-  const known = await checkedLayer(ctx.services.db, desc.digest);
   if (known) {
     if (!known.diffId.equals(diffId)) throw mismatch(index, diffId, known.diffId.toString());
     return { ...base, size: known.size };
@@ -178,8 +178,12 @@ export async function putManifest(req: Request, ctx: RegistryCtx, name: string, 
         );
       }
       const layers: LayerRecord[] = [];
+      const known = await checkedLayers(
+        ctx.services.db,
+        manifest.layers.map((l) => l.digest),
+      );
       for (const [i, layer] of manifest.layers.entries()) {
-        const { checked, ...measured } = await layerRecord(ctx, layer, config.rootfs.diff_ids[i]!, i);
+        const { checked, ...measured } = await layerRecord(ctx, layer, config.rootfs.diff_ids[i]!, i, known.get(layer.digest.toString()));
         layers.push(measured);
         if (!checked) unchecked.push(i);
       }

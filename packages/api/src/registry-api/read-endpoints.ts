@@ -67,7 +67,10 @@ export async function getBlob(req: Request, ctx: RegistryCtx, name: string, dige
   const repo = readRepository(req, name);
   await requireScope(ctx, repo, "pull");
   const digest = parseBlobDigest(digestText);
-  const stat = (await holdsContent(ctx.services.db, repo.repository, digest)) ? await ctx.services.blobs.stat(digest) : undefined;
+  // The store first: a blob it lacks (every layer a push asks about before uploading it) is
+  // answered without asking the database which repositories hold it.
+  const stored = await ctx.services.blobs.stat(digest);
+  const stat = stored && (await holdsContent(ctx.services.db, repo.repository, digest)) ? stored : undefined;
   if (!stat) throw new RegistryError("BLOB_UNKNOWN", `blob unknown: ${digest.toString()}`, { digest: digest.toString() });
   const range = parseRange(req.headers.get("range"), stat.size);
   const headers: Record<string, string> = {

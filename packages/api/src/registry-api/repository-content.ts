@@ -129,8 +129,9 @@ export async function requireBlobs(ctx: RegistryCtx, repo: RegistryRepository, b
     repo.repository,
     blobs.map((b) => b.digest),
   );
-  for (const { digest, what } of blobs) {
-    if (!held.has(digest.toString()) || !(await ctx.services.blobs.has(digest)))
+  const stored = await Promise.all(blobs.map(async ({ digest }) => held.has(digest.toString()) && (await ctx.services.blobs.has(digest))));
+  for (const [i, { digest, what }] of blobs.entries()) {
+    if (!stored[i])
       throw new RegistryError("MANIFEST_BLOB_UNKNOWN", `the manifest's ${what} ${digest.toString()} was not uploaded to ${repo.name}`, {
         digest: digest.toString(),
       });

@@ -22,10 +22,29 @@ export function inlineCheckLimit(services: Services): number {
  * What a layer blob is already known to uncompress to, from a checked layer row naming it: pulls
  * and pushes need not read it again. Unchecked rows hold only what a config claims.
  */
-export async function checkedLayer(db: DbClient, blob: Digest): Promise<{ diffId: Digest; size: number } | undefined> {
-  const row = await db.imageLayer.findFirst({ where: { blob: blob.toString(), checked: true }, select: { diffId: true, size: true } });
-  const diffId = row ? Digest.tryParse(row.diffId) : undefined;
-  return row && diffId ? { diffId, size: Number(row.size) } : undefined;
+export async function checkedLayer(db: DbClient, blob: Digest): Promise<KnownLayer | undefined> {
+  return (await checkedLayers(db, [blob])).get(blob.toString());
+}
+
+export interface KnownLayer {
+  diffId: Digest;
+  size: number;
+}
+
+/** `checkedLayer` for all of a manifest's layers at once, by blob digest. */
+export async function checkedLayers(db: DbClient, blobs: Digest[]): Promise<Map<string, KnownLayer>> {
+  const known = new Map<string, KnownLayer>();
+  if (blobs.length === 0) return known;
+  // One row per blob (a base layer has a row in every image built on it).
+  const rows = await db.$queryRaw<{ blob: string; diffId: string; size: bigint }[]>`
+    SELECT w.blob, l.diff_id AS "diffId", l.size
+    FROM unnest(${[...new Set(blobs.map(String))]}::text[]) AS w(blob)
+    CROSS JOIN LATERAL (SELECT diff_id, size FROM image_layers WHERE blob = w.blob AND checked LIMIT 1) l`;
+  for (const row of rows) {
+    const diffId = Digest.tryParse(row.diffId);
+    if (diffId) known.set(row.blob, { diffId, size: Number(row.size) });
+  }
+  return known;
 }
 
 export interface LayerCheckInput {
