@@ -217,11 +217,11 @@ export async function putManifest(req: Request, ctx: RegistryCtx, name: string, 
             const blobs = unchecked.map((i) => image.layers[i]!.blob);
             await queueLayerChecks(tx, { actor: pusher, request: ctx.request }, display, blobs);
           }
-          await tx.imageManifest.upsert({
-            where: { digest: digest.toString() },
-            create: { digest: digest.toString(), imageId: image.id.toString(), mediaType },
-            update: {},
-          });
+          // One statement (Prisma's upsert is three): the manifest is content-addressed, a row there is this one.
+          await tx.$executeRaw`
+            INSERT INTO image_manifests (digest, image_id, media_type, created_at)
+            VALUES (${digest.toString()}, ${image.id.toString()}, ${mediaType}, now())
+            ON CONFLICT (digest) DO NOTHING`;
           await linkContent(tx, repo.repository, [digest]);
           await settleUploads(tx, repo.repository, [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]);
           // An image that arrived without a manifest (a docker archive) keeps the one pushed now.
