@@ -39,7 +39,7 @@ export function machineConfig(registries: RegistryConfig[], berthUrl?: string): 
     "Docker reads registry-mirrors for Docker Hub (docker.io) only.",
     ...(notExpressible.length
       ? [
-          `Mirrors of ${notExpressible.join(", ")} cannot be expressed in daemon.json; containerd (and Docker with the containerd image store) reads them from the hosts.toml files below.`,
+          `Mirrors of ${listed(notExpressible)} cannot be expressed in daemon.json; containerd (and Docker with the containerd image store) reads them from the hosts.toml files below.`,
         ]
       : []),
     ...(registries.some((r) => r.ca)
@@ -81,7 +81,7 @@ export function berthMirrorConfig(berthUrl: string, otherRegistries: string[] = 
       'Images pulled this way are cached in Berth, shown as "cached from docker.io", and checked against docker.io again after the mirror TTL.',
       "This hosts.toml replaces one written from the docker.io mirrors above: Berth itself uses those mirrors.",
       ...(otherRegistries.length
-        ? [`containerd can pull ${otherRegistries.join(", ")} through Berth the same way (their hosts.toml files above).`]
+        ? [`containerd can pull ${listed(otherRegistries)} through Berth the same way (their hosts.toml files above).`]
         : []),
       // A mirror location is a reference's prefix: it cannot name a registry with a port.
       ...(inPath.length
@@ -107,4 +107,9 @@ export function hostsTomlFor(r: Pick<RegistryConfig, "domain" | "insecure" | "ca
     if (r.ca) lines.push(`  ca = ${quote(`/etc/containerd/certs.d/${r.domain}/ca.crt`)}`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function listed(items: string[]): string {
+  return new Intl.ListFormat("en", { type: "conjunction" }).format(items);
 }
