@@ -125,12 +125,12 @@ async function handleSave(req: Request, ctx: Context): Promise<Response> {
     { audit: "image.save", auditAnonymous: true },
   );
   if (refs.length === 0) return json({ error: "name at least one image: ?ref=<name or ID>" }, 400);
-  await checkSaveable(ctx, refs);
+  const selected = await checkSaveable(ctx, refs);
   const { PassThrough } = await import("node:stream");
   const out = new PassThrough();
   const abort = new AbortController();
   req.signal.addEventListener("abort", () => abort.abort());
-  saveImagesFor(ctx, refs, out, { signal: abort.signal }).then(
+  saveImagesFor(ctx, refs, out, { signal: abort.signal, selected }).then(
     () => out.end(),
     (err: unknown) => out.destroy(err as Error),
   );

@@ -155,11 +155,16 @@ async function selectForSave(ctx: Ctx, refs: string[]) {
 }
 
 /** `docker save`: streams one archive of the selected images to `out`. Audited when it ends. */
-export async function saveImagesFor(ctx: Ctx, refs: string[], out: Writable, opts: { signal?: AbortSignal } = {}): Promise<void> {
+export async function saveImagesFor(
+  ctx: Ctx,
+  refs: string[],
+  out: Writable,
+  opts: { signal?: AbortSignal; selected?: SaveSelection } = {},
+): Promise<void> {
   const spec = { action: "image.save", targets: refs.map((ref) => ({ ref })) };
-  let selected: Awaited<ReturnType<typeof selectForSave>>;
+  let selected: SaveSelection;
   try {
-    selected = await selectCheckedForSave(ctx, refs);
+    selected = opts.selected ?? (await selectCheckedForSave(ctx, refs));
   } catch (err) {
     await recordFailure(ctx, spec, err);
     throw err;
@@ -184,9 +189,15 @@ export async function saveImagesFor(ctx: Ctx, refs: string[], out: Writable, opt
   );
 }
 
-/** Resolves save arguments up front so an HTTP endpoint can answer 404 before streaming. */
-export async function checkSaveable(ctx: Ctx, refs: string[]): Promise<void> {
-  await selectCheckedForSave(ctx, refs);
+/** The images a save names, resolved and checked. */
+export type SaveSelection = Awaited<ReturnType<typeof selectCheckedForSave>>;
+
+/**
+ * Resolves save arguments up front so an HTTP endpoint can answer 404 before streaming; hand the
+ * result to `saveImagesFor` (`selected`) so it is not resolved again.
+ */
+export async function checkSaveable(ctx: Ctx, refs: string[]): Promise<SaveSelection> {
+  return selectCheckedForSave(ctx, refs);
 }
 
 /**
