@@ -50,10 +50,10 @@ describe("BlobLock across replicas (a PostgreSQL advisory lock)", () => {
   let database: TestDatabase;
   const opened: AdvisoryLock[] = [];
   /** Two processes' locks on one database, each on a connection of its own. */
-  const replicas = async () => {
+  const replicas = async (yieldCheckMs?: number) => {
     const [a, b] = await Promise.all([openAdvisoryLock(database.url, "berth:blobs"), openAdvisoryLock(database.url, "berth:blobs")]);
     opened.push(a, b);
-    return [new BlobLock(a), new BlobLock(b)] as const;
+    return [new BlobLock(a, undefined, yieldCheckMs), new BlobLock(b, undefined, yieldCheckMs)] as const;
   };
   /** Runs `fn` under the lock until `release` is called; resolves `started` once inside. */
   const held = (take: (fn: () => Promise<void>) => Promise<void>, log: string[], name: string) => {
@@ -97,6 +97,36 @@ describe("BlobLock across replicas (a PostgreSQL advisory lock)", () => {
     next.release();
     await Promise.all([pull.done, gc.done, next.done]);
     expect(log).toEqual(["worker pull start", "worker pull end", "web gc start", "web gc end", "worker load start", "worker load end"]);
+  });
+
+  it("a collection is not starved by another replica whose loads overlap without a gap", async () => {
+    const [web, worker] = await replicas(50);
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const spans: { what: string; start: number; end: number }[] = [];
+    const span = async (what: string, ms: number) => {
+      const start = performance.now();
+      await sleep(ms);
+      spans.push({ what, start, end: performance.now() });
+    };
+    // The worker's loads: each 150 ms, the next asked for 75 ms after the one before, 40 in all (3 s),
+    // so it always has one running.
+    const loads: Promise<void>[] = [];
+    const chain = (async () => {
+      for (let i = 0; i < 40; i++) {
+        loads.push(worker.shared(() => span(`load ${i}`, 150)));
+        await sleep(75);
+      }
+    })();
+    await sleep(200);
+    const gc = web.exclusive(() => span("gc", 20));
+    await Promise.all([chain, gc]);
+    await Promise.all(loads);
+    const collection = spans.find((s) => s.what === "gc")!;
+    const after = spans.filter((s) => s.start >= collection.end);
+    // It ran while the worker was still busy: a good part of the worker's loads came after it...
+    expect(after.length).toBeGreaterThan(10);
+    // ...and none of them overlapped it.
+    expect(spans.filter((s) => s.what !== "gc" && s.start < collection.end && s.end > collection.start)).toEqual([]);
   });
 
   it("loads on different replicas run together", async () => {

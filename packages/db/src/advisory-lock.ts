@@ -10,6 +10,8 @@ export interface AdvisoryLock {
   unlockShared(): Promise<void>;
   lockExclusive(): Promise<void>;
   unlockExclusive(): Promise<void>;
+  /** Whether another session waits to take it exclusively (a holder that keeps it shared starves that one). */
+  exclusiveWaiting(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -41,11 +43,23 @@ export async function openAdvisoryLock(databaseUrl: string, name: string, onErro
     if (closed) throw new Error(`the connection of advisory lock ${name} is closed`);
     await (await current()).query(`SELECT ${fn}(hashtext($1)::bigint)`, [name]);
   };
+  // pg_locks shows a bigint advisory key as two oids, its high and low halves.
+  const waitingSql = `
+    SELECT EXISTS (
+      SELECT 1 FROM pg_locks
+      WHERE locktype = 'advisory' AND objsubid = 1 AND mode = 'ExclusiveLock' AND NOT granted
+        AND ((classid::bigint << 32) | objid::bigint) = hashtext($1)::bigint
+    ) AS waiting`;
   return {
     lockShared: () => run("pg_advisory_lock_shared"),
     unlockShared: () => run("pg_advisory_unlock_shared"),
     lockExclusive: () => run("pg_advisory_lock"),
     unlockExclusive: () => run("pg_advisory_unlock"),
+    async exclusiveWaiting() {
+      if (closed) return false;
+      const { rows } = await (await current()).query<{ waiting: boolean }>(waitingSql, [name]);
+      return rows[0]?.waiting === true;
+    },
     async close() {
       closed = true;
       await client?.end();

@@ -8,7 +8,11 @@ import type { AdvisoryLock } from "@berth/db";
  *
  * Replicas share the blob volume, so the rule holds across them too: with a PostgreSQL advisory
  * lock (`cluster`), a process holds it shared while any of its loads runs, and a collection
- * holds it exclusively, after this process's loads and every other replica's have ended.
+ * holds it exclusively, after this process's loads and every other replica's have ended. A
+ * process whose loads overlap without a gap would hold it for ever: while it holds it, it asks
+ * every `yieldCheckMs` whether a collection waits elsewhere, and if so holds its new loads back
+ * until its running ones end and it has let go; they then queue in PostgreSQL behind that
+ * collection, as a load here queues behind a collection here.
  */
 export class BlobLock {
   private readers = 0;
@@ -18,13 +22,20 @@ export class BlobLock {
   private clusterShared: Promise<void> | undefined;
   /** The last release of that hold, which a collection's exclusive request must follow. */
   private released: Promise<void> = Promise.resolve();
+  /** While a collection on another replica waits for this process to let go: new loads wait for this. */
+  private yielding: Promise<void> | undefined;
+  private endYield: (() => void) | undefined;
+  private watch: NodeJS.Timeout | undefined;
+  private checking = false;
 
   constructor(
     private readonly cluster?: AdvisoryLock,
     private readonly log: (line: string) => void = (line) => console.error(line),
+    private readonly yieldCheckMs = 1000,
   ) {}
 
   async shared<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.yielding) await this.yielding;
     // Behind a queued collection, so a stream of loads cannot starve it.
     if (this.writer || this.waiting.length > 0) {
       await new Promise<void>((wake) => this.waiting.push({ exclusive: false, wake }));
@@ -36,6 +47,7 @@ export class BlobLock {
         const cluster = this.cluster;
         this.clusterShared ??= this.released.then(() => cluster.lockShared());
         await this.clusterShared;
+        this.watchForCollections();
       }
       return await fn();
     } finally {
@@ -43,13 +55,41 @@ export class BlobLock {
       if (this.readers === 0 && this.clusterShared) {
         const held = this.clusterShared;
         this.clusterShared = undefined;
+        clearInterval(this.watch);
+        this.watch = undefined;
         this.released = held.then(
           () => this.cluster!.unlockShared().catch((err: unknown) => this.log(`berth: releasing the blob lock: ${(err as Error).message}`)),
           () => undefined,
         );
+        const endYield = this.endYield;
+        if (endYield) {
+          this.endYield = undefined;
+          void this.released.then(() => {
+            this.yielding = undefined;
+            endYield();
+          });
+        }
       }
       this.dispatch();
     }
+  }
+
+  /** While this process holds the cluster lock shared: whether a collection elsewhere waits for it. */
+  private watchForCollections(): void {
+    if (this.watch || !this.cluster) return;
+    const cluster = this.cluster;
+    this.watch = setInterval(() => {
+      if (this.checking || this.yielding || !this.clusterShared) return;
+      this.checking = true;
+      cluster
+        .exclusiveWaiting()
+        .then((waiting) => {
+          if (waiting && this.clusterShared && !this.yielding) this.yielding = new Promise<void>((r) => (this.endYield = r));
+        })
+        .catch((err: unknown) => this.log(`berth: asking whether a blob collection waits: ${(err as Error).message}`))
+        .finally(() => (this.checking = false));
+    }, this.yieldCheckMs);
+    this.watch.unref();
   }
 
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {
