@@ -6,11 +6,6 @@ import { RegistryError } from "./errors";
 const NAME_RE = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
 
 /**
- * A repository as the registry API names it. `/v2/<name>` stands for the image name users type
- * in Berth (`team-a/app`, `redis`, `ghcr.io/org/app`), parsed as docker parses it: `team-a/app`
- * is stored as `docker.io/team-a/app`, the same repository `berth tag … team-a/app:1` writes.
- */
-/**
  * A registry a mirror request can name (containerd's `?ns=`, or the first path component), as
  * docker tells a registry from a path component: a host name with a dot, any host name with a
  * port (`registry.internal:5000`, `mirror:5000`), or localhost. The path form cannot hold a port.
@@ -19,7 +14,7 @@ export const MIRRORABLE_HOST_RE =
   /^(?:[a-z0-9]+(?:-+[a-z0-9]+)*(?:\.[a-z0-9]+(?:-+[a-z0-9]+)*)+(?::\d{1,5})?|(?:[a-z0-9]+(?:-+[a-z0-9]+)*|localhost):\d{1,5}|localhost)$/;
 
 export interface RegistryRepository {
-  /** As in the URL. */
+  /** As in the URL (after the registry a mirror request names in `?ns=`), and in token scopes. */
   name: string;
   /** As stored in tags (`docker.io/team-a/app`). */
   repository: string;
@@ -28,8 +23,11 @@ export interface RegistryRepository {
 }
 
 /**
- * `name` as in the URL; `registry` the registry a mirror request names apart from it
- * (containerd's `?ns=`), which may carry a port that a URL's name cannot.
+ * A repository as the registry API names it. `/v2/<name>` stands for the image name users type
+ * in Berth (`team-a/app`, `redis`, `ghcr.io/org/app`), parsed as docker parses it: `team-a/app`
+ * is stored as `docker.io/team-a/app`, the same repository `berth tag … team-a/app:1` writes.
+ * `registry` is one a mirror request names apart from the path (containerd's `?ns=`), which may
+ * carry a port that a URL's name cannot.
  */
 export function registryRepository(name: string, registry?: string): RegistryRepository {
   if (name.length > NAME_TOTAL_LENGTH_MAX || !NAME_RE.test(name)) {

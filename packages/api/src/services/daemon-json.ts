@@ -109,7 +109,7 @@ export function hostsTomlFor(r: Pick<RegistryConfig, "domain" | "insecure" | "ca
   return `${lines.join("\n")}\n`;
 }
 
-/** `a`, `a and b`, `a, b and c`. */
+/** `a`, `a and b`, `a, b, and c`. */
 function listed(items: string[]): string {
   return new Intl.ListFormat("en", { type: "conjunction" }).format(items);
 }
