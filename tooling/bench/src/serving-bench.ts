@@ -5,6 +5,8 @@
  *  - skopeo pull of it (`skopeo copy docker://… oci:…`), after one untimed pull from each;
  *  - 20 concurrent pulls of it, by curl processes fetching manifest, config and layers into
  *    /dev/null (so the disk of 20 GiB of copies does not decide), as aggregate MB/s;
+ *  - skopeo push of a small image (fixtures/app:1.0) to a new repository each time, where the
+ *    per-request costs (auth, database) decide rather than the bytes;
  *  - Berth's peak RSS growth through all of it.
  * Ratios are distribution's time ÷ Berth's (above 1: Berth is faster).
  */
@@ -19,6 +21,7 @@ import { imageBytes, type RegistryBenchContext } from "./registry-bench";
 
 const MiB = 1024 * 1024;
 const CONCURRENT = 20;
+const SMALL_PUSHES = 10;
 
 interface Target {
   name: string;
@@ -35,6 +38,7 @@ export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
   const { work, out, policy, fmt, median, quiet, peakRss, rssOf, serverPid, timeAsync } = ctx;
   const rounds = ctx.servingRounds;
   const source = `oci:${path.join(out, "oci")}:fixtures/big:1.0`;
+  const smallSource = `oci:${path.join(out, "oci")}:fixtures/app:1.0`;
   const berthHost = new URL(ctx.url).host;
   const basic = Buffer.from("admin:bench-password").toString("base64");
   const berth: Target = {
@@ -152,6 +156,12 @@ export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
     };
     const berthRate = await watched(`${CONCURRENT} concurrent`, () => concurrent(berth));
     const distRate = await concurrent(served!);
+    // A small image, as CI pushes many: each time to a new repository, so each push asks about
+    // every blob, and finds it elsewhere in the store (mounted) after the first.
+    let smallRepo = 0;
+    const smallPush = await inTurns(SMALL_PUSHES, targets, (target) =>
+      skopeo("--dest-tls-verify=false", ...target.creds, smallSource, `docker://${target.host}/bench/small-${smallRepo++}:1.0`),
+    );
 
     const mbps = (s: number) => fmt(bytes / MiB / s, 0);
     const runs = (xs: number[]) => `[${xs.map((x) => fmt(x, 2)).join(", ")}]`;
@@ -179,6 +189,10 @@ export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
     console.log(
       alone(`the servers alone, curl upload of the ${fmt(layerMb, 0)} MiB layer (POST, then PUT ?digest= with the body)`, curlPut),
     );
+    const [smallBerth, smallDist] = [median(smallPush.get("Berth")!), median(smallPush.get("distribution")!)];
+    console.log(
+      `skopeo push of a small image (fixtures/app:1.0, ${fmt(layoutImage(path.join(out, "oci"), "fixtures/app:1.0").bytes / MiB, 1)} MiB, to a new repository each time; median of ${SMALL_PUSHES}): Berth ${fmt(smallBerth * 1000, 0)} ms | distribution ${fmt(smallDist * 1000, 0)} ms | ratio ${fmt(smallDist / smallBerth, 2)}`,
+    );
     console.log(
       `${CONCURRENT} concurrent pulls by curl (manifest, config, layers to /dev/null): Berth ${fmt(berthRate, 0)} MB/s | distribution ${fmt(distRate, 0)} MB/s | ratio ${fmt(berthRate / distRate, 2)}`,
     );
@@ -189,6 +203,9 @@ export async function benchServing(ctx: RegistryBenchContext): Promise<void> {
     );
   } finally {
     await ctx.api.images.remove.mutate({ refs: ["bench/big:1.0"], force: true }).catch(() => undefined);
+    // Every small push was of the one image: removing it by ID untags all of them.
+    const small = layoutImage(path.join(out, "oci"), "fixtures/app:1.0").imageId;
+    await ctx.api.images.remove.mutate({ refs: [small], force: true }).catch(() => undefined);
     for (const r of registries) await r.stop();
   }
 }
@@ -230,13 +247,14 @@ function curlAll(urls: string[], authorization: string | undefined): Promise<voi
 }
 
 /** The image ID (config digest) and layer digests of `ref` in an OCI layout. */
-function layoutImage(layout: string, ref: string): { imageId: string; layers: string[] } {
+function layoutImage(layout: string, ref: string): { imageId: string; layers: string[]; bytes: number } {
   const blob = (digest: string) => JSON.parse(readFileSync(path.join(layout, "blobs", ...digest.split(":")), "utf8")) as unknown;
   const top = JSON.parse(readFileSync(path.join(layout, "index.json"), "utf8")) as {
     manifests: { digest: string; annotations?: Record<string, string> }[];
   };
   const entry = top.manifests.find((m) => m.annotations?.["org.opencontainers.image.ref.name"] === ref);
   if (!entry) throw new Error(`${ref} is not in ${layout}`);
-  const manifest = blob(entry.digest) as { config: { digest: string }; layers: { digest: string }[] };
-  return { imageId: manifest.config.digest, layers: manifest.layers.map((l) => l.digest) };
+  const manifest = blob(entry.digest) as { config: { digest: string; size: number }; layers: { digest: string; size: number }[] };
+  const bytes = manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
+  return { imageId: manifest.config.digest, layers: manifest.layers.map((l) => l.digest), bytes };
 }
