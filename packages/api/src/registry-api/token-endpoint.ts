@@ -58,8 +58,9 @@ function parseScope(scope: string): { type: "repository" | "registry"; name: str
  * What of each requested scope the actor may do now: the token grants only that. Anonymous
  * callers (no actor) get `pull` in public namespaces and nothing else.
  */
-function grant(actor: Actor | null, requested: string[], visibility: Visibility): TokenClaims["access"] {
+function grant(actor: Actor | null, requested: string[], visibility: Visibility): { access: TokenClaims["access"]; refused: boolean } {
   const access: TokenClaims["access"] = [];
+  let refused = false;
   for (const scope of requested.flatMap((s) => s.split(" ")).filter(Boolean)) {
     const parsed = parseScope(scope);
     if (!parsed) continue;
@@ -75,10 +76,18 @@ function grant(actor: Actor | null, requested: string[], visibility: Visibility)
       continue;
     }
     const wanted = parsed.actions.filter((a) => SCOPE_ACTIONS.has(a)).flatMap((a) => (a === "*" ? ["pull", "push", "delete"] : [a]));
-    const actions = [...new Set(wanted)].filter((a) => scopeDecision(actor, a as ScopeAction, namespace, visibility).allowed);
+    const distinct = [...new Set(wanted)];
+    const actions = distinct.filter((a) => scopeDecision(actor, a as ScopeAction, namespace, visibility).allowed);
+    if (actions.length < distinct.length) refused = true;
     access.push({ type: "repository", name: parsed.name, actions });
   }
-  return access;
+  return { access, refused };
+}
+
+/** `grant`, reading the public namespaces only when the caller's own permissions refused something: they can only widen it. */
+async function grantNow(ctx: RegistryCtx, actor: Actor | null, requested: string[]): Promise<TokenClaims["access"]> {
+  const own = grant(actor, requested, {});
+  return own.refused ? grant(actor, requested, await ctx.visibility()).access : own.access;
 }
 
 /**
@@ -98,7 +107,7 @@ export async function handleToken(req: Request, ctx: RegistryCtx): Promise<Respo
     tid: actor?.tokenId ?? null,
     iat: now,
     exp: now + TOKEN_LIFETIME_SECONDS,
-    access: grant(actor, url.searchParams.getAll("scope"), await ctx.visibility()),
+    access: await grantNow(ctx, actor, url.searchParams.getAll("scope")),
   };
   const token = signToken(ctx.services.secrets, claims);
   const body = { token, access_token: token, expires_in: TOKEN_LIFETIME_SECONDS, issued_at: new Date(now * 1000).toISOString() };
