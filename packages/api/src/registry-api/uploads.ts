@@ -29,6 +29,9 @@ interface Session {
 
 /** Sessions untouched this long are abandoned: removed, with the chunks only they wrote. */
 export const ABANDONED_UPLOAD_MS = 60 * 60 * 1000;
+/** New upload sessions look for abandoned ones at most this often (they are an hour old, or a day). */
+const CLEANUP_INTERVAL_MS = 60 * 1000;
+const lastCleanup = new WeakMap<Services, number>();
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const uploadPath = (name: string, id: string) => `/v2/${name}/blobs/uploads/${id}`;
@@ -149,6 +152,16 @@ export async function cleanAbandonedUploads(services: Services, olderThanMs = AB
   return rows.length;
 }
 
+/** `cleanAbandonedUploads` in the background, once a minute at most: not two queries on every upload's start. */
+function cleanUpNowAndThen(services: Services): void {
+  const now = Date.now();
+  if (now - (lastCleanup.get(services) ?? 0) < CLEANUP_INTERVAL_MS) return;
+  lastCleanup.set(services, now);
+  void cleanAbandonedUploads(services).catch((err: unknown) =>
+    console.error(`berth: cleaning abandoned uploads: ${(err as Error).message}`),
+  );
+}
+
 /**
  * Joins the chunks into the blob `digest` (verified), which the repository then holds; the chunks
  * only this session wrote are removed.
@@ -210,9 +223,7 @@ export async function startUpload(req: Request, ctx: RegistryCtx, name: string):
     await ingestStream(ctx.services.blobs, body, { digest }, commitAndLink(ctx, repo, digest));
     return created(repo, digest);
   }
-  void cleanAbandonedUploads(ctx.services).catch((err: unknown) =>
-    console.error(`berth: cleaning abandoned uploads: ${(err as Error).message}`),
-  );
+  cleanUpNowAndThen(ctx.services);
   const id = randomUUID();
   await ctx.services.db.registryUpload.create({ data: { id, repository: repo.name, userId: ctx.actor?.userId ?? null } });
   return new Response(null, { status: 202, headers: sessionHeaders(repo, { id, size: 0 }) });
