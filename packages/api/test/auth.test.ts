@@ -65,6 +65,24 @@ describe("people, sessions and tokens", () => {
     expect(events.map((e) => e.action)).toEqual(expect.arrayContaining(["token.create", "token.revoke"]));
   });
 
+  it("keeps a token's last use to the minute: written on first use and again once a minute has passed", async () => {
+    const api = apiClient(server.url, await server.token());
+    const created = await api.tokens.create.mutate({ name: "ci-minute" });
+    const viaToken = apiClient(server.url, created.token);
+    const lastUsed = async () => (await server.services.db.apiToken.findUniqueOrThrow({ where: { id: created.id } })).lastUsedAt;
+    expect(await lastUsed()).toBeNull();
+    await viaToken.auth.me.query();
+    const first = await lastUsed();
+    expect(first).not.toBeNull();
+    await viaToken.auth.me.query();
+    expect(await lastUsed()).toEqual(first);
+
+    const earlier = new Date(Date.now() - 90_000);
+    await server.services.db.apiToken.update({ where: { id: created.id }, data: { lastUsedAt: earlier } });
+    await viaToken.auth.me.query();
+    expect((await lastUsed())!.getTime()).toBeGreaterThan(earlier.getTime() + 60_000);
+  });
+
   it("changes a password: the old one stops working, other sessions end, the attempt with a wrong one is denied", async () => {
     // docker login and every pull ask the registry's token server with the password, over and over.
     const registryLogin = (password: string) =>

@@ -26,6 +26,8 @@ export type { AuditArchiveVerification } from "./audit-archive";
 export { cancelJob, claimNextJob, enqueueJob, finishJob, getJob, listJobs, releaseJob, requeueStaleJobs, updateJobProgress } from "./jobs";
 export { listenJobChanges } from "./job-notifications";
 export { openAdvisoryLock } from "./advisory-lock";
+export { findPrincipal } from "./principals";
+export type { Principal, PrincipalKey, PrincipalSession, PrincipalToken, PrincipalUser } from "./principals";
 export type { AdvisoryLock } from "./advisory-lock";
 export type { JobNotifications, ListenJobChangesOptions } from "./job-notifications";
 export type { EnqueueJobInput, FinishJobInput, Job, JobKind, JobLayerProgress, JobProgress, JobState } from "./jobs";

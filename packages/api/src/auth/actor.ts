@@ -1,4 +1,4 @@
-import type { Database } from "@berth/db";
+import { findPrincipal, type Database, type Principal, type PrincipalUser } from "@berth/db";
 import { hashSecret } from "./secrets";
 
 export type Role = "admin" | "maintainer" | "developer" | "viewer";
@@ -47,15 +47,8 @@ export type Authentication = { actor: Actor; failure?: undefined } | { actor: nu
 
 const NOBODY: Authentication = { actor: null, failure: "not signed in" };
 
-type UserWithGrants = {
-  id: string;
-  username: string;
-  role: string;
-  disabledAt: Date | null;
-  grants: { namespace: string; role: string }[];
-};
-
-function personOf(user: UserWithGrants): Actor {
+/** A person's actor from what authentication looked up (their grants included). */
+export function actorOf(user: PrincipalUser): Actor {
   return {
     userId: user.id,
     username: user.username,
@@ -64,48 +57,41 @@ function personOf(user: UserWithGrants): Actor {
   };
 }
 
-const withGrants = { user: { include: { grants: { select: { namespace: true, role: true } } } } } as const;
-
 /**
  * Who a bearer token or session cookie stands for, with their grants (and a robot's scope),
  * or why they are refused: unknown, expired, revoked, or the account is disabled.
  */
 export async function actorFromCredentials(db: Database, creds: { bearer?: string; session?: string }): Promise<Authentication> {
   const now = new Date();
-  if (creds.bearer) {
-    const token = await db.apiToken.findUnique({ where: { tokenHash: hashSecret(creds.bearer) }, include: withGrants });
-    return tokenActor(db, token, now);
-  }
+  if (creds.bearer) return tokenActor(db, await findPrincipal(db, { tokenHash: hashSecret(creds.bearer) }), now);
   if (creds.session) {
-    const session = await db.session.findUnique({ where: { id: hashSecret(creds.session) }, include: withGrants });
+    const found = await findPrincipal(db, { sessionId: hashSecret(creds.session) });
     // An unknown session is one that was signed out (or never existed): nobody is signed in.
-    if (!session) return NOBODY;
-    if (session.expiresAt <= now) return { actor: null, failure: "session expired" };
-    if (session.user.disabledAt) return { actor: null, failure: "account disabled" };
-    return { actor: personOf(session.user) };
+    if (!found?.session) return NOBODY;
+    if (found.session.expiresAt <= now) return { actor: null, failure: "session expired" };
+    if (found.user.disabledAt) return { actor: null, failure: "account disabled" };
+    return { actor: actorOf(found.user) };
   }
   return NOBODY;
 }
 
-type TokenWithUser = {
-  id: string;
-  name: string;
-  kind: string;
-  namespaces: string[];
-  actions: string[];
-  revokedAt: Date | null;
-  expiresAt: Date | null;
-  user: UserWithGrants;
-};
+/**
+ * Last use is shown to the minute ("2 minutes ago"): a token a CI job sends with each of a push's
+ * dozen requests is written once a minute, not once a request.
+ */
+const LAST_USED_RESOLUTION_MS = 60_000;
 
-async function tokenActor(db: Database, token: TokenWithUser | null, now: Date): Promise<Authentication> {
-  if (!token) return { actor: null, failure: "unknown token" };
+async function tokenActor(db: Database, found: Principal | null, now: Date): Promise<Authentication> {
+  const token = found?.token;
+  if (!found || !token) return { actor: null, failure: "unknown token" };
   if (token.revokedAt) return { actor: null, failure: "token revoked" };
   if (token.expiresAt && token.expiresAt <= now) return { actor: null, failure: "token expired" };
-  if (token.user.disabledAt) return { actor: null, failure: "account disabled" };
-  // Last use is informational; a lost update under concurrency is harmless.
-  await db.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: now } }).catch(() => undefined);
-  const actor: Actor = { ...personOf(token.user), tokenId: token.id };
+  if (found.user.disabledAt) return { actor: null, failure: "account disabled" };
+  if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
+    // Informational; a lost update under concurrency is harmless.
+    await db.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: now } }).catch(() => undefined);
+  }
+  const actor: Actor = { ...actorOf(found.user), tokenId: token.id };
   if (token.kind === "robot") {
     actor.robot = { tokenId: token.id, name: token.name, namespaces: token.namespaces, actions: token.actions as RobotAction[] };
   }
@@ -119,17 +105,18 @@ async function tokenActor(db: Database, token: TokenWithUser | null, now: Date):
 export async function actorForIssued(db: Database, issued: { userId: string; tokenId: string | null }): Promise<Authentication> {
   const now = new Date();
   if (issued.tokenId) {
-    const token = await db.apiToken.findUnique({ where: { id: issued.tokenId }, include: withGrants });
-    return tokenActor(db, token && token.userId === issued.userId ? token : null, now);
+    const found = await findPrincipal(db, { tokenId: issued.tokenId });
+    return tokenActor(db, found?.user.id === issued.userId ? found : null, now);
   }
-  const user = await db.user.findUnique({ where: { id: issued.userId }, include: { grants: { select: { namespace: true, role: true } } } });
-  if (!user) return { actor: null, failure: "unknown user" };
-  if (user.disabledAt) return { actor: null, failure: "account disabled" };
-  return { actor: personOf(user) };
+  const found = await findPrincipal(db, { userId: issued.userId });
+  if (!found) return { actor: null, failure: "unknown user" };
+  if (found.user.disabledAt) return { actor: null, failure: "account disabled" };
+  return { actor: actorOf(found.user) };
 }
 
-/** A person's actor (grants loaded) by id, for sign-in and invitations, which start without one. */
-export async function actorForUser(db: Pick<Database, "user">, userId: string): Promise<Actor> {
-  const user = await db.user.findUniqueOrThrow({ where: { id: userId }, include: { grants: { select: { namespace: true, role: true } } } });
-  return personOf(user);
+/** A person's actor (grants loaded) by id: a job acts for whoever queued it, with their rights now. */
+export async function actorForUser(db: Database, userId: string): Promise<Actor> {
+  const found = await findPrincipal(db, { userId });
+  if (!found) throw new Error(`no user with id ${userId}`);
+  return actorOf(found.user);
 }

@@ -24,7 +24,7 @@ import { TagProtection } from "../services/tag-protection";
 import { requireScope, type RegistryCtx } from "./caller";
 import { API_VERSION_HEADER, RegistryError } from "./errors";
 import { registryRepository } from "./names";
-import { linkContent, requireBlobs, settleUploads } from "./repository-content";
+import { recordPushedManifest, requireBlobs } from "./repository-content";
 import { putIndex } from "./push-index";
 import { isArtifactManifest, putArtifact } from "./push-artifact";
 import { checkedLayers, inlineCheckLimit, queueLayerChecks, type KnownLayer } from "../services/layer-check";
@@ -217,19 +217,13 @@ export async function putManifest(req: Request, ctx: RegistryCtx, name: string, 
             const blobs = unchecked.map((i) => image.layers[i]!.blob);
             await queueLayerChecks(tx, { actor: pusher, request: ctx.request }, display, blobs);
           }
-          // One statement (Prisma's upsert is three): the manifest is content-addressed, a row there is this one.
-          await tx.$executeRaw`
-            INSERT INTO image_manifests (digest, image_id, media_type, created_at)
-            VALUES (${digest.toString()}, ${image.id.toString()}, ${mediaType}, now())
-            ON CONFLICT (digest) DO NOTHING`;
-          await linkContent(tx, repo.repository, [digest]);
-          await settleUploads(tx, repo.repository, [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]);
-          // An image that arrived without a manifest (a docker archive) keeps the one pushed now.
-          if (!created)
-            await tx.image.updateMany({
-              where: { id: image.id.toString(), manifestDigest: null },
-              data: { manifestDigest: digest.toString(), manifestMediaType: mediaType },
-            });
+          await recordPushedManifest(tx, {
+            repository: repo.repository,
+            digest,
+            mediaType,
+            imageId: image.id,
+            blobs: [manifest.config.digest, ...manifest.layers.map((l) => l.digest)],
+          });
           if (byDigest)
             return {
               imageId: image.id,
@@ -237,13 +231,15 @@ export async function putManifest(req: Request, ctx: RegistryCtx, name: string, 
             };
           policy = new TagProtection(tx, ctx.actor);
           const previous = await setTagChecked({ meta, repository: repo.repository, tag: reference, imageId: image.id, policy });
-          await tx.tag.update({
-            where: { repository_tag: { repository: repo.repository, tag: reference } },
-            data: { manifestDigest: digest.toString() },
-          });
-          // The name now names this image, not an artifact pushed under it before.
-          await tx.artifactTag.deleteMany({ where: { repository: repo.repository, tag: reference } });
-          await meta.updateImage(image.id, { lastTagTime: new Date() });
+          // The tag keeps the manifest it was pushed with, and now names this image, not an
+          // artifact pushed under it before. (One statement: see recordPushedManifest.)
+          await tx.$executeRaw`
+            WITH pushed_with AS (
+              UPDATE tags SET manifest_digest = ${digest.toString()} WHERE repository = ${repo.repository} AND tag = ${reference}
+            ), artifact_gone AS (
+              DELETE FROM artifact_tags WHERE repository = ${repo.repository} AND tag = ${reference}
+            )
+            UPDATE images SET last_tag_time = ${new Date()} WHERE id = ${image.id.toString()}`;
           return {
             imageId: image.id,
             targets: [{ ref: display, digestBefore: previous?.imageId.toString() ?? null, digestAfter: image.id.toString() }],

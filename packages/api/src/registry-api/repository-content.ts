@@ -66,6 +66,37 @@ export async function linkContent(db: DbClient, repository: string, digests: Dig
 }
 
 /**
+ * What a pushed image manifest leaves in the database besides the image: its row (it is served
+ * as pushed), the repository's hold on it, its blobs no longer awaiting it, and the image's own
+ * manifest when the image arrived without one (a docker archive). One statement: a push is a
+ * dozen requests, and each round trip to the database adds to every one a CI job makes.
+ */
+export async function recordPushedManifest(
+  db: DbClient,
+  pushed: { repository: string; digest: Digest; mediaType: string; imageId: Digest; blobs: Digest[] },
+): Promise<void> {
+  const digest = pushed.digest.toString();
+  const imageId = pushed.imageId.toString();
+  // The sub-statements touch different rows (the manifest is not one of its own blobs), so running
+  // them together, unable to see each other's changes, is what running them in turn would do.
+  await db.$executeRaw`
+    WITH manifest AS (
+      INSERT INTO image_manifests (digest, image_id, media_type, created_at)
+      VALUES (${digest}, ${imageId}, ${pushed.mediaType}, now())
+      ON CONFLICT (digest) DO NOTHING
+    ), held AS (
+      INSERT INTO repository_content (repository, digest) VALUES (${pushed.repository}, ${digest})
+      ON CONFLICT (repository, digest) DO NOTHING
+    ), settled AS (
+      UPDATE repository_content SET awaiting_manifest_since = NULL
+      WHERE repository = ${pushed.repository} AND digest = ANY(${pushed.blobs.map(String)}::text[])
+        AND awaiting_manifest_since IS NOT NULL
+    )
+    UPDATE images SET manifest_digest = ${digest}, manifest_media_type = ${pushed.mediaType}
+    WHERE id = ${imageId} AND manifest_digest IS NULL`;
+}
+
+/**
  * Records a blob as uploaded (or mounted) to the repository and awaiting the manifest that will
  * name it: until one does (a day at most), blob collection keeps it, though no image uses it yet.
  * Call it under the blob lock, with the commit that put the bytes in the store.

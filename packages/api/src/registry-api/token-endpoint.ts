@@ -1,5 +1,5 @@
 import { TRPCError } from "@trpc/server";
-import { actorForUser, actorFromCredentials, TOKEN_PREFIX, type Actor } from "../auth/actor";
+import { actorFromCredentials, actorOf, TOKEN_PREFIX, type Actor } from "../auth/actor";
 import type { Visibility } from "../auth/permissions";
 import { checkPassword } from "../services/auth";
 import { signToken, TOKEN_LIFETIME_SECONDS, type TokenClaims } from "./bearer-token";
@@ -29,8 +29,7 @@ async function signIn(ctx: RegistryCtx, creds: { username: string; password: str
     return auth.actor;
   }
   try {
-    const user = await checkPassword(ctx, creds.username, creds.password, "registry.login");
-    return await actorForUser(ctx.services.db, user.id);
+    return actorOf(await checkPassword(ctx, creds.username, creds.password, "registry.login"));
   } catch (err) {
     if (err instanceof TRPCError) throw new RegistryError("UNAUTHORIZED", err.message);
     throw err;

@@ -1,4 +1,4 @@
-import type { Database } from "@berth/db";
+import { findPrincipal, type Database, type PrincipalUser } from "@berth/db";
 import { TRPCError } from "@trpc/server";
 import { randomBytes } from "node:crypto";
 import type { Context } from "../context";
@@ -24,10 +24,14 @@ export async function ensureAdmin(db: Database, configured?: string): Promise<{ 
   return { created: true, password: configured ? undefined : password };
 }
 
-export async function checkPassword(ctx: Ctx, username: string, password: string, action: string) {
-  const user = await ctx.services.db.user.findUnique({ where: { username } });
+/** The person (with their grants) whose password this is; a refusal is audited. */
+export async function checkPassword(ctx: Ctx, username: string, password: string, action: string): Promise<PrincipalUser> {
+  const found = await findPrincipal(ctx.services.db, { username });
+  const user = found?.user;
   // Verify against a dummy hash for unknown users so timing does not reveal who exists.
-  const ok = user ? await verifyPassword(user.passwordHash, password) : (await verifyPassword(await dummyHash(), password), false);
+  const ok = found?.passwordHash
+    ? await verifyPassword(found.passwordHash, password)
+    : (await verifyPassword(await dummyHash(), password), false);
   if (!user || !ok || user.disabledAt) {
     await recordFailure({ ...ctx, actorName: username }, { action, targets: [{ ref: `user:${username}` }] }, new Error(INVALID), "denied");
     throw new TRPCError({ code: "UNAUTHORIZED", message: INVALID });
