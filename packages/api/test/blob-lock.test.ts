@@ -129,6 +129,41 @@ describe("BlobLock across replicas (a PostgreSQL advisory lock)", () => {
     expect(spans.filter((s) => s.what !== "gc" && s.start < collection.end && s.end > collection.start)).toEqual([]);
   });
 
+  it("a replica's loads one after another take the cluster lock once; a collection elsewhere waits only the linger for it", async () => {
+    const [a, b] = await Promise.all([openAdvisoryLock(database.url, "berth:blobs"), openAdvisoryLock(database.url, "berth:blobs")]);
+    opened.push(a, b);
+    let taken = 0;
+    const counted: AdvisoryLock = { ...a, lockShared: () => (taken++, a.lockShared()) };
+    // A watch slower than the test, so only the linger lets go.
+    const web = new BlobLock(counted, undefined, 60_000, 200);
+    const worker = new BlobLock(b);
+    for (let i = 0; i < 5; i++) {
+      await web.shared(() => new Promise((r) => setTimeout(r, 10)));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(taken).toBe(1);
+    const asked = performance.now();
+    await worker.exclusive(() => Promise.resolve());
+    expect(performance.now() - asked).toBeLessThan(1000);
+    // A collection on this replica does not wait for its own linger.
+    await web.shared(() => Promise.resolve());
+    const local = performance.now();
+    await web.exclusive(() => Promise.resolve());
+    expect(performance.now() - local).toBeLessThan(150);
+    expect(taken).toBe(2);
+  });
+
+  it("a linger ends as soon as the watch sees a collection waiting elsewhere", async () => {
+    const [a, b] = await Promise.all([openAdvisoryLock(database.url, "berth:blobs"), openAdvisoryLock(database.url, "berth:blobs")]);
+    opened.push(a, b);
+    const web = new BlobLock(a, undefined, 50, 60_000);
+    const worker = new BlobLock(b);
+    await web.shared(() => Promise.resolve());
+    const asked = performance.now();
+    await worker.exclusive(() => Promise.resolve());
+    expect(performance.now() - asked).toBeLessThan(1000);
+  });
+
   it("loads on different replicas run together", async () => {
     const [web, worker] = await replicas();
     const log: string[] = [];

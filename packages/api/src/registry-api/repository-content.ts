@@ -21,41 +21,15 @@ export async function holdsContent(db: DbClient, repository: string, digest: Dig
 }
 
 /**
- * Which of these digests the repository holds. Content pushed there (the common case: a pull of
- * what was pushed, a manifest naming what was just uploaded) is one indexed lookup; only the rest
- * is looked for in what the repository's tags, mirror fills and artifacts name.
+ * Which of these digests the repository holds: one call of the database's `repository_holds`
+ * (its migration has the rules), which looks past the repository's pushed content only for the
+ * digests not found there.
  */
 export async function heldAmong(db: DbClient, repository: string, digests: Digest[]): Promise<Set<string>> {
   const wanted = [...new Set(digests.map(String))];
   if (wanted.length === 0) return new Set();
-  const pushed = await db.$queryRaw<{ digest: string }[]>`
-    SELECT digest FROM repository_content WHERE repository = ${repository} AND digest = ANY(${wanted}::text[])`;
-  const held = new Set(pushed.map((r) => r.digest));
-  const rest = wanted.filter((d) => !held.has(d));
-  if (rest.length > 0) for (const d of await namedBy(db, repository, rest)) held.add(d);
-  return held;
-}
-
-/** Which of these digests the repository's tags (and the indexes they name), mirror fills and artifacts name. */
-async function namedBy(db: DbClient, repository: string, digests: string[]): Promise<string[]> {
-  const rows = await db.$queryRaw<{ d: string }[]>`
-    WITH held_images AS (
-      SELECT image_id FROM tags WHERE repository = ${repository}
-      UNION SELECT c.image_id FROM tags t JOIN manifest_index_children c ON c.index_digest = t.index_digest
-        WHERE t.repository = ${repository}
-      UNION SELECT image_id FROM mirror_cache WHERE repository = ${repository}
-    )
-    SELECT w.d FROM unnest(${digests}::text[]) AS w(d) WHERE
-      EXISTS (SELECT 1 FROM held_images h JOIN image_layers l ON l.image_id = h.image_id WHERE l.blob = w.d)
-      OR EXISTS (SELECT 1 FROM held_images WHERE image_id = w.d)
-      OR EXISTS (SELECT 1 FROM held_images h JOIN images i ON i.id = h.image_id WHERE i.manifest_digest = w.d)
-      OR EXISTS (SELECT 1 FROM held_images h JOIN image_manifests m ON m.image_id = h.image_id WHERE m.digest = w.d)
-      OR EXISTS (SELECT 1 FROM tags WHERE repository = ${repository} AND (index_digest = w.d OR manifest_digest = w.d))
-      OR EXISTS (SELECT 1 FROM tags t JOIN manifest_index_children c ON c.index_digest = t.index_digest
-                 WHERE t.repository = ${repository} AND c.manifest_digest = w.d)
-      OR EXISTS (SELECT 1 FROM mirror_cache WHERE repository = ${repository} AND upstream_digest = w.d)
-      OR EXISTS (SELECT 1 FROM artifacts WHERE repository = ${repository} AND (digest = w.d OR w.d = ANY(blobs)))`;
-  return rows.map((r) => r.d);
+  const rows = await db.$queryRaw<{ d: string }[]>`SELECT d FROM repository_holds(${repository}, ${wanted}::text[]) AS d`;
+  return new Set(rows.map((r) => r.d));
 }
 
 /** Records content as pushed to the repository (idempotent). */

@@ -13,6 +13,11 @@ import type { AdvisoryLock } from "@berth/db";
  * every `yieldCheckMs` whether a collection waits elsewhere, and if so holds its new loads back
  * until its running ones end and it has let go; they then queue in PostgreSQL behind that
  * collection, as a load here queues behind a collection here.
+ *
+ * The shared hold outlives the last load by `lingerMs`: a push is a dozen requests, a few of
+ * them under this lock one after another, and each would otherwise wait for the last one's
+ * release and a new lock (two round trips). A collection here or a waiting one elsewhere (seen
+ * by the watch) ends the linger at once; otherwise one elsewhere waits at most that long for it.
  */
 export class BlobLock {
   private readers = 0;
@@ -27,11 +32,14 @@ export class BlobLock {
   private endYield: (() => void) | undefined;
   private watch: NodeJS.Timeout | undefined;
   private checking = false;
+  /** Set while the shared hold is kept after the last load ended. */
+  private linger: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly cluster?: AdvisoryLock,
     private readonly log: (line: string) => void = (line) => console.error(line),
     private readonly yieldCheckMs = 1000,
+    private readonly lingerMs = 200,
   ) {}
 
   async shared<T>(fn: () => Promise<T>): Promise<T> {
@@ -42,6 +50,8 @@ export class BlobLock {
     } else {
       this.readers++;
     }
+    clearTimeout(this.linger);
+    this.linger = undefined;
     try {
       if (this.cluster) {
         const cluster = this.cluster;
@@ -53,24 +63,36 @@ export class BlobLock {
     } finally {
       this.readers--;
       if (this.readers === 0 && this.clusterShared) {
-        const held = this.clusterShared;
-        this.clusterShared = undefined;
-        clearInterval(this.watch);
-        this.watch = undefined;
-        this.released = held.then(
-          () => this.cluster!.unlockShared().catch((err: unknown) => this.log(`berth: releasing the blob lock: ${(err as Error).message}`)),
-          () => undefined,
-        );
-        const endYield = this.endYield;
-        if (endYield) {
-          this.endYield = undefined;
-          void this.released.then(() => {
-            this.yielding = undefined;
-            endYield();
-          });
+        if (this.yielding) this.letGo();
+        else {
+          this.linger = setTimeout(() => this.letGo(), this.lingerMs);
+          this.linger.unref();
         }
       }
       this.dispatch();
+    }
+  }
+
+  /** Ends this process's shared hold on the cluster lock (no load of it runs). */
+  private letGo(): void {
+    clearTimeout(this.linger);
+    this.linger = undefined;
+    const held = this.clusterShared;
+    if (!held || this.readers > 0) return;
+    this.clusterShared = undefined;
+    clearInterval(this.watch);
+    this.watch = undefined;
+    this.released = held.then(
+      () => this.cluster!.unlockShared().catch((err: unknown) => this.log(`berth: releasing the blob lock: ${(err as Error).message}`)),
+      () => undefined,
+    );
+    const endYield = this.endYield;
+    if (endYield) {
+      this.endYield = undefined;
+      void this.released.then(() => {
+        this.yielding = undefined;
+        endYield();
+      });
     }
   }
 
@@ -84,7 +106,10 @@ export class BlobLock {
       cluster
         .exclusiveWaiting()
         .then((waiting) => {
-          if (waiting && this.clusterShared && !this.yielding) this.yielding = new Promise<void>((r) => (this.endYield = r));
+          if (!waiting || !this.clusterShared || this.yielding) return;
+          this.yielding = new Promise<void>((r) => (this.endYield = r));
+          // Kept only by the linger: no load to wait for.
+          if (this.readers === 0) this.letGo();
         })
         .catch((err: unknown) => this.log(`berth: asking whether a blob collection waits: ${(err as Error).message}`))
         .finally(() => (this.checking = false));
@@ -101,6 +126,8 @@ export class BlobLock {
     let clusterHeld = false;
     try {
       if (this.cluster) {
+        // A hold kept after the last load (it has none now: this one waited for them) goes first.
+        this.letGo();
         await this.released;
         await this.cluster.lockExclusive();
         clusterHeld = true;
