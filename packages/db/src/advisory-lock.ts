@@ -40,6 +40,8 @@ export async function openAdvisoryLock(databaseUrl: string, name: string, onErro
   // The connection runs its queries in the order they are asked: an unlock asked before a lock
   // is done before it.
   const run = async (fn: string) => {
+    // Closing ended the session, and PostgreSQL released every hold with it: nothing is left to unlock.
+    if (closed && fn.startsWith("pg_advisory_unlock")) return;
     if (closed) throw new Error(`the connection of advisory lock ${name} is closed`);
     await (await current()).query(`SELECT ${fn}(hashtext($1)::bigint)`, [name]);
   };
