@@ -124,7 +124,7 @@ describe("user", () => {
 });
 
 describe("token", () => {
-  it("ls shows kind, scope, last use, expiry and status", async () => {
+  it("ls shows kind, scope, last use (to the minute, as the server keeps it), expiry and status", async () => {
     const tokens = vi.fn().mockResolvedValue([
       token({}),
       token({
@@ -136,15 +136,21 @@ describe("token", () => {
         lastUsedAt: new Date(NOW.getTime() - 120_000),
         expiresAt: new Date(NOW.getTime() + 30 * DAY),
       }),
-      token({ id: "00000000-0000-4000-8000-000000000003", name: "old", revokedAt: NOW, state: "revoked" }),
+      token({
+        id: "00000000-0000-4000-8000-000000000003",
+        name: "old",
+        lastUsedAt: new Date(NOW.getTime() - 20_000),
+        revokedAt: NOW,
+        state: "revoked",
+      }),
     ]);
     const r = await runCli(["token", "ls"], { api: withPeople({ tokens }), now: NOW });
     expect(tokens).toHaveBeenCalledWith(false);
     expect(r.stdout.split("\n")).toEqual([
-      "ID         NAME      KIND       SCOPE               CREATED        LAST USED       EXPIRES      STATUS",
-      "1a2b3c4d   laptop    personal   -                   24 hours ago   never           never        active",
-      "9f8e7d6c   ci        robot      team-a: pull,push   24 hours ago   2 minutes ago   in 4 weeks   active",
-      "00000000   old       personal   -                   24 hours ago   never           never        revoked",
+      "ID         NAME      KIND       SCOPE               CREATED        LAST USED         EXPIRES      STATUS",
+      "1a2b3c4d   laptop    personal   -                   24 hours ago   never             never        active",
+      "9f8e7d6c   ci        robot      team-a: pull,push   24 hours ago   2 minutes ago     in 4 weeks   active",
+      "00000000   old       personal   -                   24 hours ago   within a minute   never        revoked",
       "",
     ]);
     await runCli(["token", "ls", "--all"], { api: withPeople({ tokens }), now: NOW });

@@ -52,6 +52,13 @@ export function formatBytes(value: unknown): string {
 
 const rtf = typeof Intl !== "undefined" ? new Intl.RelativeTimeFormat("en", { numeric: "auto" }) : undefined;
 
+/** A token's last use: the server writes it once a minute, so a time within it is not exact. */
+export function formatLastUse(value: unknown, now = Date.now()): string {
+  const d = asDate(value);
+  if (!d) return "never";
+  return now - d.getTime() < 60_000 ? "within a minute" : formatRelative(d, now);
+}
+
 /** "3 days ago", like `docker images`' CREATED column. */
 export function formatRelative(value: unknown, now = Date.now()): string {
   const d = asDate(value);

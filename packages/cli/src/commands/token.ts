@@ -29,6 +29,12 @@ function scope(t: TokenRow): string {
   return t.kind === "robot" ? `${t.namespaces.join(",")}: ${t.actions.join(",")}` : "-";
 }
 
+/** The server writes a token's last use once a minute: a time within it is not exact. */
+function lastUse(at: Date | null, now: Date): string {
+  if (!at) return "never";
+  return now.getTime() - at.getTime() < 60_000 ? "within a minute" : timeAgo(at, now);
+}
+
 export function renderTokens(tokens: TokenRow[], now: Date, withOwner: boolean): string {
   const header = ["ID", "NAME", "KIND", ...(withOwner ? ["OWNER"] : []), "SCOPE", "CREATED", "LAST USED", "EXPIRES", "STATUS"];
   return renderTable([
@@ -40,7 +46,7 @@ export function renderTokens(tokens: TokenRow[], now: Date, withOwner: boolean):
       ...(withOwner ? [t.owner] : []),
       scope(t),
       timeAgo(t.createdAt, now),
-      t.lastUsedAt ? timeAgo(t.lastUsedAt, now) : "never",
+      lastUse(t.lastUsedAt, now),
       expiry(t.expiresAt, now),
       t.state,
     ]),

@@ -1,5 +1,5 @@
 import { Badge, Button, Table, TBody, Td, Th, THead, Tr, ActionsTh } from "~/components/ui";
-import { formatDateTime, formatRelative } from "~/lib/format";
+import { formatDateTime, formatLastUse, formatRelative } from "~/lib/format";
 import type { TokenRow } from "~/lib/models";
 
 const STATE_TONE = { active: "success", expired: "warning", revoked: "danger" } as const satisfies Record<TokenRow["state"], string>;
@@ -62,7 +62,7 @@ export function TokenTable({
               {formatRelative(t.createdAt)}
             </Td>
             <Td className="whitespace-nowrap" title={formatDateTime(t.lastUsedAt)} data-testid="token-last-used">
-              {t.lastUsedAt ? formatRelative(t.lastUsedAt) : "never"}
+              {formatLastUse(t.lastUsedAt)}
             </Td>
             <Td className="whitespace-nowrap" title={formatDateTime(t.expiresAt)}>
               {t.expiresAt ? formatRelative(t.expiresAt) : "never"}
