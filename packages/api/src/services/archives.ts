@@ -164,7 +164,7 @@ export async function saveImagesFor(
   const spec = { action: "image.save", targets: refs.map((ref) => ({ ref })) };
   let selected: SaveSelection;
   try {
-    selected = opts.selected ?? (await selectCheckedForSave(ctx, refs));
+    selected = opts.selected ?? (await checkSaveable(ctx, refs));
   } catch (err) {
     await recordFailure(ctx, spec, err);
     throw err;
@@ -190,22 +190,16 @@ export async function saveImagesFor(
 }
 
 /** The images a save names, resolved and checked. */
-export type SaveSelection = Awaited<ReturnType<typeof selectCheckedForSave>>;
-
-/**
- * Resolves save arguments up front so an HTTP endpoint can answer 404 before streaming; hand the
- * result to `saveImagesFor` (`selected`) so it is not resolved again.
- */
-export async function checkSaveable(ctx: Ctx, refs: string[]): Promise<SaveSelection> {
-  return selectCheckedForSave(ctx, refs);
-}
+export type SaveSelection = Awaited<ReturnType<typeof selectForSave>>;
 
 /**
  * The images to save, their layers all checked: an archive names each layer by its diff_id and
  * gives its size, so a pushed layer still waiting for its check (layer-check.ts) is checked now;
- * an image whose layer turned out not to match its config is refused.
+ * an image whose layer turned out not to match its config is refused. An HTTP endpoint calls it
+ * up front to answer 404 before streaming, and hands the result to `saveImagesFor` (`selected`)
+ * so it is not resolved again.
  */
-async function selectCheckedForSave(ctx: Ctx, refs: string[]) {
+export async function checkSaveable(ctx: Ctx, refs: string[]): Promise<SaveSelection> {
   let selected = await selectForSave(ctx, refs);
   const ids = selected.map(({ image }) => image.id.toString());
   const { db } = ctx.services;
